@@ -1,0 +1,452 @@
+import Foundation
+
+/// A JSON syntax error: where the text stopped being JSON, and whether it simply ended too early.
+package struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Why parsing stopped.
+    package enum Kind: String, Sendable, Equatable {
+        /// The input ended inside a value (an open string, container, literal or number).
+        case unexpectedEnd
+        /// A byte that cannot appear where it does.
+        case invalid
+        /// Containers nested deeper than the parser's limit.
+        case tooDeep
+        /// An integer with more digits than the parser accepts.
+        case numberTooLong
+    }
+
+    /// Why parsing stopped.
+    package var kind: Kind
+    /// The byte offset of the first byte that could not be accepted (the input's length for ``Kind/unexpectedEnd``).
+    package var offset: Int
+    /// A short human-readable reason.
+    package var reason: String
+
+    package var description: String { "\(reason) at byte \(offset)" }
+}
+
+/// A byte-level UTF-8 JSON parser whose dialect is configurable to match production's parsers exactly.
+///
+/// Two dialects matter: Python's `json.loads` (``Options/python``), which production uses for catalogs and
+/// events, and jiter as pydantic 2 runs it for `model_validate_json` (``Options/pydantic``). Both accept the
+/// literals `NaN`, `Infinity` and `-Infinity`, reject everything else JSON rejects, treat only space, tab, CR and LF
+/// as whitespace, and keep integers exact.
+package struct JSONParser {
+    /// How repeated keys in one object are kept.
+    package enum DuplicateKeys: Sendable {
+        /// Python's `dict` semantics: the last value, at the position of the first occurrence.
+        case lastWinsAtFirstPosition
+        /// Every member, in input order (the validator applies its own rules).
+        case keepAll
+    }
+
+    /// The dialect.
+    package struct Options: Sendable {
+        /// Accept `NaN`, `Infinity` and `-Infinity`.
+        package var allowNonFinite: Bool
+        /// The deepest a non-empty container may be nested (the outermost container is depth 1); `nil` for no limit.
+        package var maxNonEmptyDepth: Int?
+        /// The most digits an integer may have (CPython's `int` string-conversion limit is 4300).
+        package var maxIntegerDigits: Int
+        /// How repeated keys are kept.
+        package var duplicateKeys: DuplicateKeys
+
+        /// Python 3.11 `json.loads`.
+        package static let python = Options(
+            allowNonFinite: true,
+            maxNonEmptyDepth: 900,
+            maxIntegerDigits: 4300,
+            duplicateKeys: .lastWinsAtFirstPosition
+        )
+        /// pydantic 2.13 (jiter) as used by `model_validate_json`: recursion limit 200, members kept in order.
+        package static let pydantic = Options(
+            allowNonFinite: true,
+            maxNonEmptyDepth: 200,
+            maxIntegerDigits: 4300,
+            duplicateKeys: .keepAll
+        )
+    }
+
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private let options: Options
+    private var position = 0
+
+    private init(bytes: UnsafeBufferPointer<UInt8>, options: Options) {
+        self.bytes = bytes
+        self.options = options
+    }
+
+    /// Parses one JSON text; whitespace may surround it, nothing else may follow it.
+    /// - Parameters:
+    ///   - bytes: UTF-8 text.
+    ///   - options: the dialect.
+    /// - Returns: the value.
+    /// - Throws: ``JSONSyntaxError``.
+    package static func parse(_ bytes: UnsafeBufferPointer<UInt8>, options: Options = .python) throws(JSONSyntaxError)
+        -> JSONValue
+    {
+        var parser = JSONParser(bytes: bytes, options: options)
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        if parser.position != bytes.count {
+            throw JSONSyntaxError(kind: .invalid, offset: parser.position, reason: "extra data after the JSON value")
+        }
+        return value
+    }
+
+    /// Parses one JSON text from a byte array. See ``parse(_:options:)-(UnsafeBufferPointer<UInt8>,_)``.
+    package static func parse(_ bytes: [UInt8], options: Options = .python) throws(JSONSyntaxError) -> JSONValue {
+        let result: Result<JSONValue, JSONSyntaxError> = bytes.withUnsafeBufferPointer { buffer in
+            Result { () throws(JSONSyntaxError) in try parse(buffer, options: options) }
+        }
+        return try result.get()
+    }
+
+    /// Parses one JSON text from a string. See ``parse(_:options:)-(UnsafeBufferPointer<UInt8>,_)``.
+    package static func parse(_ text: String, options: Options = .python) throws(JSONSyntaxError) -> JSONValue {
+        var text = text
+        let result: Result<JSONValue, JSONSyntaxError> = text.withUTF8 { buffer in
+            Result { () throws(JSONSyntaxError) in try parse(buffer, options: options) }
+        }
+        return try result.get()
+    }
+
+    /// Parses the longest JSON value that starts at `offset`, and returns it with the offset just past it.
+    ///
+    /// Used to find a JSON object embedded in prose. Leading whitespace is not skipped.
+    package static func parsePrefix(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        at offset: Int,
+        options: Options
+    ) throws(JSONSyntaxError) -> (value: JSONValue, end: Int) {
+        var parser = JSONParser(bytes: bytes, options: options)
+        parser.position = offset
+        let value = try parser.parseValue(depth: 0)
+        return (value, parser.position)
+    }
+
+    // MARK: - Grammar
+
+    private mutating func skipWhitespace() {
+        while position < bytes.count {
+            switch bytes[position] {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): position += 1
+            default: return
+            }
+        }
+    }
+
+    private func fail(_ kind: JSONSyntaxError.Kind, _ reason: String, at offset: Int? = nil) -> JSONSyntaxError {
+        JSONSyntaxError(kind: kind, offset: offset ?? position, reason: reason)
+    }
+
+    private func endOrInvalid(_ reason: String) -> JSONSyntaxError {
+        position >= bytes.count ? fail(.unexpectedEnd, "input ended inside a value") : fail(.invalid, reason)
+    }
+
+    private mutating func parseValue(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+        guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended where a value was expected") }
+        switch bytes[position] {
+        case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
+        case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"):
+            try expectLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expectLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expectLiteral("null")
+            return .null
+        case UInt8(ascii: "N") where options.allowNonFinite:
+            try expectLiteral("NaN")
+            return .double(.nan)
+        case UInt8(ascii: "I") where options.allowNonFinite:
+            try expectLiteral("Infinity")
+            return .double(.infinity)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return try parseNumber()
+        default:
+            throw fail(.invalid, "expected a value")
+        }
+    }
+
+    private mutating func expectLiteral(_ literal: StaticString) throws(JSONSyntaxError) {
+        let start = position
+        let count = literal.utf8CodeUnitCount
+        let expected = literal.utf8Start
+        for index in 0..<count {
+            guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside a literal") }
+            guard bytes[position] == expected[index] else {
+                throw fail(.invalid, "invalid literal", at: start)
+            }
+            position += 1
+        }
+    }
+
+    private func checkDepth(_ depth: Int) throws(JSONSyntaxError) {
+        if let limit = options.maxNonEmptyDepth, depth > limit {
+            throw fail(.tooDeep, "containers nested deeper than \(limit)")
+        }
+    }
+
+    private mutating func parseObject(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+        position += 1  // {
+        skipWhitespace()
+        guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an object") }
+        if bytes[position] == UInt8(ascii: "}") {
+            position += 1
+            return .object([])
+        }
+        try checkDepth(depth)
+        var members: [(key: String, value: JSONValue)] = []
+        var index: [String: Int]? = nil
+        while true {
+            guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an object") }
+            guard bytes[position] == UInt8(ascii: "\"") else { throw fail(.invalid, "expected a key in double quotes") }
+            let key = try parseString()
+            skipWhitespace()
+            guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an object") }
+            guard bytes[position] == UInt8(ascii: ":") else { throw fail(.invalid, "expected ':' after a key") }
+            position += 1
+            skipWhitespace()
+            let value = try parseValue(depth: depth)
+            switch options.duplicateKeys {
+            case .keepAll:
+                members.append((key, value))
+            case .lastWinsAtFirstPosition:
+                if members.count < 12 {
+                    if let existing = members.firstIndex(where: { $0.key == key }) {
+                        members[existing].value = value
+                    } else {
+                        members.append((key, value))
+                    }
+                } else {
+                    if index == nil {
+                        var built: [String: Int] = [:]
+                        for (offset, member) in members.enumerated() { built[member.key] = offset }
+                        index = built
+                    }
+                    if let existing = index?[key] {
+                        members[existing].value = value
+                    } else {
+                        index?[key] = members.count
+                        members.append((key, value))
+                    }
+                }
+            }
+            skipWhitespace()
+            guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an object") }
+            switch bytes[position] {
+            case UInt8(ascii: ","):
+                position += 1
+                skipWhitespace()
+            case UInt8(ascii: "}"):
+                position += 1
+                return .object(members)
+            default:
+                throw fail(.invalid, "expected ',' or '}' in an object")
+            }
+        }
+    }
+
+    private mutating func parseArray(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+        position += 1  // [
+        skipWhitespace()
+        guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an array") }
+        if bytes[position] == UInt8(ascii: "]") {
+            position += 1
+            return .array([])
+        }
+        try checkDepth(depth)
+        var elements: [JSONValue] = []
+        while true {
+            elements.append(try parseValue(depth: depth))
+            skipWhitespace()
+            guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an array") }
+            switch bytes[position] {
+            case UInt8(ascii: ","):
+                position += 1
+                skipWhitespace()
+            case UInt8(ascii: "]"):
+                position += 1
+                return .array(elements)
+            default:
+                throw fail(.invalid, "expected ',' or ']' in an array")
+            }
+        }
+    }
+
+    private mutating func parseNumber() throws(JSONSyntaxError) -> JSONValue {
+        let start = position
+        var isFloat = false
+        if bytes[position] == UInt8(ascii: "-") {
+            position += 1
+            guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside a number") }
+            if options.allowNonFinite && bytes[position] == UInt8(ascii: "I") {
+                try expectLiteral("Infinity")
+                return .double(-.infinity)
+            }
+        }
+        guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside a number") }
+        let integerStart = position
+        switch bytes[position] {
+        case UInt8(ascii: "0"):
+            position += 1
+        case UInt8(ascii: "1")...UInt8(ascii: "9"):
+            position += 1
+            while position < bytes.count, isDigit(bytes[position]) { position += 1 }
+        default:
+            throw fail(.invalid, "expected a digit")
+        }
+        let integerDigits = position - integerStart
+        if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
+            isFloat = true
+            position += 1
+            guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside a number") }
+            guard isDigit(bytes[position]) else { throw fail(.invalid, "expected a digit after '.'") }
+            while position < bytes.count, isDigit(bytes[position]) { position += 1 }
+        }
+        if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
+            isFloat = true
+            position += 1
+            guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside a number") }
+            if bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
+            guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside a number") }
+            guard isDigit(bytes[position]) else { throw fail(.invalid, "expected a digit in the exponent") }
+            while position < bytes.count, isDigit(bytes[position]) { position += 1 }
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+        if isFloat {
+            // Swift's Double(String) is strtod: correctly rounded, overflow to ±inf, underflow to ±0, as CPython.
+            return .double(Double(text) ?? .nan)
+        }
+        if integerDigits > options.maxIntegerDigits {
+            throw fail(.numberTooLong, "integer has more than \(options.maxIntegerDigits) digits", at: start)
+        }
+        return .integer(text == "-0" ? "0" : text)
+    }
+
+    @inline(__always)
+    private func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
+
+    private mutating func parseString() throws(JSONSyntaxError) -> String {
+        position += 1  // opening quote
+        let start = position
+        // Fast path: no escapes.
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
+                guard let text = String(validating: slice, as: UTF8.self) else {
+                    throw fail(.invalid, "invalid UTF-8 in a string", at: start)
+                }
+                position += 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw fail(.invalid, "control character in a string") }
+            position += 1
+        }
+        guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside a string") }
+        // Slow path: decode escapes into a byte buffer.
+        var buffer = [UInt8](UnsafeBufferPointer(rebasing: bytes[start..<position]))
+        while position < bytes.count {
+            let byte = bytes[position]
+            switch byte {
+            case UInt8(ascii: "\""):
+                position += 1
+                guard let text = String(validating: buffer, as: UTF8.self) else {
+                    throw fail(.invalid, "invalid UTF-8 in a string", at: start)
+                }
+                return text
+            case UInt8(ascii: "\\"):
+                position += 1
+                guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside a string") }
+                let escape = bytes[position]
+                position += 1
+                switch escape {
+                case UInt8(ascii: "\""): buffer.append(0x22)
+                case UInt8(ascii: "\\"): buffer.append(0x5C)
+                case UInt8(ascii: "/"): buffer.append(0x2F)
+                case UInt8(ascii: "b"): buffer.append(0x08)
+                case UInt8(ascii: "f"): buffer.append(0x0C)
+                case UInt8(ascii: "n"): buffer.append(0x0A)
+                case UInt8(ascii: "r"): buffer.append(0x0D)
+                case UInt8(ascii: "t"): buffer.append(0x09)
+                case UInt8(ascii: "u"):
+                    let escapeStart = position - 2
+                    var scalar = try parseHex4()
+                    if scalar >= 0xD800 && scalar < 0xDC00 {
+                        guard position < bytes.count else {
+                            throw fail(.unexpectedEnd, "input ended inside a string")
+                        }
+                        guard bytes[position] == UInt8(ascii: "\\") else {
+                            throw fail(.invalid, "lone high surrogate", at: escapeStart)
+                        }
+                        guard position + 1 < bytes.count else {
+                            throw fail(.unexpectedEnd, "input ended inside a string")
+                        }
+                        guard bytes[position + 1] == UInt8(ascii: "u") else {
+                            throw fail(.invalid, "lone high surrogate", at: escapeStart)
+                        }
+                        position += 2
+                        let low = try parseHex4()
+                        guard low >= 0xDC00 && low < 0xE000 else {
+                            throw fail(.invalid, "high surrogate not followed by a low surrogate", at: escapeStart)
+                        }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else if scalar >= 0xDC00 && scalar < 0xE000 {
+                        throw fail(.invalid, "lone low surrogate", at: escapeStart)
+                    }
+                    appendUTF8(scalar, to: &buffer)
+                default:
+                    throw fail(.invalid, "invalid escape", at: position - 2)
+                }
+            default:
+                if byte < 0x20 { throw fail(.invalid, "control character in a string") }
+                buffer.append(byte)
+                position += 1
+            }
+        }
+        throw fail(.unexpectedEnd, "input ended inside a string")
+    }
+
+    private mutating func parseHex4() throws(JSONSyntaxError) -> UInt32 {
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside a \\u escape") }
+            let byte = bytes[position]
+            let digit: UInt32
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
+            default: throw fail(.invalid, "invalid \\u escape")
+            }
+            value = value << 4 | digit
+            position += 1
+        }
+        return value
+    }
+
+    private func appendUTF8(_ scalar: UInt32, to buffer: inout [UInt8]) {
+        switch scalar {
+        case 0..<0x80:
+            buffer.append(UInt8(scalar))
+        case 0x80..<0x800:
+            buffer.append(UInt8(0xC0 | (scalar >> 6)))
+            buffer.append(UInt8(0x80 | (scalar & 0x3F)))
+        case 0x800..<0x10000:
+            buffer.append(UInt8(0xE0 | (scalar >> 12)))
+            buffer.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
+            buffer.append(UInt8(0x80 | (scalar & 0x3F)))
+        default:
+            buffer.append(UInt8(0xF0 | (scalar >> 18)))
+            buffer.append(UInt8(0x80 | ((scalar >> 12) & 0x3F)))
+            buffer.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
+            buffer.append(UInt8(0x80 | (scalar & 0x3F)))
+        }
+    }
+}

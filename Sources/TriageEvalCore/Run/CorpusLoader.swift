@@ -1,0 +1,89 @@
+import Foundation
+import GRDB
+
+/// Brings a corpus folder into the store: its deliveries (ingested) and shipped replies (imported), each file
+/// once — a file already loaded with the same content is skipped, so `run` alone works on an empty store and
+/// repeated runs do not grow it.
+///
+/// Layout: `deliveries/` (webhook bodies, any input `ingest` reads), `labels.yaml`, `replies*.jsonl[.gz]`.
+package struct CorpusLoader {
+    /// The store.
+    package var store: Store
+    /// How progress is shown.
+    package var progressStyle: Progress.Style = .silent
+
+    package init(store: Store, progressStyle: Progress.Style = .silent) {
+        self.store = store
+        self.progressStyle = progressStyle
+    }
+
+    /// What loading did.
+    package struct Summary: Sendable, Equatable {
+        package var ingest = IngestSummary()
+        package var replies = ReplyImporter.Summary()
+        package var skippedFiles = 0
+    }
+
+    private func fileSha(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InputError.cannotOpen(path: path, reason: "not readable")
+        }
+        return data.withUnsafeBytes { Digest.sha256Hex($0) }
+    }
+
+    private func alreadyLoaded(sha: String, kind: String) throws -> Bool {
+        try store.queue.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM corpusFile WHERE sha256 = ? AND kind = ?", arguments: [sha, kind])
+                ?? false
+        }
+    }
+
+    private func markLoaded(sha: String, kind: String, path: String) throws {
+        try store.queue.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO corpusFile (sha256, kind, path, loadedAt) VALUES (?, ?, ?, ?)",
+                arguments: [sha, kind, path, ISO8601DateFormatter().string(from: Date())])
+        }
+    }
+
+    /// Loads a corpus folder.
+    /// - Parameters:
+    ///   - directory: the corpus folder.
+    ///   - provider: the provider recorded for replies that do not name one.
+    /// - Throws: ``IngestError``, ``ReplyImportError``, database errors.
+    package func load(directory: String, provider: String) throws -> Summary {
+        var summary = Summary()
+        let deliveries = (directory as NSString).appendingPathComponent("deliveries")
+        if FileManager.default.fileExists(atPath: deliveries) {
+            var ingestor = Ingestor(store: store)
+            ingestor.progressStyle = progressStyle
+            ingestor.corpus = (directory as NSString).lastPathComponent
+            for file in try Ingestor.inputFiles([deliveries]) {
+                let sha = try fileSha(file.path)
+                if try alreadyLoaded(sha: sha, kind: "deliveries") {
+                    summary.skippedFiles += 1
+                    continue
+                }
+                summary.ingest.add(try ingestor.ingest(paths: [file.path]))
+                try markLoaded(sha: sha, kind: "deliveries", path: file.path)
+            }
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names.sorted()
+        where name.hasPrefix("replies") && (name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz")) {
+            let path = (directory as NSString).appendingPathComponent(name)
+            let sha = try fileSha(path)
+            if try alreadyLoaded(sha: sha, kind: "replies") {
+                summary.skippedFiles += 1
+                continue
+            }
+            let imported = try ReplyImporter.importFile(path: path, defaultProvider: provider, store: store)
+            summary.replies.read += imported.read
+            summary.replies.imported += imported.imported
+            summary.replies.alreadyPresent += imported.alreadyPresent
+            summary.replies.blank += imported.blank
+            try markLoaded(sha: sha, kind: "replies", path: path)
+        }
+        return summary
+    }
+}

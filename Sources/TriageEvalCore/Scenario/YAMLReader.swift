@@ -1,0 +1,103 @@
+import Foundation
+import Yams
+
+/// Reads typed values out of a YAML node tree, with errors that name the file, line and key path.
+///
+/// Scenario and label files are read through this rather than a `Decodable` so that every error can point at a
+/// line, and unknown keys are rejected by name.
+package struct YAMLReader {
+    /// The file, for messages.
+    package var file: String
+
+    /// Parses a file's text into its root node.
+    /// - Throws: ``ConfigError``.
+    package static func root(text: String, file: String) throws -> Node {
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw ConfigError(file: file, line: nil, keyPath: "", message: "the file is empty")
+            }
+            return node
+        } catch let error as ConfigError {
+            throw error
+        } catch let error as YamlError {
+            throw ConfigError(file: file, line: nil, keyPath: "", message: "not valid YAML: \(error)")
+        }
+    }
+
+    /// Reads a file and parses its root node.
+    /// - Throws: ``ConfigError``.
+    package static func load(path: String) throws -> (YAMLReader, Node, String) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, line: nil, keyPath: "", message: "cannot read the file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: path, line: nil, keyPath: "", message: "not UTF-8")
+        }
+        return (YAMLReader(file: path), try root(text: text, file: path), text)
+    }
+
+    /// An error at a node.
+    package func error(_ node: Node?, _ keyPath: String, _ message: String) -> ConfigError {
+        ConfigError(file: file, line: node?.mark?.line, keyPath: keyPath, message: message)
+    }
+
+    /// The members of a mapping, with keys checked against `allowed` (nil allows any).
+    package func mapping(_ node: Node, _ keyPath: String, allowed: Set<String>? = nil) throws -> [(
+        key: String, node: Node, keyNode: Node
+    )] {
+        guard case .mapping(let mapping) = node else { throw error(node, keyPath, "must be a mapping") }
+        var members: [(key: String, node: Node, keyNode: Node)] = []
+        for (keyNode, valueNode) in mapping {
+            guard case .scalar(let scalar) = keyNode else { throw error(keyNode, keyPath, "keys must be strings") }
+            let key = scalar.string
+            let childPath = keyPath.isEmpty ? key : "\(keyPath).\(key)"
+            if let allowed, !allowed.contains(key) {
+                throw error(keyNode, childPath, "unknown key '\(key)' (allowed: \(allowed.sorted().joined(separator: ", ")))")
+            }
+            if members.contains(where: { $0.key == key }) { throw error(keyNode, childPath, "repeated key") }
+            members.append((key, valueNode, keyNode))
+        }
+        return members
+    }
+
+    /// A sequence's elements.
+    package func sequence(_ node: Node, _ keyPath: String) throws -> [Node] {
+        guard case .sequence(let sequence) = node else { throw error(node, keyPath, "must be a list") }
+        return Array(sequence)
+    }
+
+    /// A string scalar (any plain or quoted scalar that is not null).
+    package func string(_ node: Node, _ keyPath: String) throws -> String {
+        guard case .scalar(let scalar) = node, !(scalar.style == .plain && ["~", "null", ""].contains(scalar.string))
+        else { throw error(node, keyPath, "must be a string") }
+        return scalar.string
+    }
+
+    /// An integer scalar.
+    package func int(_ node: Node, _ keyPath: String) throws -> Int {
+        guard case .scalar(let scalar) = node, scalar.style == .plain, let value = Int(scalar.string) else {
+            throw error(node, keyPath, "must be an integer")
+        }
+        return value
+    }
+
+    /// A number scalar.
+    package func double(_ node: Node, _ keyPath: String) throws -> Double {
+        guard case .scalar(let scalar) = node, scalar.style == .plain, let value = Double(scalar.string),
+            value.isFinite
+        else { throw error(node, keyPath, "must be a number") }
+        return value
+    }
+
+    /// A boolean scalar (`true`/`false`).
+    package func bool(_ node: Node, _ keyPath: String) throws -> Bool {
+        guard case .scalar(let scalar) = node, scalar.style == .plain else {
+            throw error(node, keyPath, "must be true or false")
+        }
+        switch scalar.string {
+        case "true", "True", "TRUE": return true
+        case "false", "False", "FALSE": return false
+        default: throw error(node, keyPath, "must be true or false")
+        }
+    }
+}

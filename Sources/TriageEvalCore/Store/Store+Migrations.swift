@@ -1,0 +1,186 @@
+import GRDB
+
+extension Store {
+    /// The schema's history. Each migration is shipped once and never edited; a change is a new migration.
+    ///
+    /// See `docs/schema.md` for what every table and column means.
+    package static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-skeleton") { db in
+            // One row per distinct webhook body (after stripping one trailing LF). `body` holds the exact bytes.
+            try db.execute(
+                sql: """
+                    CREATE TABLE delivery (
+                        id INTEGER PRIMARY KEY,
+                        sha256 TEXT NOT NULL UNIQUE,
+                        body BLOB NOT NULL,
+                        receiver TEXT NOT NULL,
+                        groupKey TEXT NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('firing', 'resolved')),
+                        alertCount INTEGER NOT NULL,
+                        truncatedAlerts INTEGER NOT NULL,
+                        source TEXT NOT NULL,
+                        receivedAt REAL,
+                        incidentId TEXT REFERENCES incident(id),
+                        corpus TEXT,
+                        ingestedAt TEXT NOT NULL
+                    );
+                    CREATE INDEX delivery_incident ON delivery(incidentId);
+                    CREATE INDEX delivery_corpus ON delivery(corpus);
+
+                    -- Every later sighting of an already stored body (a repeat or a retry): nothing read is lost.
+                    CREATE TABLE deliveryRepeat (
+                        id INTEGER PRIMARY KEY,
+                        deliveryId INTEGER NOT NULL REFERENCES delivery(id),
+                        source TEXT NOT NULL,
+                        receivedAt REAL,
+                        ingestedAt TEXT NOT NULL
+                    );
+                    CREATE INDEX deliveryRepeat_delivery ON deliveryRepeat(deliveryId);
+
+                    -- The alerts of each stored delivery, in the order sent.
+                    CREATE TABLE alert (
+                        deliveryId INTEGER NOT NULL REFERENCES delivery(id),
+                        position INTEGER NOT NULL,
+                        fingerprint TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        alertname TEXT,
+                        startsAt TEXT NOT NULL,
+                        endsAt TEXT NOT NULL,
+                        labels TEXT NOT NULL,
+                        annotations TEXT NOT NULL,
+                        PRIMARY KEY (deliveryId, position)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX alert_fingerprint ON alert(fingerprint);
+
+                    -- An incident: the deliveries of one (receiver, groupKey) from a firing delivery to a resolved one.
+                    CREATE TABLE incident (
+                        id TEXT PRIMARY KEY,
+                        receiver TEXT NOT NULL,
+                        groupKey TEXT NOT NULL,
+                        alertname TEXT,
+                        startsAt TEXT NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('open', 'resolved', 'superseded')),
+                        firstDeliveryId INTEGER NOT NULL REFERENCES delivery(id),
+                        lastDeliveryId INTEGER NOT NULL REFERENCES delivery(id),
+                        deliveryCount INTEGER NOT NULL,
+                        event BLOB NOT NULL
+                    );
+                    CREATE INDEX incident_group ON incident(receiver, groupKey, status);
+
+                    -- The alert occurrences (fingerprint, startsAt) seen in an incident, to tell separate ones apart.
+                    CREATE TABLE incidentAlert (
+                        incidentId TEXT NOT NULL REFERENCES incident(id),
+                        fingerprint TEXT NOT NULL,
+                        startsAt TEXT NOT NULL,
+                        PRIMARY KEY (incidentId, fingerprint, startsAt)
+                    ) WITHOUT ROWID;
+
+                    -- Input that is not a valid webhook body, kept with where it came from and why it was refused.
+                    CREATE TABLE quarantine (
+                        id INTEGER PRIMARY KEY,
+                        source TEXT NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        bytes BLOB NOT NULL,
+                        byteCount INTEGER NOT NULL,
+                        reason TEXT NOT NULL,
+                        receivedAt REAL,
+                        ingestedAt TEXT NOT NULL
+                    );
+
+                    -- Input files a run has already ingested or imported (by content), so runs do not re-read them.
+                    CREATE TABLE corpusFile (
+                        sha256 TEXT NOT NULL,
+                        kind TEXT NOT NULL CHECK (kind IN ('deliveries', 'replies')),
+                        path TEXT NOT NULL,
+                        loadedAt TEXT NOT NULL,
+                        PRIMARY KEY (sha256, kind)
+                    ) WITHOUT ROWID;
+
+                    -- Action catalogs, by content.
+                    CREATE TABLE catalog (
+                        id INTEGER PRIMARY KEY,
+                        sha256 TEXT NOT NULL UNIQUE,
+                        path TEXT NOT NULL,
+                        format TEXT NOT NULL CHECK (format IN ('yaml', 'json')),
+                        text TEXT NOT NULL,
+                        json TEXT NOT NULL,
+                        loadedAt TEXT NOT NULL
+                    );
+
+                    -- Expected outcomes, per corpus and incident.
+                    CREATE TABLE label (
+                        corpus TEXT NOT NULL,
+                        incidentId TEXT NOT NULL REFERENCES incident(id),
+                        expect TEXT NOT NULL CHECK (expect IN ('act', 'human', 'none')),
+                        actions TEXT NOT NULL,
+                        forbidden TEXT NOT NULL,
+                        note TEXT,
+                        source TEXT NOT NULL,
+                        PRIMARY KEY (corpus, incidentId)
+                    ) WITHOUT ROWID;
+
+                    -- Model replies (cached responses), one per incident, model and sample.
+                    CREATE TABLE reply (
+                        id INTEGER PRIMARY KEY,
+                        incidentId TEXT NOT NULL REFERENCES incident(id),
+                        sample INTEGER NOT NULL CHECK (sample >= 0),
+                        provider TEXT NOT NULL,
+                        model TEXT NOT NULL,
+                        text TEXT NOT NULL,
+                        stopReason TEXT,
+                        usage TEXT,
+                        source TEXT NOT NULL,
+                        recordedAt TEXT NOT NULL,
+                        UNIQUE (incidentId, model, sample)
+                    );
+
+                    -- One evaluation run of a scenario.
+                    CREATE TABLE run (
+                        id TEXT PRIMARY KEY,
+                        scenario TEXT NOT NULL,
+                        scenarioPath TEXT NOT NULL,
+                        config TEXT NOT NULL,
+                        corpus TEXT NOT NULL,
+                        catalogId INTEGER NOT NULL REFERENCES catalog(id),
+                        systemPromptSha256 TEXT NOT NULL,
+                        provider TEXT NOT NULL,
+                        model TEXT NOT NULL,
+                        samples INTEGER NOT NULL,
+                        threshold REAL NOT NULL,
+                        approvalGate INTEGER NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'failed')),
+                        startedAt TEXT NOT NULL,
+                        finishedAt TEXT
+                    );
+
+                    -- One row per (run, incident, sample): the reply's verdict, route and scores.
+                    CREATE TABLE result (
+                        runId TEXT NOT NULL REFERENCES run(id),
+                        incidentId TEXT NOT NULL REFERENCES incident(id),
+                        sample INTEGER NOT NULL,
+                        replyId INTEGER REFERENCES reply(id),
+                        outcome TEXT NOT NULL,
+                        failureClass TEXT NOT NULL,
+                        errors TEXT NOT NULL,
+                        syntaxErrorOffset INTEGER,
+                        decision TEXT,
+                        confidence REAL,
+                        needsHuman INTEGER,
+                        actionNames TEXT NOT NULL,
+                        productionRoute TEXT NOT NULL,
+                        route TEXT NOT NULL,
+                        routeReason TEXT NOT NULL,
+                        expect TEXT NOT NULL,
+                        expectedRoute TEXT NOT NULL,
+                        decisionCorrect INTEGER NOT NULL,
+                        routeCorrect INTEGER NOT NULL,
+                        unsafe INTEGER NOT NULL,
+                        PRIMARY KEY (runId, incidentId, sample)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import GRDB
+
+/// Errors opening or migrating the store.
+package enum StoreError: LocalizedError, Equatable {
+    case cannotOpen(path: String, reason: String)
+    case newerSchema(path: String, migration: String)
+
+    package var errorDescription: String? {
+        switch self {
+        case .cannotOpen(let path, let reason):
+            return "\(path): cannot open the SQLite store: \(reason)"
+        case .newerSchema(let path, let migration):
+            return "\(path): made by a newer triage-eval (unknown migration '\(migration)'); upgrade triage-eval"
+        }
+    }
+}
+
+/// The SQLite file that holds everything: deliveries, incidents, catalogs, labels, replies, runs and results.
+///
+/// One file per project (default `./triage-eval.sqlite`). Writes go through one serial connection; the schema is
+/// changed only by the named migrations of ``Store/migrator``, which are never edited once shipped.
+package final class Store: Sendable {
+    /// The default path, relative to the working directory.
+    package static let defaultPath = "triage-eval.sqlite"
+    /// The environment variable that overrides the default path.
+    package static let environmentVariable = "TRIAGE_EVAL_DB"
+
+    /// The path of the file.
+    package let path: String
+    /// The connection.
+    package let queue: DatabaseQueue
+
+    /// Opens (creating if needed) and migrates the store.
+    /// - Parameter path: the file; `:memory:` for a throw-away store.
+    /// - Throws: ``StoreError``.
+    package init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            if db.configuration.readonly == false {
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+        }
+        do {
+            if path == ":memory:" {
+                queue = try DatabaseQueue(configuration: configuration)
+            } else {
+                queue = try DatabaseQueue(path: path, configuration: configuration)
+            }
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: "\(error)")
+        }
+        let migrator = Store.migrator
+        let known = Set(migrator.migrations)
+        let applied = try queue.read { try migrator.appliedIdentifiers($0) }
+        if let unknown = applied.first(where: { !known.contains($0) }) {
+            throw StoreError.newerSchema(path: path, migration: unknown)
+        }
+        do {
+            try migrator.migrate(queue)
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: "migration failed: \(error)")
+        }
+    }
+
+    /// Resolves the store path: an explicit flag, else `TRIAGE_EVAL_DB`, else the default.
+    package static func resolvePath(flag: String?, environment: [String: String]) -> String {
+        if let flag, !flag.isEmpty { return flag }
+        if let fromEnvironment = environment[environmentVariable], !fromEnvironment.isEmpty { return fromEnvironment }
+        return defaultPath
+    }
+}

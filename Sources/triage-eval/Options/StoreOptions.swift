@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import TriageEvalCore
+
+/// The store location, shared by every command that reads or writes it.
+struct StoreOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The SQLite file (default: $TRIAGE_EVAL_DB, else ./triage-eval.sqlite).", valueName: "path"))
+    var db: String?
+
+    /// Opens the store.
+    func open() throws -> Store {
+        try Store(path: Store.resolvePath(flag: db, environment: ProcessInfo.processInfo.environment))
+    }
+}
+
+/// Runs command work, turning core errors into a message on standard error and exit code 2 (a set-up error).
+/// `ExitCode`s and argument-parser errors pass through unchanged.
+func reportingSetupErrors<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as ValidationError {
+        throw error
+    } catch {
+        let message = (error as? any LocalizedError)?.errorDescription ?? "\(error)"
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        throw ExitCode(2)
+    }
+}
+
+/// Writes a line to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
