@@ -3,7 +3,7 @@ import GRDB
 import Yams
 
 /// What should happen for an incident.
-package enum Expectation: String, Sendable, Codable, CaseIterable {
+package enum ExpectedOutcome: String, Sendable, Codable, CaseIterable {
     /// Run exactly these actions.
     case act
     /// A person must decide.
@@ -35,7 +35,7 @@ package struct Label: Sendable, Equatable {
     /// The incident.
     package var incidentId: String
     /// What should happen.
-    package var expect: Expectation
+    package var expect: ExpectedOutcome
     /// For `act`: the expected actions.
     package var actions: [ActionCall]
     /// Actions that must never be executed.
@@ -44,6 +44,18 @@ package struct Label: Sendable, Equatable {
     package var note: String?
     /// `file:line` of the label.
     package var source: String
+
+    package init(
+        incidentId: String, expect: ExpectedOutcome, actions: [ActionCall], forbidden: [String], note: String?,
+        source: String
+    ) {
+        self.incidentId = incidentId
+        self.expect = expect
+        self.actions = actions
+        self.forbidden = forbidden
+        self.note = note
+        self.source = source
+    }
 }
 
 /// A corpus's `labels.yaml`:
@@ -80,7 +92,7 @@ package enum LabelFile {
             func value(_ key: String) -> Node? { members.first { $0.key == key }?.node }
             guard let expectNode = value("expect") else { throw reader.error(node, "\(path).expect", "missing") }
             let expectText = try reader.string(expectNode, "\(path).expect")
-            guard let expect = Expectation(rawValue: expectText) else {
+            guard let expect = ExpectedOutcome(rawValue: expectText) else {
                 throw reader.error(expectNode, "\(path).expect", "must be act, human or none (got '\(expectText)')")
             }
             var actions: [ActionCall] = []

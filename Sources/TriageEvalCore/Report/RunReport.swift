@@ -170,7 +170,7 @@ package struct RunReport: Codable, Sendable, Equatable {
             var failureClasses = Dictionary(
                 uniqueKeysWithValues: FailureClass.allCases.filter { $0 != .transport }.map { ($0.rawValue, 0) })
             var routes = Dictionary(uniqueKeysWithValues: Route.allCases.map { ($0.rawValue, 0) })
-            var expectations = Dictionary(uniqueKeysWithValues: Expectation.allCases.map { ($0.rawValue, 0) })
+            var expectations = Dictionary(uniqueKeysWithValues: ExpectedOutcome.allCases.map { ($0.rawValue, 0) })
             var replies = 0
             var decisionCorrect = 0
             var routeCorrect = 0

@@ -8,6 +8,13 @@ package struct SampleScore: Sendable, Equatable {
     package var routeCorrect: Bool
     /// An action would have run that the label does not allow.
     package var unsafe: Bool
+
+    package init(expectedRoute: Route, decisionCorrect: Bool, routeCorrect: Bool, unsafe: Bool) {
+        self.expectedRoute = expectedRoute
+        self.decisionCorrect = decisionCorrect
+        self.routeCorrect = routeCorrect
+        self.unsafe = unsafe
+    }
 }
 
 /// Scores a sample's verdict and route against its label.

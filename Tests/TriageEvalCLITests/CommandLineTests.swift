@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+import TriageEvalTestSupport
+
+/// Exit codes and error messages of the built binary.
+@Suite struct CommandLineTests {
+    static let valid = """
+        {"receiver":"r","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"A"},"annotations":{},\
+        "startsAt":"2026-01-01T00:00:00Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":"","fingerprint":"f1"}],\
+        "groupLabels":{},"commonLabels":{},"commonAnnotations":{},"externalURL":"x","version":"4","groupKey":"g",\
+        "truncatedAlerts":0}
+        """
+
+    @Test func ingestJSONAccountsForEveryUnitFromStandardInput() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let input = [Self.valid, "", Self.valid, " \t", String(Self.valid.prefix(30)), "nope", Self.valid.replacingOccurrences(of: "\"4\"", with: "\"3\"")]
+            .joined(separator: "\n")
+        let result = try BinaryRunner.run(
+            ["ingest", "-", "--json", "--db", temp.file("s.sqlite")], stdin: Data(input.utf8))
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Int]
+        #expect(summary["read"] == 5)
+        #expect(summary["stored"] == 1)
+        #expect(summary["duplicates"] == 1)
+        #expect(summary["quarantined"] == 3)
+        #expect(summary["blank"] == 2)
+        #expect(summary["incidents"] == 1)
+        #expect(result.stdout.split(separator: "\n").count == 1)
+        let strict = try BinaryRunner.run(
+            ["ingest", "-", "--strict", "--db", temp.file("t.sqlite")], stdin: Data(input.utf8))
+        #expect(strict.status == 1)
+    }
+
+    @Test func malformedCommandLinesExit64() throws {
+        #expect(try BinaryRunner.run(["ingest"]).status == 64)
+        #expect(try BinaryRunner.run(["run", "a.yaml", "--no-such-flag"]).status == 64)
+        #expect(try BinaryRunner.run(["ingest", "x", "--max-body-bytes", "0"]).status == 64)
+    }
+
+    @Test func setUpErrorsExit2AndNameTheProblem() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let missing = try BinaryRunner.run(["ingest", temp.file("absent.json"), "--db", temp.file("s.sqlite")])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("absent.json: no such file or directory"))
+
+        let scenario = try temp.write(
+            "scenarios/bad.yaml",
+            "name: bad\ncorpus: demo\ncatalog: x.yaml\nmodel: {provider: anthropic, name: m}\ncolour: blue\n")
+        let bad = try BinaryRunner.run(["run", scenario, "--db", temp.file("s.sqlite")])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("bad.yaml:5: colour: unknown key 'colour'"), "\(bad.stderr)")
+    }
+
+    @Test func replayMissExits2AndListsWhatIsMissing() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let scenario = try String(contentsOfFile: Repository.path("scenarios/demo.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "samples: 2", with: "samples: 3")
+        let path = try temp.write("scenarios/three.yaml", scenario.replacingOccurrences(
+            of: "../corpora/demo/catalog.yaml", with: Repository.path("corpora/demo/catalog.yaml"))
+            .replacingOccurrences(of: "corpus: demo", with: "corpus: \(Repository.path("corpora/demo"))"))
+        let result = try BinaryRunner.run(["run", path, "--db", temp.file("s.sqlite"), "--reports", temp.file("r")])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("16 of 48 samples have no cached reply"), "\(result.stderr)")
+        #expect(result.stderr.contains("sample 2"))
+    }
+}
