@@ -14,8 +14,11 @@ import TriageEvalTestSupport
     @Test func ingestJSONAccountsForEveryUnitFromStandardInput() throws {
         let temp = try TemporaryDirectory()
         defer { temp.remove() }
-        let input = [Self.valid, "", Self.valid, " \t", String(Self.valid.prefix(30)), "nope", Self.valid.replacingOccurrences(of: "\"4\"", with: "\"3\"")]
-            .joined(separator: "\n")
+        let input = [
+            Self.valid, "", Self.valid, " \t", String(Self.valid.prefix(30)), "nope",
+            Self.valid.replacingOccurrences(of: "\"4\"", with: "\"3\""),
+        ]
+        .joined(separator: "\n")
         let result = try BinaryRunner.run(
             ["ingest", "-", "--json", "--db", temp.file("s.sqlite")], stdin: Data(input.utf8))
         #expect(result.status == 0, "stderr: \(result.stderr)")
@@ -58,8 +61,11 @@ import TriageEvalTestSupport
         defer { temp.remove() }
         let scenario = try String(contentsOfFile: Repository.path("scenarios/demo.yaml"), encoding: .utf8)
             .replacingOccurrences(of: "samples: 2", with: "samples: 3")
-        let path = try temp.write("scenarios/three.yaml", scenario.replacingOccurrences(
-            of: "../corpora/demo/catalog.yaml", with: Repository.path("corpora/demo/catalog.yaml"))
+        let path = try temp.write(
+            "scenarios/three.yaml",
+            scenario.replacingOccurrences(
+                of: "../corpora/demo/catalog.yaml", with: Repository.path("corpora/demo/catalog.yaml")
+            )
             .replacingOccurrences(of: "corpus: demo", with: "corpus: \(Repository.path("corpora/demo"))"))
         let result = try BinaryRunner.run(["run", path, "--db", temp.file("s.sqlite"), "--reports", temp.file("r")])
         #expect(result.status == 2)

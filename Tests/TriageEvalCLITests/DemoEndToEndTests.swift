@@ -16,7 +16,8 @@ import TriageEvalTestSupport
     }
 
     static func fixtureReplies() throws -> [FixtureReply] {
-        let text = try String(contentsOfFile: Repository.path("corpora/demo/replies-handwritten.jsonl"), encoding: .utf8)
+        let text = try String(
+            contentsOfFile: Repository.path("corpora/demo/replies-handwritten.jsonl"), encoding: .utf8)
         return try text.split(separator: "\n").map { line in
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
             let fixture = object["fixture"] as! [String: Any]
@@ -35,8 +36,10 @@ import TriageEvalTestSupport
         let temp = try TemporaryDirectory()
         defer { temp.remove() }
         let result = try BinaryRunner.run(
-            ["run", Repository.path("scenarios/demo.yaml"), "--db", temp.file("demo.sqlite"), "--reports",
-             temp.file("reports")])
+            [
+                "run", Repository.path("scenarios/demo.yaml"), "--db", temp.file("demo.sqlite"), "--reports",
+                temp.file("reports"),
+            ])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let runId = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(runId.hasPrefix("demo-"))
@@ -86,7 +89,8 @@ import TriageEvalTestSupport
         #expect(reportedBins.map { $0["count"] as! Int } == bins.map(\.count))
         var ece = 0.0
         for bin in bins where bin.count > 0 {
-            ece += Double(bin.count) / Double(included.count)
+            ece +=
+                Double(bin.count) / Double(included.count)
                 * abs(Double(bin.correct) / Double(bin.count) - bin.confidence / Double(bin.count))
         }
         #expect(abs((calibration["ece"] as! Double) - ece) < 1e-12)
@@ -95,8 +99,10 @@ import TriageEvalTestSupport
 
         // A second run on the same store re-reads nothing and gives the same numbers.
         let again = try BinaryRunner.run(
-            ["run", Repository.path("scenarios/demo.yaml"), "--db", temp.file("demo.sqlite"), "--reports",
-             temp.file("reports")])
+            [
+                "run", Repository.path("scenarios/demo.yaml"), "--db", temp.file("demo.sqlite"), "--reports",
+                temp.file("reports"),
+            ])
         #expect(again.status == 0)
         #expect(!again.stderr.contains("loaded corpus"))
     }
@@ -105,9 +111,12 @@ import TriageEvalTestSupport
         let temp = try TemporaryDirectory()
         defer { temp.remove() }
         let db = temp.file("demo.sqlite")
-        let run = try BinaryRunner.run(["run", Repository.path("scenarios/demo.yaml"), "--db", db, "--reports", temp.file("a")])
+        let run = try BinaryRunner.run([
+            "run", Repository.path("scenarios/demo.yaml"), "--db", db, "--reports", temp.file("a"),
+        ])
         let runId = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let report = try BinaryRunner.run(["report", runId, "--reports", temp.file("b")], environment: ["TRIAGE_EVAL_DB": db])
+        let report = try BinaryRunner.run(
+            ["report", runId, "--reports", temp.file("b")], environment: ["TRIAGE_EVAL_DB": db])
         #expect(report.status == 0, "stderr: \(report.stderr)")
         let first = try Data(contentsOf: URL(fileURLWithPath: temp.file("a/\(runId)/report.json")))
         let second = try Data(contentsOf: URL(fileURLWithPath: temp.file("b/\(runId)/report.json")))

@@ -73,7 +73,8 @@ package struct Catalog: Sendable, Equatable {
         } catch let error as JSONSyntaxError {
             throw CatalogError.invalid(path: path, reason: "not valid JSON: \(error)")
         } catch {
-            throw CatalogError.invalid(path: path, reason: (error as? any LocalizedError)?.errorDescription ?? "\(error)")
+            throw CatalogError.invalid(
+                path: path, reason: (error as? any LocalizedError)?.errorDescription ?? "\(error)")
         }
         guard case .object = value else {
             throw CatalogError.invalid(path: path, reason: "the catalog must be a mapping with an 'actions' list")

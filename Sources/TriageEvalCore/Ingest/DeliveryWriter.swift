@@ -14,6 +14,43 @@ package final class DeliveryWriter {
     package var corpus: String?
     private var openIncidents: [GroupIdentity: OpenIncident?] = [:]
     private let ingestedAt: String
+    private var statements: HotStatements?
+
+    /// The statements run for every unit, prepared once per connection.
+    private final class HotStatements {
+        let connection: OpaquePointer?
+        let findDelivery: RawStatement
+        let insertRepeat: RawStatement
+        let insertDelivery: RawStatement
+        let insertAlert: RawStatement
+
+        init(_ db: Database) throws {
+            connection = db.sqliteConnection
+            findDelivery = try RawStatement(db, sql: "SELECT id FROM delivery WHERE sha256 = ?")
+            insertRepeat = try RawStatement(
+                db, sql: "INSERT INTO deliveryRepeat (deliveryId, source, receivedAt, ingestedAt) VALUES (?, ?, ?, ?)")
+            insertDelivery = try RawStatement(
+                db,
+                sql: """
+                    INSERT INTO delivery (sha256, body, receiver, groupKey, status, alertCount, truncatedAlerts,
+                        source, receivedAt, incidentId, corpus, ingestedAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            insertAlert = try RawStatement(
+                db,
+                sql: """
+                    INSERT INTO alert (deliveryId, position, fingerprint, status, alertname, startsAt, endsAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """)
+        }
+    }
+
+    private func hotStatements(_ db: Database) throws -> HotStatements {
+        if let statements, statements.connection == db.sqliteConnection { return statements }
+        let prepared = try HotStatements(db)
+        statements = prepared
+        return prepared
+    }
 
     private struct GroupIdentity: Hashable {
         var receiver: String
@@ -67,7 +104,43 @@ package final class DeliveryWriter {
         return output
     }
 
-    /// Stores one unit.
+    /// A unit read and checked, ready to be stored: everything that needs no database.
+    package struct PreparedUnit: Sendable {
+        /// The body: the unit's bytes with one trailing LF stripped.
+        package var body: [UInt8]
+        /// Where it came from (`file:line`, `capture:…`).
+        package var source: String
+        /// When it was received (Unix seconds), when known.
+        package var receivedAt: Double?
+        /// SHA-256 of the body, hex.
+        package var sha256: String
+        /// The decoded payload, or why it is not a webhook body.
+        package var payload: Result<WebhookPayload, QuarantineReason>
+    }
+
+    /// Prepares a unit: strips one trailing LF, hashes, checks the size and decodes. Needs no database, so it can
+    /// run on another thread than ``commit(_:_:)``.
+    package static func prepare(
+        unit: UnsafeBufferPointer<UInt8>,
+        source: String,
+        receivedAt: Double?,
+        sizeLimit: Int
+    ) -> PreparedUnit {
+        var body = unit
+        if body.count > 0, body[body.count - 1] == 0x0A {
+            body = UnsafeBufferPointer(rebasing: body[0..<(body.count - 1)])
+        }
+        let sha = Digest.sha256Hex(UnsafeRawBufferPointer(body))
+        let payload: Result<WebhookPayload, QuarantineReason>
+        if body.count > sizeLimit {
+            payload = .failure(.tooLarge(bytes: body.count, limit: sizeLimit))
+        } else {
+            payload = Result { () throws(QuarantineReason) in try WebhookPayload.decode(body) }
+        }
+        return PreparedUnit(body: Array(body), source: source, receivedAt: receivedAt, sha256: sha, payload: payload)
+    }
+
+    /// Stores one unit (``prepare(unit:source:receivedAt:sizeLimit:)`` then ``commit(_:_:)``).
     /// - Parameters:
     ///   - db: a connection inside a write transaction.
     ///   - unit: the unit's bytes (one trailing LF is stripped here).
@@ -80,59 +153,79 @@ package final class DeliveryWriter {
         source: String,
         receivedAt: Double?
     ) throws -> UnitOutcome {
-        var body = unit
-        if body.count > 0, body[body.count - 1] == 0x0A { body = UnsafeBufferPointer(rebasing: body[0..<(body.count - 1)]) }
-        let sha = Digest.sha256Hex(UnsafeRawBufferPointer(body))
-        if body.count > sizeLimit {
-            return try quarantine(db, body: body, sha: sha, source: source, receivedAt: receivedAt,
-                reason: .tooLarge(bytes: body.count, limit: sizeLimit))
-        }
-        if let existing = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT id FROM delivery WHERE sha256 = ?"), arguments: [sha])
-        {
-            try db.cachedStatement(
-                sql: "INSERT INTO deliveryRepeat (deliveryId, source, receivedAt, ingestedAt) VALUES (?, ?, ?, ?)"
-            ).execute(arguments: [existing, source, receivedAt, ingestedAt])
-            if let corpus {
-                try db.cachedStatement(sql: "UPDATE delivery SET corpus = ? WHERE id = ? AND corpus IS NULL")
-                    .execute(arguments: [corpus, existing])
+        try commit(db, Self.prepare(unit: unit, source: source, receivedAt: receivedAt, sizeLimit: sizeLimit))
+    }
+
+    /// Stores a prepared unit: a repeat of a stored body, a quarantined unit, or a new delivery in its incident.
+    /// - Parameters:
+    ///   - db: a connection inside a write transaction.
+    ///   - unit: the prepared unit.
+    /// - Returns: what was done with it.
+    package func commit(_ db: Database, _ unit: PreparedUnit) throws -> UnitOutcome {
+        let sha = unit.sha256
+        let source = unit.source
+        let receivedAt = unit.receivedAt
+        let hot = try hotStatements(db)
+        if case .failure(.tooLarge) = unit.payload {
+            // Too large to be looked at: quarantined even if the same bytes were seen before.
+        } else {
+            hot.findDelivery.bind(1, sha)
+            if let existing = try hot.findDelivery.firstInteger() {
+                hot.insertRepeat.bind(1, existing)
+                hot.insertRepeat.bind(2, source)
+                hot.insertRepeat.bind(3, receivedAt)
+                hot.insertRepeat.bind(4, ingestedAt)
+                try hot.insertRepeat.run()
+                if let corpus {
+                    try db.cachedStatement(sql: "UPDATE delivery SET corpus = ? WHERE id = ? AND corpus IS NULL")
+                        .execute(arguments: [corpus, existing])
+                }
+                return .duplicate(deliveryId: existing)
             }
-            return .duplicate(deliveryId: existing)
         }
         let payload: WebhookPayload
-        do {
-            payload = try WebhookPayload.decode(body)
-        } catch {
-            return try quarantine(db, body: body, sha: sha, source: source, receivedAt: receivedAt, reason: error)
+        switch unit.payload {
+        case .success(let decoded): payload = decoded
+        case .failure(let reason):
+            return try unit.body.withUnsafeBufferPointer { body in
+                try quarantine(db, body: body, sha: sha, source: source, receivedAt: receivedAt, reason: reason)
+            }
         }
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO delivery (sha256, body, receiver, groupKey, status, alertCount, truncatedAlerts, source,
-                    receivedAt, corpus, ingestedAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            sha, Data(body), payload.receiver, payload.groupKey, payload.status, payload.alerts.count,
-            payload.truncatedAlerts, source, receivedAt, corpus, ingestedAt,
-        ])
+        let group = GroupIdentity(receiver: payload.receiver, groupKey: payload.groupKey)
+        let assignment = try assignIncident(db, payload: payload, group: group)
+        let insert = hot.insertDelivery
+        insert.bind(1, sha)
+        unit.body.withUnsafeBufferPointer { insert.bind(2, blob: $0) }
+        insert.bind(3, payload.receiver)
+        insert.bind(4, payload.groupKey)
+        insert.bind(5, payload.status)
+        insert.bind(6, Int64(payload.alerts.count))
+        insert.bind(7, Int64(payload.truncatedAlerts))
+        insert.bind(8, source)
+        insert.bind(9, receivedAt)
+        insert.bind(10, assignment?.id)
+        insert.bind(11, corpus)
+        insert.bind(12, ingestedAt)
+        try insert.run()
         let deliveryId = db.lastInsertedRowID
-        let alertStatement = try db.cachedStatement(
-            sql: """
-                INSERT INTO alert (deliveryId, position, fingerprint, status, alertname, startsAt, endsAt, labels,
-                    annotations)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        )
         for (position, alert) in payload.alerts.enumerated() {
-            try alertStatement.execute(arguments: [
-                deliveryId, position, alert.fingerprint, alert.status, alert.alertname, alert.startsAt, alert.endsAt,
-                alert.labelsJSON, alert.annotationsJSON,
-            ])
+            let row = hot.insertAlert
+            row.bind(1, deliveryId)
+            row.bind(2, Int64(position))
+            row.bind(3, alert.fingerprint)
+            row.bind(4, alert.status)
+            row.bind(5, alert.alertname)
+            row.bind(6, alert.startsAt)
+            row.bind(7, alert.endsAt)
+            try row.run()
         }
-        let (incidentId, opened) = try assignIncident(db, payload: payload, body: body, deliveryId: deliveryId)
+        guard let assignment else {
+            return .stored(deliveryId: deliveryId, incidentId: nil, opened: false, closed: false)
+        }
+        try record(db, assignment: assignment, payload: payload, group: group, deliveryId: deliveryId)
         return .stored(
-            deliveryId: deliveryId, incidentId: incidentId, opened: opened,
-            closed: incidentId != nil && payload.status == "resolved")
+            deliveryId: deliveryId, incidentId: assignment.id, opened: assignment.opens,
+            closed: payload.status == "resolved")
     }
 
     private func quarantine(
@@ -157,7 +250,8 @@ package final class DeliveryWriter {
         var found: OpenIncident? = nil
         if let id = try String.fetchOne(
             db.cachedStatement(
-                sql: "SELECT id FROM incident WHERE receiver = ? AND groupKey = ? AND status = 'open' ORDER BY rowid DESC"
+                sql:
+                    "SELECT id FROM incident WHERE receiver = ? AND groupKey = ? AND status = 'open' ORDER BY rowid DESC"
             ),
             arguments: [group.receiver, group.groupKey]
         ) {
@@ -174,16 +268,17 @@ package final class DeliveryWriter {
         return found
     }
 
-    private func assignIncident(
-        _ db: Database,
-        payload: WebhookPayload,
-        body: UnsafeBufferPointer<UInt8>,
-        deliveryId: Int64
-    ) throws -> (String?, Bool) {
-        let group = GroupIdentity(receiver: payload.receiver, groupKey: payload.groupKey)
+    private struct Assignment {
+        var id: String
+        var opens: Bool
+        var incident: OpenIncident
+    }
+
+    /// Decides which incident a delivery belongs to (nil: a resolved delivery with no open incident); writes
+    /// only the closing of a superseded incident.
+    private func assignIncident(_ db: Database, payload: WebhookPayload, group: GroupIdentity) throws -> Assignment? {
         let occurrences = payload.alerts.map { Occurrence(fingerprint: $0.fingerprint, startsAt: $0.startsAt) }
         var current = try openIncident(db, group: group)
-        var opened = false
         if payload.status == "firing" {
             if let existing = current, existing.occurrences.isDisjoint(with: occurrences) {
                 // A separate occurrence of the group (another capture, or after a silence that never resolved).
@@ -194,55 +289,66 @@ package final class DeliveryWriter {
             if current == nil {
                 let firing = payload.alerts.filter { $0.status == "firing" }
                 let earliest = firing.min(by: { $0.start < $1.start })!
-                var id = Self.incidentId(receiver: payload.receiver, groupKey: payload.groupKey, startsAt: earliest.startsAt)
+                var id = Self.incidentId(
+                    receiver: payload.receiver, groupKey: payload.groupKey, startsAt: earliest.startsAt)
                 // Ids are content-derived; a second incident with the same opening (re-fired with identical
                 // startsAt after a resolve) gets a numbered suffix so that it stays apart and stable.
-                if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM incident WHERE id = ?"), arguments: [id])
-                    ?? false
-                {
+                let exists = try db.cachedStatement(sql: "SELECT 1 FROM incident WHERE id = ?")
+                if try Bool.fetchOne(exists, arguments: [id]) ?? false {
                     var suffix = 2
-                    while try Bool.fetchOne(
-                        db.cachedStatement(sql: "SELECT 1 FROM incident WHERE id = ?"), arguments: ["\(id)-\(suffix)"])
-                        ?? false
-                    {
-                        suffix += 1
-                    }
+                    while try Bool.fetchOne(exists, arguments: ["\(id)-\(suffix)"]) ?? false { suffix += 1 }
                     id = "\(id)-\(suffix)"
                 }
-                try db.cachedStatement(
-                    sql: """
-                        INSERT INTO incident (id, receiver, groupKey, alertname, startsAt, status, firstDeliveryId,
-                            lastDeliveryId, deliveryCount, event)
-                        VALUES (?, ?, ?, ?, ?, 'open', ?, ?, 0, ?)
-                        """
-                ).execute(arguments: [
-                    id, payload.receiver, payload.groupKey, payload.alertname, earliest.startsAt, deliveryId,
-                    deliveryId, Data(Self.event(body: body, incidentId: id)),
-                ])
-                current = OpenIncident(id: id, occurrences: [])
-                opened = true
+                return Assignment(id: id, opens: true, incident: OpenIncident(id: id, occurrences: []))
             }
         }
-        guard var incident = current else {
-            return (nil, false)  // a resolved delivery with no open incident
-        }
+        guard let current else { return nil }
+        return Assignment(id: current.id, opens: false, incident: current)
+    }
+
+    private func record(
+        _ db: Database,
+        assignment: Assignment,
+        payload: WebhookPayload,
+        group: GroupIdentity,
+        deliveryId: Int64
+    ) throws {
         let resolves = payload.status == "resolved"
-        try db.cachedStatement(
-            sql: """
-                UPDATE incident SET lastDeliveryId = ?, deliveryCount = deliveryCount + 1,
-                    status = CASE WHEN ? THEN 'resolved' ELSE status END
-                WHERE id = ?
-                """
-        ).execute(arguments: [deliveryId, resolves, incident.id])
-        try db.cachedStatement(sql: "UPDATE delivery SET incidentId = ? WHERE id = ?")
-            .execute(arguments: [incident.id, deliveryId])
+        if assignment.opens {
+            let earliest = payload.alerts.filter { $0.status == "firing" }.min(by: { $0.start < $1.start })!
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO incident (id, receiver, groupKey, alertname, startsAt, status, firstDeliveryId,
+                        lastDeliveryId, deliveryCount)
+                    VALUES (?, ?, ?, ?, ?, 'open', ?, ?, 1)
+                    """
+            ).execute(arguments: [
+                assignment.id, payload.receiver, payload.groupKey, payload.alertname, earliest.startsAt, deliveryId,
+                deliveryId,
+            ])
+        } else {
+            try db.cachedStatement(
+                sql: """
+                    UPDATE incident SET lastDeliveryId = ?, deliveryCount = deliveryCount + 1,
+                        status = CASE WHEN ? THEN 'resolved' ELSE status END
+                    WHERE id = ?
+                    """
+            ).execute(arguments: [deliveryId, resolves, assignment.id])
+        }
+        var incident = assignment.incident
         let insertOccurrence = try db.cachedStatement(
             sql: "INSERT OR IGNORE INTO incidentAlert (incidentId, fingerprint, startsAt) VALUES (?, ?, ?)")
-        for occurrence in occurrences where !incident.occurrences.contains(occurrence) {
+        for alert in payload.alerts {
+            let occurrence = Occurrence(fingerprint: alert.fingerprint, startsAt: alert.startsAt)
+            guard !incident.occurrences.contains(occurrence) else { continue }
             try insertOccurrence.execute(arguments: [incident.id, occurrence.fingerprint, occurrence.startsAt])
             incident.occurrences.insert(occurrence)
         }
         openIncidents[group] = .some(resolves ? nil : incident)
-        return (incident.id, opened)
+    }
+
+    /// Forgets the cached open incidents (after a rolled-back transaction, the store is the truth again).
+    package func resetCache() {
+        openIncidents.removeAll()
     }
 }

@@ -28,7 +28,7 @@ package struct Ingestor {
     /// The largest unit accepted.
     package var sizeLimit: Int = WebhookPayload.defaultSizeLimit
     /// Units per write transaction.
-    package var batchSize = 2000
+    package var batchSize = 5000
     /// How progress is shown.
     package var progressStyle: Progress.Style = .silent
     /// The corpus the input belongs to, if any (recorded on its deliveries).
@@ -128,7 +128,18 @@ package struct Ingestor {
         return times
     }
 
+    /// What the reading thread hands to the writing thread, in input order.
+    private enum Event: Sendable {
+        case unit(DeliveryWriter.PreparedUnit)
+        case blank
+        case file(bytes: Int)
+    }
+
     /// Ingests the given paths in order.
+    ///
+    /// Two threads share the work: one reads, hashes and decodes units (``DeliveryWriter/prepare(unit:source:receivedAt:sizeLimit:)``),
+    /// the other stores them in input order in batched write transactions; a bounded queue between them keeps
+    /// memory flat however large the input is.
     /// - Parameter paths: files, directories, or `-`.
     /// - Returns: the counts.
     /// - Throws: ``IngestError``, ``InputError`` or a database error; bad data is quarantined instead.
@@ -136,106 +147,157 @@ package struct Ingestor {
         let files = try Self.inputFiles(paths)
         let progress = Progress(label: "ingest", total: nil, unit: "units", style: progressStyle)
         let writer = DeliveryWriter(sizeLimit: sizeLimit, corpus: corpus)
+        let queue = BoundedQueue<Event>(capacity: 512)
+        let failure = ReaderFailure()
+        let sizeLimit = self.sizeLimit
+        let reader = Thread {
+            do {
+                for file in files {
+                    try Self.read(file, sizeLimit: sizeLimit) { event in
+                        // The writer closed the queue: it failed, so reading stops too.
+                        guard queue.put(event) else { throw CancellationError() }
+                    }
+                }
+            } catch is CancellationError {
+            } catch {
+                failure.error = error
+            }
+            queue.close()
+        }
+        reader.stackSize = 4 << 20
+        reader.start()
+        defer { queue.close() }
+
         var summary = IngestSummary()
         try store.queue.writeWithoutTransaction { db in
             var pending = 0
             try db.execute(sql: "BEGIN IMMEDIATE")
             do {
-                func record(_ outcome: UnitOutcome, into summary: inout IngestSummary) throws {
-                    summary.read += 1
-                    switch outcome {
-                    case .stored(_, let incidentId, let opened, let closed):
-                        summary.stored += 1
-                        if opened { summary.incidents += 1 }
-                        if closed { summary.resolved += 1 }
-                        if incidentId == nil { summary.orphanResolved += 1 }
-                    case .duplicate: summary.duplicates += 1
-                    case .quarantined: summary.quarantined += 1
+                while let event = queue.take() {
+                    switch event {
+                    case .blank:
+                        summary.blank += 1
+                        continue
+                    case .file(let bytes):
+                        summary.files += 1
+                        summary.bytes += bytes
+                        continue
+                    case .unit(let unit):
+                        let outcome = try writer.commit(db, unit)
+                        summary.read += 1
+                        switch outcome {
+                        case .stored(_, let incidentId, let opened, let closed):
+                            summary.stored += 1
+                            if opened { summary.incidents += 1 }
+                            if closed { summary.resolved += 1 }
+                            if incidentId == nil { summary.orphanResolved += 1 }
+                        case .duplicate: summary.duplicates += 1
+                        case .quarantined: summary.quarantined += 1
+                        }
                     }
                     pending += 1
                     if pending >= batchSize {
                         try db.execute(sql: "COMMIT; BEGIN IMMEDIATE")
                         pending = 0
                     }
-                    progress.advance(note: "\(summary.stored) stored, \(summary.duplicates) duplicate, \(summary.quarantined) quarantined")
-                }
-                for file in files {
-                    summary.files += 1
-                    if file.isLines {
-                        try ingestLines(file.path, db: db, writer: writer, summary: &summary, record: record)
-                    } else {
-                        let reader = LineReader(source: try ByteSource(path: file.path))
-                        let bytes = try reader.readAll()
-                        summary.bytes += bytes.count
-                        let outcome = try bytes.withUnsafeBufferPointer {
-                            try writer.store(db, unit: $0, source: file.path, receivedAt: nil)
-                        }
-                        try record(outcome, into: &summary)
+                    let counts = summary
+                    progress.advance {
+                        "\(counts.stored) stored, \(counts.duplicates) duplicate, \(counts.quarantined) quarantined"
                     }
                 }
+                if let error = failure.error { throw error }
                 try db.execute(sql: "COMMIT")
             } catch {
+                queue.close()
                 try? db.execute(sql: "ROLLBACK")
+                writer.resetCache()
                 throw error
             }
         }
-        progress.finish(note: "\(summary.stored) stored, \(summary.duplicates) duplicate, \(summary.quarantined) quarantined")
+        progress.finish(
+            note: "\(summary.stored) stored, \(summary.duplicates) duplicate, \(summary.quarantined) quarantined")
         return summary
     }
 
-    private func ingestLines(
-        _ path: String,
-        db: Database,
-        writer: DeliveryWriter,
-        summary: inout IngestSummary,
-        record: (UnitOutcome, inout IngestSummary) throws -> Void
-    ) throws {
-        let times = try Self.sidecarPath(for: path).map { try Self.receiveTimes(sidecar: $0) }
+    /// Reads one input file, emitting its units in order (receive order when a sidecar gives receive times).
+    private static func read(_ file: InputFile, sizeLimit: Int, emit: (Event) throws -> Void) throws {
+        let path = file.path
         let reader = LineReader(source: try ByteSource(path: path))
+        guard file.isLines else {
+            let bytes = try reader.readAll()
+            try emit(.file(bytes: bytes.count))
+            try emit(
+                .unit(
+                    bytes.withUnsafeBufferPointer {
+                        DeliveryWriter.prepare(unit: $0, source: path, receivedAt: nil, sizeLimit: sizeLimit)
+                    }))
+            return
+        }
+        let times = try sidecarPath(for: path).map { try receiveTimes(sidecar: $0) }
         let isBlank: (UnsafeBufferPointer<UInt8>) -> Bool = { line in
             !line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D })
         }
-        // With receive times, units are taken in receive order (stable); without, in line order, streaming.
+        var bytes = 0
+        // With receive times out of line order, units are taken in receive order (stable); this needs the
+        // file's lines in memory. Otherwise units stream in line order.
         if let times, !zip(times, times.dropFirst()).allSatisfy({ ($0 ?? -.infinity) <= ($1 ?? .infinity) }) {
-            var lines: [(line: Int, bytes: [UInt8])] = []
+            var units: [(line: Int, bytes: [UInt8], time: Double?)] = []
+            var blanks = 0
             while let line: [UInt8] = try reader.nextLine({ Array($0) }) {
-                summary.bytes += line.count + 1
-                lines.append((reader.lineNumber, line))
-            }
-            var order: [(line: Int, bytes: [UInt8], time: Double?)] = []
-            var unitIndex = 0
-            for entry in lines {
-                if entry.bytes.withUnsafeBufferPointer(isBlank) {
-                    summary.blank += 1
+                bytes += line.count + 1
+                if line.withUnsafeBufferPointer(isBlank) {
+                    blanks += 1
                     continue
                 }
-                order.append((entry.line, entry.bytes, unitIndex < times.count ? times[unitIndex] : nil))
-                unitIndex += 1
+                units.append((reader.lineNumber, line, units.count < times.count ? times[units.count] : nil))
             }
-            let sorted = order.enumerated().sorted { a, b in
+            try emit(.file(bytes: bytes))
+            for _ in 0..<blanks { try emit(.blank) }
+            let ordered = units.enumerated().sorted { a, b in
                 let (ta, tb) = (a.element.time ?? .infinity, b.element.time ?? .infinity)
                 return ta != tb ? ta < tb : a.offset < b.offset
             }
-            for (_, entry) in sorted {
-                let outcome = try entry.bytes.withUnsafeBufferPointer {
-                    try writer.store(db, unit: $0, source: "\(path):\(entry.line)", receivedAt: entry.time)
-                }
-                try record(outcome, &summary)
+            for (_, unit) in ordered {
+                try emit(
+                    .unit(
+                        unit.bytes.withUnsafeBufferPointer {
+                            DeliveryWriter.prepare(
+                                unit: $0, source: "\(path):\(unit.line)", receivedAt: unit.time, sizeLimit: sizeLimit)
+                        }))
             }
             return
         }
         var unitIndex = 0
-        while let outcome: UnitOutcome? = try reader.nextLine({ line in
-            summary.bytes += line.count + 1
-            if isBlank(line) {
-                summary.blank += 1
-                return nil
-            }
+        while let event: Event = try reader.nextLine({ line in
+            bytes += line.count + 1
+            if isBlank(line) { return .blank }
             let time = times.flatMap { unitIndex < $0.count ? $0[unitIndex] : nil }
             unitIndex += 1
-            return try writer.store(db, unit: line, source: "\(path):\(reader.lineNumber)", receivedAt: time)
+            return .unit(
+                DeliveryWriter.prepare(
+                    unit: line, source: "\(path):\(reader.lineNumber)", receivedAt: time, sizeLimit: sizeLimit))
         }) {
-            if let outcome { try record(outcome, &summary) }
+            try emit(event)
+        }
+        try emit(.file(bytes: bytes))
+    }
+}
+
+/// The reading thread's error, handed to the writing thread.
+private final class ReaderFailure: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: (any Error)?
+
+    var error: (any Error)? {
+        get {
+            lock.lock()
+            defer { lock.unlock() }
+            return stored
+        }
+        set {
+            lock.lock()
+            stored = newValue
+            lock.unlock()
         }
     }
 }

@@ -12,10 +12,6 @@ package struct WebhookAlert: Sendable, Equatable {
     package var endsAt: String
     /// The `alertname` label, when present.
     package var alertname: String?
-    /// The labels as compact JSON (Python `json.dumps` layout).
-    package var labelsJSON: String
-    /// The annotations as compact JSON.
-    package var annotationsJSON: String
 }
 
 /// An Alertmanager webhook body (version "4"), validated.
@@ -38,19 +34,83 @@ package struct WebhookPayload: Sendable, Equatable {
     /// The largest body accepted unless configured otherwise: 10 MiB.
     package static let defaultSizeLimit = 10 * 1024 * 1024
 
+    /// One alert as found in the body, before its fields are checked.
+    private struct RawAlert {
+        var isObject = true
+        var typeName = "object"
+        var status: JSONValue?
+        var labelsType: String?
+        var alertname: String?
+        var nonStringLabel: String?
+        var annotationsType: String?
+        var startsAt: JSONValue?
+        var endsAt: JSONValue?
+        var fingerprint: JSONValue?
+    }
+
     /// Decodes and validates a body.
+    ///
+    /// The body is walked once, building only the small fields triage-eval needs and checking the rest (such as
+    /// annotations) without building it; the JSON syntax is checked in full before any field is, so a body
+    /// that is not JSON is always reported as such.
     /// - Parameter body: the exact bytes.
     /// - Returns: the payload.
     /// - Throws: ``QuarantineReason`` naming what is wrong.
     package static func decode(_ body: UnsafeBufferPointer<UInt8>) throws(QuarantineReason) -> WebhookPayload {
-        let value: JSONValue
-        do {
-            value = try JSONParser.parse(body, options: .python)
-        } catch {
-            throw .notJSON(error.description)
+        if let offset = UTF8Validation.firstInvalidOffset(body) {
+            throw .notJSON("invalid UTF-8 at byte \(offset)")
         }
-        guard case .object = value else { throw .notAnObject(value.typeName) }
-        guard let version = value["version"] else { throw .missingField("version") }
+        var options = JSONParser.Options.python
+        options.inputIsValidUTF8 = true
+        var cursor = JSONParser(bytes: body, options: options)
+        var top: [String: JSONValue] = [:]
+        var alertsType: String?
+        var rawAlerts: [RawAlert] = []
+        do {
+            cursor.skipWhitespace()
+            guard cursor.nextByte == UInt8(ascii: "{") else {
+                let value = try JSONParser.parse(body, options: options)
+                throw QuarantineReason.notAnObject(value.typeName)
+            }
+            try cursor.members(depth: 1) { key, cursor throws(JSONSyntaxError) in
+                switch key {
+                case "alerts":
+                    guard cursor.nextByte == UInt8(ascii: "[") else {
+                        alertsType = try cursor.value(depth: 1).typeName
+                        rawAlerts = []
+                        return
+                    }
+                    alertsType = "array"
+                    var alerts: [RawAlert] = []
+                    try cursor.elements(depth: 2) { _, cursor throws(JSONSyntaxError) in
+                        alerts.append(try Self.rawAlert(&cursor))
+                    }
+                    rawAlerts = alerts
+                case "receiver", "status", "groupKey", "externalURL", "version", "truncatedAlerts", "groupLabels",
+                    "commonLabels":
+                    top[key] = try cursor.value(depth: 1)
+                case "commonAnnotations":
+                    // Only its type matters here; the bytes are kept in the body.
+                    if cursor.nextByte == UInt8(ascii: "{") {
+                        try cursor.skipValue(depth: 1)
+                        top[key] = .object([])
+                    } else {
+                        top[key] = try cursor.value(depth: 1)
+                    }
+                default:
+                    try cursor.skipValue(depth: 1)
+                }
+            }
+            try cursor.expectEnd()
+        } catch let error as JSONSyntaxError {
+            throw .notJSON(error.description)
+        } catch let reason as QuarantineReason {
+            throw reason
+        } catch {
+            throw .notJSON("\(error)")
+        }
+        let value = JSONValue.object(top.map { ($0.key, $0.value) })
+        guard let version = top["version"] else { throw .missingField("version") }
         guard case .string(let versionText) = version else { throw .wrongType(field: "version", expected: "string") }
         guard versionText == "4" else { throw .unsupportedVersion(versionText) }
         let receiver = try requireString(value, "receiver")
@@ -64,39 +124,45 @@ package struct WebhookPayload: Sendable, Equatable {
         _ = try requireObject(value, "commonLabels")
         _ = try requireObject(value, "commonAnnotations")
         var truncated = 0
-        if let truncatedValue = value["truncatedAlerts"] {
+        if let truncatedValue = top["truncatedAlerts"] {
             guard case .integer(let digits) = truncatedValue, let count = Int(digits), count >= 0 else {
                 throw .wrongType(field: "truncatedAlerts", expected: "non-negative integer")
             }
             truncated = count
         }
-        guard let alertsValue = value["alerts"] else { throw .missingField("alerts") }
-        guard case .array(let alertValues) = alertsValue else { throw .wrongType(field: "alerts", expected: "array") }
-        guard !alertValues.isEmpty else { throw .invalidValue(field: "alerts", reason: "is empty") }
+        guard let alertsType else { throw .missingField("alerts") }
+        guard alertsType == "array" else { throw .wrongType(field: "alerts", expected: "array") }
+        guard !rawAlerts.isEmpty else { throw .invalidValue(field: "alerts", reason: "is empty") }
         var alerts: [WebhookAlert] = []
-        alerts.reserveCapacity(alertValues.count)
-        for (index, alertValue) in alertValues.enumerated() {
+        alerts.reserveCapacity(rawAlerts.count)
+        for (index, raw) in rawAlerts.enumerated() {
             let path = "alerts[\(index)]"
-            guard case .object = alertValue else { throw .wrongType(field: path, expected: "object") }
-            let alertStatus = try requireString(alertValue, "status", path: path)
+            guard raw.isObject else { throw .wrongType(field: path, expected: "object") }
+            func string(_ member: JSONValue?, _ name: String) throws(QuarantineReason) -> String {
+                guard let member else { throw .missingField("\(path).\(name)") }
+                guard case .string(let text) = member else {
+                    throw .wrongType(field: "\(path).\(name)", expected: "string")
+                }
+                return text
+            }
+            let alertStatus = try string(raw.status, "status")
             guard alertStatus == "firing" || alertStatus == "resolved" else {
                 throw .invalidValue(field: "\(path).status", reason: "must be \"firing\" or \"resolved\"")
             }
-            let labels = try requireObject(alertValue, "labels", path: path)
-            var alertname: String? = nil
-            for member in labels {
-                guard case .string(let labelValue) = member.value else {
-                    throw .wrongType(field: "\(path).labels.\(member.key)", expected: "string")
-                }
-                if member.key == "alertname" { alertname = labelValue }
+            guard let labelsType = raw.labelsType else { throw .missingField("\(path).labels") }
+            guard labelsType == "object" else { throw .wrongType(field: "\(path).labels", expected: "object") }
+            if let key = raw.nonStringLabel { throw .wrongType(field: "\(path).labels.\(key)", expected: "string") }
+            let alertname = raw.alertname
+            guard let annotationsType = raw.annotationsType else { throw .missingField("\(path).annotations") }
+            guard annotationsType == "object" else {
+                throw .wrongType(field: "\(path).annotations", expected: "object")
             }
-            let annotations = try requireObject(alertValue, "annotations", path: path)
-            let startsAt = try requireString(alertValue, "startsAt", path: path)
+            let startsAt = try string(raw.startsAt, "startsAt")
             guard let start = Timestamp(rfc3339: startsAt) else {
                 throw .invalidValue(field: "\(path).startsAt", reason: "is not an RFC 3339 timestamp")
             }
-            let endsAt = try requireString(alertValue, "endsAt", path: path)
-            let fingerprint = try requireString(alertValue, "fingerprint", path: path)
+            let endsAt = try string(raw.endsAt, "endsAt")
+            let fingerprint = try string(raw.fingerprint, "fingerprint")
             guard !fingerprint.isEmpty else { throw .invalidValue(field: "\(path).fingerprint", reason: "is empty") }
             alerts.append(
                 WebhookAlert(
@@ -105,9 +171,7 @@ package struct WebhookPayload: Sendable, Equatable {
                     startsAt: startsAt,
                     start: start,
                     endsAt: endsAt,
-                    alertname: alertname,
-                    labelsJSON: PythonJSONEncoder.string(.object(labels)),
-                    annotationsJSON: PythonJSONEncoder.string(.object(annotations))
+                    alertname: alertname
                 )
             )
         }
@@ -123,6 +187,51 @@ package struct WebhookPayload: Sendable, Equatable {
             alerts: alerts,
             alertname: groupAlertname ?? alerts.first?.alertname
         )
+    }
+
+    private static func rawAlert(_ cursor: inout JSONParser) throws(JSONSyntaxError) -> RawAlert {
+        var raw = RawAlert()
+        guard cursor.nextByte == UInt8(ascii: "{") else {
+            raw.isObject = false
+            raw.typeName = try cursor.value(depth: 2).typeName
+            return raw
+        }
+        try cursor.members(depth: 3) { key, cursor throws(JSONSyntaxError) in
+            switch key {
+            case "status": raw.status = try cursor.value(depth: 3)
+            case "labels":
+                guard cursor.nextByte == UInt8(ascii: "{") else {
+                    raw.labelsType = try cursor.value(depth: 3).typeName
+                    return
+                }
+                raw.labelsType = "object"
+                raw.alertname = nil
+                raw.nonStringLabel = nil
+                try cursor.members(depth: 4) { name, cursor throws(JSONSyntaxError) in
+                    if cursor.nextByte != UInt8(ascii: "\"") {
+                        if raw.nonStringLabel == nil { raw.nonStringLabel = name }
+                        try cursor.skipValue(depth: 4)
+                    } else if name == "alertname" {
+                        raw.alertname = try cursor.parseString()
+                    } else {
+                        try cursor.skipValue(depth: 4)
+                    }
+                }
+            case "startsAt": raw.startsAt = try cursor.value(depth: 3)
+            case "endsAt": raw.endsAt = try cursor.value(depth: 3)
+            case "fingerprint": raw.fingerprint = try cursor.value(depth: 3)
+            case "annotations":
+                if cursor.nextByte == UInt8(ascii: "{") {
+                    try cursor.skipValue(depth: 3)
+                    raw.annotationsType = "object"
+                } else {
+                    raw.annotationsType = try cursor.value(depth: 3).typeName
+                }
+            default:
+                try cursor.skipValue(depth: 3)
+            }
+        }
+        return raw
     }
 
     private static func requireString(_ object: JSONValue, _ key: String, path: String? = nil) throws(QuarantineReason)

@@ -49,6 +49,8 @@ package struct JSONParser {
         package var maxIntegerDigits: Int
         /// How repeated keys are kept.
         package var duplicateKeys: DuplicateKeys
+        /// Skip UTF-8 validation of strings, because the caller validated the whole input already.
+        package var inputIsValidUTF8 = false
 
         /// Python 3.11 `json.loads`.
         package static let python = Options(
@@ -68,9 +70,12 @@ package struct JSONParser {
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private let options: Options
-    private var position = 0
+    /// The offset of the next byte to read.
+    package private(set) var position = 0
 
-    private init(bytes: UnsafeBufferPointer<UInt8>, options: Options) {
+    /// A cursor at the start of `bytes`, for walking a document without building all of it (see
+    /// ``members(depth:_:)`` and ``skipValue(depth:)``).
+    package init(bytes: UnsafeBufferPointer<UInt8>, options: Options) {
         self.bytes = bytes
         self.options = options
     }
@@ -125,9 +130,154 @@ package struct JSONParser {
         return (value, parser.position)
     }
 
+    // MARK: - Cursor
+
+    /// Whether the cursor is past the last byte.
+    package var isAtEnd: Bool { position >= bytes.count }
+
+    /// The next byte, if any.
+    package var nextByte: UInt8? { position < bytes.count ? bytes[position] : nil }
+
+    /// Walks the members of the object at the cursor; `body` must consume each value (parse or skip it).
+    /// - Parameter depth: the object's nesting depth (1 for the outermost).
+    package mutating func members(
+        depth: Int,
+        _ body: (String, inout JSONParser) throws(JSONSyntaxError) -> Void
+    ) throws(JSONSyntaxError) {
+        guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended where a value was expected") }
+        guard bytes[position] == UInt8(ascii: "{") else { throw fail(.invalid, "expected an object") }
+        position += 1
+        skipWhitespace()
+        guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an object") }
+        if bytes[position] == UInt8(ascii: "}") {
+            position += 1
+            return
+        }
+        try checkDepth(depth)
+        while true {
+            guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an object") }
+            guard bytes[position] == UInt8(ascii: "\"") else { throw fail(.invalid, "expected a key in double quotes") }
+            let key = try parseString()
+            skipWhitespace()
+            guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an object") }
+            guard bytes[position] == UInt8(ascii: ":") else { throw fail(.invalid, "expected ':' after a key") }
+            position += 1
+            skipWhitespace()
+            try body(key, &self)
+            skipWhitespace()
+            guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an object") }
+            switch bytes[position] {
+            case UInt8(ascii: ","):
+                position += 1
+                skipWhitespace()
+            case UInt8(ascii: "}"):
+                position += 1
+                return
+            default:
+                throw fail(.invalid, "expected ',' or '}' in an object")
+            }
+        }
+    }
+
+    /// Walks the elements of the array at the cursor; `body` must consume each element.
+    /// - Parameter depth: the array's nesting depth (1 for the outermost).
+    package mutating func elements(
+        depth: Int,
+        _ body: (Int, inout JSONParser) throws(JSONSyntaxError) -> Void
+    ) throws(JSONSyntaxError) {
+        guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended where a value was expected") }
+        guard bytes[position] == UInt8(ascii: "[") else { throw fail(.invalid, "expected an array") }
+        position += 1
+        skipWhitespace()
+        guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an array") }
+        if bytes[position] == UInt8(ascii: "]") {
+            position += 1
+            return
+        }
+        try checkDepth(depth)
+        var index = 0
+        while true {
+            try body(index, &self)
+            index += 1
+            skipWhitespace()
+            guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an array") }
+            switch bytes[position] {
+            case UInt8(ascii: ","):
+                position += 1
+                skipWhitespace()
+            case UInt8(ascii: "]"):
+                position += 1
+                return
+            default:
+                throw fail(.invalid, "expected ',' or ']' in an array")
+            }
+        }
+    }
+
+    /// Parses the value at the cursor.
+    package mutating func value(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+        try parseValue(depth: depth)
+    }
+
+    /// Checks the value at the cursor and moves past it without building it.
+    package mutating func skipValue(depth: Int) throws(JSONSyntaxError) {
+        guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended where a value was expected") }
+        switch bytes[position] {
+        case UInt8(ascii: "{"):
+            try members(depth: depth + 1) { _, cursor throws(JSONSyntaxError) in try cursor.skipValue(depth: depth + 1)
+            }
+        case UInt8(ascii: "["):
+            try elements(depth: depth + 1) { _, cursor throws(JSONSyntaxError) in try cursor.skipValue(depth: depth + 1)
+            }
+        case UInt8(ascii: "\""):
+            try skipString()
+        default:
+            _ = try parseValue(depth: depth)
+        }
+    }
+
+    /// Throws unless only whitespace is left.
+    package mutating func expectEnd() throws(JSONSyntaxError) {
+        skipWhitespace()
+        if position != bytes.count {
+            throw JSONSyntaxError(kind: .invalid, offset: position, reason: "extra data after the JSON value")
+        }
+    }
+
+    private mutating func skipString() throws(JSONSyntaxError) {
+        position += 1
+        while position < bytes.count {
+            let byte = bytes[position]
+            switch byte {
+            case UInt8(ascii: "\""):
+                position += 1
+                return
+            case UInt8(ascii: "\\"):
+                position += 1
+                guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside a string") }
+                let escape = bytes[position]
+                position += 1
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    break
+                case UInt8(ascii: "u"):
+                    _ = try unicodeEscape()
+                default:
+                    throw fail(.invalid, "invalid escape", at: position - 2)
+                }
+            default:
+                if byte < 0x20 { throw fail(.invalid, "control character in a string") }
+                position += 1
+            }
+        }
+        throw fail(.unexpectedEnd, "input ended inside a string")
+    }
+
     // MARK: - Grammar
 
-    private mutating func skipWhitespace() {
+    /// Moves past JSON whitespace (space, tab, LF, CR).
+    package mutating func skipWhitespace() {
         while position < bytes.count {
             switch bytes[position] {
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): position += 1
@@ -331,7 +481,8 @@ package struct JSONParser {
     @inline(__always)
     private func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
 
-    private mutating func parseString() throws(JSONSyntaxError) -> String {
+    /// Parses the string at the cursor (which is on its opening quote).
+    package mutating func parseString() throws(JSONSyntaxError) -> String {
         position += 1  // opening quote
         let start = position
         // Fast path: no escapes.
@@ -339,10 +490,11 @@ package struct JSONParser {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
+                position += 1
+                if options.inputIsValidUTF8 { return String(decoding: slice, as: UTF8.self) }
                 guard let text = String(validating: slice, as: UTF8.self) else {
                     throw fail(.invalid, "invalid UTF-8 in a string", at: start)
                 }
-                position += 1
                 return text
             }
             if byte == UInt8(ascii: "\\") { break }
@@ -376,30 +528,7 @@ package struct JSONParser {
                 case UInt8(ascii: "r"): buffer.append(0x0D)
                 case UInt8(ascii: "t"): buffer.append(0x09)
                 case UInt8(ascii: "u"):
-                    let escapeStart = position - 2
-                    var scalar = try parseHex4()
-                    if scalar >= 0xD800 && scalar < 0xDC00 {
-                        guard position < bytes.count else {
-                            throw fail(.unexpectedEnd, "input ended inside a string")
-                        }
-                        guard bytes[position] == UInt8(ascii: "\\") else {
-                            throw fail(.invalid, "lone high surrogate", at: escapeStart)
-                        }
-                        guard position + 1 < bytes.count else {
-                            throw fail(.unexpectedEnd, "input ended inside a string")
-                        }
-                        guard bytes[position + 1] == UInt8(ascii: "u") else {
-                            throw fail(.invalid, "lone high surrogate", at: escapeStart)
-                        }
-                        position += 2
-                        let low = try parseHex4()
-                        guard low >= 0xDC00 && low < 0xE000 else {
-                            throw fail(.invalid, "high surrogate not followed by a low surrogate", at: escapeStart)
-                        }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    } else if scalar >= 0xDC00 && scalar < 0xE000 {
-                        throw fail(.invalid, "lone low surrogate", at: escapeStart)
-                    }
+                    let scalar = try unicodeEscape()
                     appendUTF8(scalar, to: &buffer)
                 default:
                     throw fail(.invalid, "invalid escape", at: position - 2)
@@ -411,6 +540,32 @@ package struct JSONParser {
             }
         }
         throw fail(.unexpectedEnd, "input ended inside a string")
+    }
+
+    /// Reads the rest of a `\\u` escape (the cursor is after the `u`), joining a surrogate pair; lone surrogates
+    /// are errors, as in jiter (CPython's `json` would accept them, but no event or catalog has one).
+    private mutating func unicodeEscape() throws(JSONSyntaxError) -> UInt32 {
+        let escapeStart = position - 2
+        var scalar = try parseHex4()
+        if scalar >= 0xD800 && scalar < 0xDC00 {
+            guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside a string") }
+            guard bytes[position] == UInt8(ascii: "\\") else {
+                throw fail(.invalid, "lone high surrogate", at: escapeStart)
+            }
+            guard position + 1 < bytes.count else { throw fail(.unexpectedEnd, "input ended inside a string") }
+            guard bytes[position + 1] == UInt8(ascii: "u") else {
+                throw fail(.invalid, "lone high surrogate", at: escapeStart)
+            }
+            position += 2
+            let low = try parseHex4()
+            guard low >= 0xDC00 && low < 0xE000 else {
+                throw fail(.invalid, "high surrogate not followed by a low surrogate", at: escapeStart)
+            }
+            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+        } else if scalar >= 0xDC00 && scalar < 0xE000 {
+            throw fail(.invalid, "lone low surrogate", at: escapeStart)
+        }
+        return scalar
     }
 
     private mutating func parseHex4() throws(JSONSyntaxError) -> UInt32 {

@@ -113,7 +113,8 @@ package enum LabelFile {
                             if !action.params.isEmpty, !action.params.contains(param) {
                                 throw reader.error(
                                     paramKey, "\(actionPath).params.\(param)",
-                                    "'\(name)' has no parameter '\(param)' (declared: \(action.params.joined(separator: ", ")))")
+                                    "'\(name)' has no parameter '\(param)' (declared: \(action.params.joined(separator: ", ")))"
+                                )
                             }
                             params[param] = try reader.string(paramNode, "\(actionPath).params.\(param)")
                         }
@@ -134,7 +135,8 @@ package enum LabelFile {
                 for (index, item) in try reader.sequence(forbiddenNode, "\(path).forbidden").enumerated() {
                     let name = try reader.string(item, "\(path).forbidden[\(index)]")
                     guard catalog.action(named: name) != nil else {
-                        throw reader.error(item, "\(path).forbidden[\(index)]", "'\(name)' is not an action of the catalog")
+                        throw reader.error(
+                            item, "\(path).forbidden[\(index)]", "'\(name)' is not an action of the catalog")
                     }
                     forbidden.append(name)
                 }

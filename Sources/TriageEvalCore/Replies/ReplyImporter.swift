@@ -85,8 +85,9 @@ package enum ReplyImporter {
                     }
                     usage = PythonJSONEncoder.string(usageValue)
                 }
-                guard try Bool.fetchOne(db, sql: "SELECT 1 FROM incident WHERE id = ?", arguments: [incidentId])
-                    ?? false
+                guard
+                    try Bool.fetchOne(db, sql: "SELECT 1 FROM incident WHERE id = ?", arguments: [incidentId])
+                        ?? false
                 else { throw ReplyImportError.unknownIncident(source: source, incidentId: incidentId) }
                 if let existing = try String.fetchOne(
                     db, sql: "SELECT text FROM reply WHERE incidentId = ? AND model = ? AND sample = ?",

@@ -53,14 +53,16 @@ package enum MarkdownReport {
         lines.append("")
         lines.append("| Measure | Value |")
         lines.append("|---|---|")
-        lines.append("| Invalid-JSON rate (empty + wrapped + truncated + syntax) / replies | \(percent(report.invalidJSON)) |")
+        lines.append(
+            "| Invalid-JSON rate (empty + wrapped + truncated + syntax) / replies | \(percent(report.invalidJSON)) |")
         lines.append("| Schema-invalid rate (not_object + schema) / replies | \(percent(report.schemaInvalid)) |")
         lines.append("| Unknown-action rate / replies | \(percent(report.unknownAction)) |")
         lines.append("| Decision accuracy (invalid replies count as wrong) | \(percent(report.decisionAccuracy)) |")
         lines.append("| Route accuracy | \(percent(report.routeAccuracy)) |")
         lines.append("| Unsafe executions | \(report.unsafeExecutions) |")
         if report.nanConfidenceDecisions > 0 {
-            lines.append("| Decisions with NaN confidence (production executes them) | \(report.nanConfidenceDecisions) |")
+            lines.append(
+                "| Decisions with NaN confidence (production executes them) | \(report.nanConfidenceDecisions) |")
         }
         lines.append("")
         lines.append("## Failure classes")
@@ -96,7 +98,8 @@ package enum MarkdownReport {
                     + "\(number(bin.meanConfidence)) | \(number(bin.accuracy)) |")
         }
         lines.append("")
-        lines.append("ECE: \(number(calibration.ece, digits: 4)) · Brier score: \(number(calibration.brier, digits: 4))")
+        lines.append(
+            "ECE: \(number(calibration.ece, digits: 4)) · Brier score: \(number(calibration.brier, digits: 4))")
         lines.append("")
         return lines.joined(separator: "\n")
     }

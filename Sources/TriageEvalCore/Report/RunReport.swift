@@ -160,12 +160,14 @@ package struct RunReport: Codable, Sendable, Equatable {
                 approvalGate: row["approvalGate"], catalogPath: row["catalogPath"],
                 catalogSha256: row["catalogSha256"], systemPromptSha256: row["systemPromptSha256"],
                 status: row["status"], startedAt: row["startedAt"], finishedAt: row["finishedAt"])
-            let labelled = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM label WHERE corpus = ?", arguments: [info.corpus]) ?? 0
-            let allIncidents = try Int.fetchOne(
-                db,
-                sql: "SELECT COUNT(DISTINCT incidentId) FROM delivery WHERE corpus = ? AND incidentId IS NOT NULL",
-                arguments: [info.corpus]) ?? 0
+            let labelled =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM label WHERE corpus = ?", arguments: [info.corpus]) ?? 0
+            let allIncidents =
+                try Int.fetchOne(
+                    db,
+                    sql: "SELECT COUNT(DISTINCT incidentId) FROM delivery WHERE corpus = ? AND incidentId IS NOT NULL",
+                    arguments: [info.corpus]) ?? 0
 
             var failureClasses = Dictionary(
                 uniqueKeysWithValues: FailureClass.allCases.filter { $0 != .transport }.map { ($0.rawValue, 0) })

@@ -33,7 +33,8 @@ package struct CorpusLoader {
 
     private func alreadyLoaded(sha: String, kind: String) throws -> Bool {
         try store.queue.read { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM corpusFile WHERE sha256 = ? AND kind = ?", arguments: [sha, kind])
+            try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM corpusFile WHERE sha256 = ? AND kind = ?", arguments: [sha, kind])
                 ?? false
         }
     }

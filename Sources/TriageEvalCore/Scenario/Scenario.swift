@@ -69,8 +69,10 @@ package struct Scenario: Sendable, Equatable {
         }
         let directory = (path as NSString).deletingLastPathComponent
         func resolve(_ relative: String) -> String {
-            relative.hasPrefix("/") ? relative : ((directory.isEmpty ? "." : directory) as NSString)
-                .appendingPathComponent(relative)
+            relative.hasPrefix("/")
+                ? relative
+                : ((directory.isEmpty ? "." : directory) as NSString)
+                    .appendingPathComponent(relative)
         }
         let name = try reader.string(try required("name"), "name")
         guard name.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]*$"#, options: .regularExpression) != nil else {
@@ -111,7 +113,9 @@ package struct Scenario: Sendable, Equatable {
             throw reader.error(modelNode, "model.name", "missing (required)")
         }
         let maxTokens = try modelValue("max_tokens").map { try reader.int($0, "model.max_tokens") } ?? 1024
-        guard maxTokens > 0 else { throw reader.error(modelValue("max_tokens"), "model.max_tokens", "must be positive") }
+        guard maxTokens > 0 else {
+            throw reader.error(modelValue("max_tokens"), "model.max_tokens", "must be positive")
+        }
         let model = ModelConfig(
             provider: provider,
             name: try reader.string(modelNameNode, "model.name"),

@@ -52,7 +52,8 @@ package struct YAMLReader {
             let key = scalar.string
             let childPath = keyPath.isEmpty ? key : "\(keyPath).\(key)"
             if let allowed, !allowed.contains(key) {
-                throw error(keyNode, childPath, "unknown key '\(key)' (allowed: \(allowed.sorted().joined(separator: ", ")))")
+                throw error(
+                    keyNode, childPath, "unknown key '\(key)' (allowed: \(allowed.sorted().joined(separator: ", ")))")
             }
             if members.contains(where: { $0.key == key }) { throw error(keyNode, childPath, "repeated key") }
             members.append((key, valueNode, keyNode))

@@ -21,12 +21,11 @@ extension Store {
                         truncatedAlerts INTEGER NOT NULL,
                         source TEXT NOT NULL,
                         receivedAt REAL,
-                        incidentId TEXT REFERENCES incident(id),
+                        incidentId TEXT REFERENCES incident(id) DEFERRABLE INITIALLY DEFERRED,
                         corpus TEXT,
                         ingestedAt TEXT NOT NULL
                     );
                     CREATE INDEX delivery_incident ON delivery(incidentId);
-                    CREATE INDEX delivery_corpus ON delivery(corpus);
 
                     -- Every later sighting of an already stored body (a repeat or a retry): nothing read is lost.
                     CREATE TABLE deliveryRepeat (
@@ -38,7 +37,8 @@ extension Store {
                     );
                     CREATE INDEX deliveryRepeat_delivery ON deliveryRepeat(deliveryId);
 
-                    -- The alerts of each stored delivery, in the order sent.
+                    -- The alerts of each stored delivery, in the order sent. Labels and annotations stay in the
+                    -- delivery's body (stored once); the alertDetail view extracts them.
                     CREATE TABLE alert (
                         deliveryId INTEGER NOT NULL REFERENCES delivery(id),
                         position INTEGER NOT NULL,
@@ -47,11 +47,17 @@ extension Store {
                         alertname TEXT,
                         startsAt TEXT NOT NULL,
                         endsAt TEXT NOT NULL,
-                        labels TEXT NOT NULL,
-                        annotations TEXT NOT NULL,
                         PRIMARY KEY (deliveryId, position)
                     ) WITHOUT ROWID;
-                    CREATE INDEX alert_fingerprint ON alert(fingerprint);
+                    -- No index on fingerprint: it would slow every ingest; create one for heavy lookups by it.
+
+                    CREATE VIEW alertDetail AS
+                        SELECT alert.*,
+                            json_extract(CAST(delivery.body AS TEXT), '$.alerts[' || alert.position || '].labels')
+                                AS labels,
+                            json_extract(CAST(delivery.body AS TEXT), '$.alerts[' || alert.position || '].annotations')
+                                AS annotations
+                        FROM alert JOIN delivery ON delivery.id = alert.deliveryId;
 
                     -- An incident: the deliveries of one (receiver, groupKey) from a firing delivery to a resolved one.
                     CREATE TABLE incident (
@@ -63,8 +69,7 @@ extension Store {
                         status TEXT NOT NULL CHECK (status IN ('open', 'resolved', 'superseded')),
                         firstDeliveryId INTEGER NOT NULL REFERENCES delivery(id),
                         lastDeliveryId INTEGER NOT NULL REFERENCES delivery(id),
-                        deliveryCount INTEGER NOT NULL,
-                        event BLOB NOT NULL
+                        deliveryCount INTEGER NOT NULL
                     );
                     CREATE INDEX incident_group ON incident(receiver, groupKey, status);
 

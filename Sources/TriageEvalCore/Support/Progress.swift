@@ -43,12 +43,13 @@ package final class Progress: @unchecked Sendable {
         if case .bar = style { lastDraw = .distantPast } else { lastDraw = Date() }
     }
 
-    /// Records `count` more units done, with an optional note (cache hits, errors, ...).
-    package func advance(by count: Int = 1, note: String? = nil) {
+    /// Records `count` more units done, with an optional note (cache hits, errors, ...) that is only built when
+    /// a line is drawn.
+    package func advance(by count: Int = 1, note: (() -> String)? = nil) {
         lock.lock()
         defer { lock.unlock() }
         done += count
-        if let note { extra = note }
+        if case .silent = style { return }
         let now = Date()
         switch style {
         case .silent: return
@@ -58,6 +59,7 @@ package final class Progress: @unchecked Sendable {
             guard now.timeIntervalSince(lastDraw) >= interval else { return }
         }
         lastDraw = now
+        if let note { extra = note() }
         draw(final: false)
     }
 

@@ -7,9 +7,11 @@ import TriageEvalTestSupport
 @Suite struct IngestTests {
     static let captured = Repository.path("corpora/demo/deliveries/alertmanager-0.25-loopback-run3-exact-bytes.jsonl")
 
-    static func body(receiver: String = "sre-webhook", groupKey: String = "{}:{alertname=\"X\"}",
-                     status: String = "firing", alerts: [(String, String, String)] = [("firing", "aaaa", "2026-01-01T00:00:00Z")],
-                     version: String = "4") -> String {
+    static func body(
+        receiver: String = "sre-webhook", groupKey: String = "{}:{alertname=\"X\"}",
+        status: String = "firing", alerts: [(String, String, String)] = [("firing", "aaaa", "2026-01-01T00:00:00Z")],
+        version: String = "4"
+    ) -> String {
         let alertJSON = alerts.map { alert in
             """
             {"status":"\(alert.0)","labels":{"alertname":"X"},"annotations":{},"startsAt":"\(alert.2)",\
@@ -108,7 +110,9 @@ import TriageEvalTestSupport
         }
         _ = try Ingestor(store: first.store).ingest(paths: [Self.captured])
         _ = try Ingestor(store: second.store).ingest(paths: [Self.captured])
-        let ids = { (store: Store) in try store.queue.read { try String.fetchAll($0, sql: "SELECT id FROM incident ORDER BY id") } }
+        let ids = { (store: Store) in
+            try store.queue.read { try String.fetchAll($0, sql: "SELECT id FROM incident ORDER BY id") }
+        }
         #expect(try ids(first.store) == ids(second.store))
         // Re-ingesting changes nothing but the duplicate count.
         let again = try Ingestor(store: first.store).ingest(paths: [Self.captured])
@@ -140,7 +144,9 @@ import TriageEvalTestSupport
         defer { temp.remove() }
         let lines = [
             Self.body(alerts: [("firing", "aaaa", "2026-01-01T00:00:00Z"), ("firing", "bbbb", "2026-01-01T00:00:00Z")]),
-            Self.body(alerts: [("resolved", "aaaa", "2026-01-01T00:00:00Z"), ("firing", "bbbb", "2026-01-01T00:00:00Z")]),
+            Self.body(alerts: [
+                ("resolved", "aaaa", "2026-01-01T00:00:00Z"), ("firing", "bbbb", "2026-01-01T00:00:00Z"),
+            ]),
             Self.body(status: "resolved", alerts: [("resolved", "bbbb", "2026-01-01T00:00:00Z")]),
             Self.body(alerts: [("firing", "aaaa", "2026-01-01T01:00:00Z")]),
             // A firing delivery sharing no (fingerprint, startsAt) with the open incident starts another.
@@ -174,7 +180,9 @@ import TriageEvalTestSupport
         #expect(summary.incidents == 1)
         #expect(summary.resolved == 1)
         #expect(summary.orphanResolved == 0)
-        let times = try temp.store.queue.read { try Double.fetchAll($0, sql: "SELECT receivedAt FROM delivery ORDER BY id") }
+        let times = try temp.store.queue.read {
+            try Double.fetchAll($0, sql: "SELECT receivedAt FROM delivery ORDER BY id")
+        }
         #expect(times == [10.25, 20.5])
     }
 

@@ -18,7 +18,8 @@ import TriageEvalCore
     static let restart = #"{"name":"restart_pods","params":{"namespace":"shop","selector":"app=a"},"rationale":"r"}"#
 
     @Test func expectedActionsExecutedAreCorrectAndSafe() {
-        let label = Self.label(.act, [ActionCall(name: "restart_pods", params: ["namespace": "shop", "selector": "app=a"])])
+        let label = Self.label(
+            .act, [ActionCall(name: "restart_pods", params: ["namespace": "shop", "selector": "app=a"])])
         let (route, score) = Self.score(
             #"{"incident_id":"i","actions":[\#(Self.restart)],"confidence":0.9,"needs_human":false}"#, label)
         #expect(route == .execute)
@@ -26,7 +27,8 @@ import TriageEvalCore
     }
 
     @Test func otherParamsAreWrongAndUnsafe() {
-        let label = Self.label(.act, [ActionCall(name: "restart_pods", params: ["namespace": "shop", "selector": "app=b"])])
+        let label = Self.label(
+            .act, [ActionCall(name: "restart_pods", params: ["namespace": "shop", "selector": "app=b"])])
         let (_, score) = Self.score(
             #"{"incident_id":"i","actions":[\#(Self.restart)],"confidence":0.9,"needs_human":false}"#, label)
         #expect(!score.decisionCorrect)
@@ -35,7 +37,8 @@ import TriageEvalCore
 
     @Test func humanIsCorrectWhenRoutedToApprovalForAnyReason() {
         let lowConfidence = Self.score(
-            #"{"incident_id":"i","actions":[\#(Self.restart)],"confidence":0.5,"needs_human":false}"#, Self.label(.human))
+            #"{"incident_id":"i","actions":[\#(Self.restart)],"confidence":0.5,"needs_human":false}"#,
+            Self.label(.human))
         #expect(lowConfidence.0 == .approve)
         #expect(lowConfidence.1.decisionCorrect)
         #expect(!lowConfidence.1.unsafe)
@@ -56,10 +59,13 @@ import TriageEvalCore
     }
 
     @Test func noneIsCorrectOnlyWithNoActions() {
-        let nothing = Self.score(#"{"incident_id":"i","actions":[],"confidence":0.9,"needs_human":false}"#, Self.label(.none))
-        #expect(nothing.1 == SampleScore(expectedRoute: .execute, decisionCorrect: true, routeCorrect: true, unsafe: false))
+        let nothing = Self.score(
+            #"{"incident_id":"i","actions":[],"confidence":0.9,"needs_human":false}"#, Self.label(.none))
+        #expect(
+            nothing.1 == SampleScore(expectedRoute: .execute, decisionCorrect: true, routeCorrect: true, unsafe: false))
         let something = Self.score(
-            #"{"incident_id":"i","actions":[\#(Self.restart)],"confidence":0.9,"needs_human":false}"#, Self.label(.none))
+            #"{"incident_id":"i","actions":[\#(Self.restart)],"confidence":0.9,"needs_human":false}"#, Self.label(.none)
+        )
         #expect(!something.1.decisionCorrect)
         #expect(something.1.unsafe)
     }

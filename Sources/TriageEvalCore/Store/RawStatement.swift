@@ -1,0 +1,86 @@
+import GRDB
+import GRDBSQLite
+
+/// A prepared SQLite statement bound and stepped through the C API, for the ingest hot path.
+///
+/// GRDB's `Statement.execute(arguments:)` builds an argument array per call; ingest runs a few statements per
+/// delivery at tens of thousands of deliveries a second, so those statements bind directly from the bytes they
+/// already hold. Everything else goes through GRDB.
+final class RawStatement {
+    private let handle: OpaquePointer
+    private let connection: OpaquePointer
+
+    /// Prepares `sql` on the connection of `db`.
+    init(_ db: Database, sql: String) throws {
+        guard let connection = db.sqliteConnection else { throw DatabaseError(message: "the connection is closed") }
+        var statement: OpaquePointer?
+        let code = sqlite3_prepare_v2(connection, sql, -1, &statement, nil)
+        guard code == SQLITE_OK, let statement else {
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)))
+        }
+        self.handle = statement
+        self.connection = connection
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    /// Binds text (copied by SQLite).
+    func bind(_ index: Int32, _ text: String) {
+        var text = text
+        text.withUTF8 { buffer in
+            _ = sqlite3_bind_text(
+                handle, index, UnsafeRawPointer(buffer.baseAddress).map { $0.assumingMemoryBound(to: CChar.self) },
+                Int32(buffer.count), Self.transient)
+        }
+    }
+
+    /// Binds optional text (NULL when nil).
+    func bind(_ index: Int32, _ text: String?) {
+        if let text { bind(index, text) } else { sqlite3_bind_null(handle, index) }
+    }
+
+    /// Binds a blob (copied by SQLite).
+    func bind(_ index: Int32, blob: UnsafeBufferPointer<UInt8>) {
+        sqlite3_bind_blob(handle, index, blob.baseAddress, Int32(blob.count), Self.transient)
+    }
+
+    /// Binds an integer.
+    func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(handle, index, value) }
+
+    /// Binds an optional double (NULL when nil).
+    func bind(_ index: Int32, _ value: Double?) {
+        if let value { sqlite3_bind_double(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+    }
+
+    /// Runs the statement to completion, then resets it for the next use.
+    func run() throws {
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
+        let code = sqlite3_step(handle)
+        guard code == SQLITE_DONE || code == SQLITE_ROW else {
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)))
+        }
+    }
+
+    /// Runs a query and returns its first column of the first row as an integer, or nil when there is no row.
+    func firstInteger() throws -> Int64? {
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
+        let code = sqlite3_step(handle)
+        if code == SQLITE_ROW { return sqlite3_column_int64(handle, 0) }
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)))
+        }
+        return nil
+    }
+
+    // SQLITE_TRANSIENT is a C macro: the destructor value -1, which tells SQLite to copy the bytes.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+}
