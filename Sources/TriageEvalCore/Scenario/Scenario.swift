@@ -69,10 +69,10 @@ package struct Scenario: Sendable, Equatable {
         }
         let directory = (path as NSString).deletingLastPathComponent
         func resolve(_ relative: String) -> String {
-            relative.hasPrefix("/")
-                ? relative
-                : ((directory.isEmpty ? "." : directory) as NSString)
-                    .appendingPathComponent(relative)
+            let joined =
+                relative.hasPrefix("/")
+                ? relative : ((directory.isEmpty ? "." : directory) as NSString).appendingPathComponent(relative)
+            return Path.lexicallyNormalized(joined)
         }
         let name = try reader.string(try required("name"), "name")
         guard name.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]*$"#, options: .regularExpression) != nil else {
