@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+import TriageEvalCore
+import TriageEvalTestSupport
+
+@Suite struct ScenarioTests {
+    @Test func theDemoScenarioLoads() throws {
+        let scenario = try Scenario.load(path: Repository.path("scenarios/demo.yaml"))
+        #expect(scenario.name == "demo")
+        #expect(scenario.corpus == "demo")
+        #expect(scenario.samples == 2)
+        #expect(scenario.threshold == 0.7)
+        #expect(scenario.approvalGate)
+        #expect(scenario.model.provider == "anthropic")
+        #expect(scenario.model.name == "claude-3-7-sonnet-20250219")
+        #expect(scenario.model.maxTokens == 1024)
+        #expect(scenario.model.baseURL == nil && scenario.model.apiKeyEnv == nil && scenario.model.temperature == nil)
+        #expect(scenario.catalogPath.hasSuffix("corpora/demo/catalog.yaml"))
+        #expect(!scenario.catalogPath.contains(".."))
+    }
+
+    static func error(_ yaml: String) throws -> String? {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try FileManager.default.createDirectory(atPath: directory.file("corpora/c"), withIntermediateDirectories: true)
+        try directory.write("catalog.yaml", "actions: []\n")
+        let path = try directory.write("s.yaml", yaml)
+        do {
+            _ = try Scenario.load(path: path)
+            return nil
+        } catch let error as ConfigError {
+            return "\(error.line.map(String.init) ?? "-") \(error.keyPath): \(error.message)"
+        }
+    }
+
+    static let base = "name: s\ncorpus: c\ncatalog: catalog.yaml\nmodel: {provider: anthropic, name: m}\n"
+
+    @Test func badScenariosNameTheKeyAndLine() throws {
+        #expect(try Self.error(Self.base) == nil)
+        #expect(try Self.error(Self.base + "samples: 0\n") == "5 samples: must be at least 1")
+        #expect(try Self.error(Self.base + "threshold: high\n") == "5 threshold: must be a number")
+        #expect(try Self.error(Self.base + "cache: record\n")?.hasPrefix("5 cache: unsupported mode 'record'") == true)
+        #expect(
+            try Self.error(Self.base + "policy: {approval_gates: true}\n")?.hasPrefix(
+                "5 policy.approval_gates: unknown key") == true)
+        #expect(
+            try Self.error(Self.base.replacingOccurrences(of: "anthropic", with: "gemini"))
+                == "4 model.provider: must be 'anthropic' or 'openai'")
+        #expect(try Self.error("corpus: c\n") == "1 name: missing (required)")
+        #expect(
+            try Self.error(Self.base.replacingOccurrences(of: "corpus: c", with: "corpus: nowhere"))?.hasPrefix(
+                "2 corpus: no corpus folder") == true)
+    }
+}
