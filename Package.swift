@@ -15,7 +15,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Yams 6 refuses mappings with repeated keys; PyYAML (production's catalog loader) accepts them, the last
+        // value winning, so parity needs Yams 5, whose parser keeps them. Scenario and label files reject repeats
+        // themselves (YAMLReader), with the line.
+        .package(url: "https://github.com/jpsim/Yams", exact: "5.0.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [

@@ -60,11 +60,15 @@ package enum PyYAMLLoader {
         case .mapping(let mapping):
             try checkCollectionTag(mapping.tag, expected: .map, path: path, line: mapping.mark?.line)
             var members: [(key: String, value: JSONValue)] = []
-            func set(_ key: String, _ value: JSONValue) {
-                if let index = members.firstIndex(where: { $0.key == key }) {
+            var identities: [String] = []
+            // A Python dict: keys equal in Python (1, 1.0 and True) are one key; the first spelling stays.
+            func set(_ key: JSONValue, _ text: String, _ value: JSONValue) {
+                let identity = pythonKeyIdentity(key)
+                if let index = identities.firstIndex(of: identity) {
                     members[index].value = value
                 } else {
-                    members.append((key, value))
+                    identities.append(identity)
+                    members.append((text, value))
                 }
             }
             var merged: [(key: String, value: JSONValue)] = []
@@ -86,9 +90,10 @@ package enum PyYAMLLoader {
                     }
                     continue
                 }
-                let key = try keyString(try construct(keyNode, path: path), path: path, line: keyNode.mark?.line)
+                let keyValue = try construct(keyNode, path: path)
+                let key = try keyString(keyValue, path: path, line: keyNode.mark?.line)
                 let childPath = path.isEmpty ? key : "\(path).\(key)"
-                set(key, try construct(valueNode, path: childPath))
+                set(keyValue, key, try construct(valueNode, path: childPath))
             }
             if !merged.isEmpty {
                 var result = merged
@@ -102,8 +107,6 @@ package enum PyYAMLLoader {
                 return .object(result)
             }
             return .object(members)
-        case .alias:
-            throw PyYAMLError.unsupportedTag(path: path, line: node.mark?.line, tag: "alias")
         }
     }
 
@@ -113,6 +116,22 @@ package enum PyYAMLLoader {
             return
         }
         throw PyYAMLError.unsupportedTag(path: path, line: line, tag: name)
+    }
+
+    /// What Python's dict compares a key by: `True == 1 == 1.0` and `False == 0 == 0.0`.
+    private static func pythonKeyIdentity(_ key: JSONValue) -> String {
+        switch key {
+        case .string(let text): return "s" + text
+        case .bool(let flag): return flag ? "n1" : "n0"
+        case .integer(let digits): return "n" + digits
+        case .double(let number):
+            if number.isFinite, number.rounded(.towardZero) == number, abs(number) < 1e18 {
+                return "n" + String(Int64(number))
+            }
+            return "f" + PythonJSONEncoder.pythonFloatRepr(number)
+        case .null: return "None"
+        case .array, .object: return "c"
+        }
     }
 
     /// `json.dumps` turns str, int, float, bool and None keys into strings; anything else is a TypeError.
