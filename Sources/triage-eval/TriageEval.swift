@@ -15,6 +15,8 @@ struct TriageEval: AsyncParsableCommand {
             Example:
               triage-eval run scenarios/demo.yaml
             """,
-        subcommands: [Ingest.self, Run.self, Report.self, Cache.self]
+        subcommands: [
+            Ingest.self, Run.self, Report.self, Cache.self, Decision.self, Prompt.self, CatalogCommand.self,
+        ]
     )
 }

@@ -49,6 +49,14 @@ package enum PyYAMLLoader {
         return try construct(node, path: "")
     }
 
+    /// The value of one node of a composed document, typed as PyYAML would.
+    /// - Parameters:
+    ///   - node: the node.
+    ///   - path: its key path, for messages.
+    package static func value(of node: Node, path: String) throws -> JSONValue {
+        try construct(node, path: path)
+    }
+
     private static func construct(_ node: Node, path: String) throws -> JSONValue {
         switch node {
         case .scalar(let scalar):

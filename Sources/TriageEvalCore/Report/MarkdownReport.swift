@@ -65,6 +65,20 @@ package enum MarkdownReport {
                 "| Decisions with NaN confidence (production executes them) | \(report.nanConfidenceDecisions) |")
         }
         lines.append("")
+        let strict = report.strictPolicy
+        lines.append("## Strict policy")
+        lines.append("")
+        lines.append(
+            "Production accepted these decisions; the strict policy (declared params only, catalog constraints, "
+                + "valid selector and namespace) would not: \(percent(strict.refusedDecisions)) of ok decisions, "
+                + "\(strict.refusedExecutions) of them routed to execute.")
+        lines.append("")
+        lines.append("| Violation | Count |")
+        lines.append("|---|---|")
+        for kind in PolicyViolation.Kind.allCases {
+            lines.append("| \(kind.rawValue) | \(strict.violations[kind.rawValue] ?? 0) |")
+        }
+        lines.append("")
         lines.append("## Failure classes")
         lines.append("")
         lines.append("| Class | Replies |")

@@ -86,6 +86,16 @@ package struct Calibration: Codable, Sendable, Equatable {
     }
 }
 
+/// What the strict policy layer would have refused among decisions production accepted.
+package struct StrictPolicySummary: Codable, Sendable, Equatable {
+    /// ok decisions with at least one violation / ok decisions.
+    package var refusedDecisions: Rate
+    /// Of those, decisions production routed to execute.
+    package var refusedExecutions: Int
+    /// Violations by kind.
+    package var violations: [String: Int]
+}
+
 /// Everything a run's report says, computed from the stored results. Written as `report.json`.
 package struct RunReport: Codable, Sendable, Equatable {
     /// The run's identity and configuration.
@@ -138,6 +148,8 @@ package struct RunReport: Codable, Sendable, Equatable {
     package var unsafeExecutions: Int
     /// ok decisions with NaN confidence (production executes them: `NaN < threshold` is false).
     package var nanConfidenceDecisions: Int
+    /// The strict policy beside production's verdict.
+    package var strictPolicy: StrictPolicySummary
     /// Calibration over ok decisions.
     package var calibration: Calibration
 
@@ -179,11 +191,17 @@ package struct RunReport: Codable, Sendable, Equatable {
             var unsafe = 0
             var nanConfidence = 0
             var pairs: [(confidence: Double, correct: Bool)] = []
+            var okDecisions = 0
+            var refused = 0
+            var refusedExecutions = 0
+            var violationKinds = Dictionary(
+                uniqueKeysWithValues: PolicyViolation.Kind.allCases.map { ($0.rawValue, 0) })
             var excluded: [String: Int] = ["not_ok": 0, "non_finite_confidence": 0, "confidence_out_of_range": 0]
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT failureClass, route, expect, decisionCorrect, routeCorrect, unsafe, confidence
+                    SELECT failureClass, route, expect, decisionCorrect, routeCorrect, unsafe, confidence,
+                        policyViolations
                     FROM result WHERE runId = ?
                     """,
                 arguments: [runId])
@@ -200,6 +218,15 @@ package struct RunReport: Codable, Sendable, Equatable {
                 guard failureClass == FailureClass.ok.rawValue else {
                     excluded["not_ok", default: 0] += 1
                     continue
+                }
+                okDecisions += 1
+                let violations = try JSONParser.parse(result["policyViolations"] as String).arrayElements ?? []
+                if !violations.isEmpty {
+                    refused += 1
+                    if (result["route"] as String) == Route.execute.rawValue { refusedExecutions += 1 }
+                    for violation in violations {
+                        if let kind = violation["kind"]?.stringValue { violationKinds[kind, default: 0] += 1 }
+                    }
                 }
                 // SQLite stores NaN as NULL: an ok decision without a confidence had NaN.
                 guard let confidence = result["confidence"] as Double?, confidence.isFinite else {
@@ -232,6 +259,9 @@ package struct RunReport: Codable, Sendable, Equatable {
                 routeAccuracy: Rate(routeCorrect, of: replies),
                 unsafeExecutions: unsafe,
                 nanConfidenceDecisions: nanConfidence,
+                strictPolicy: StrictPolicySummary(
+                    refusedDecisions: Rate(refused, of: okDecisions), refusedExecutions: refusedExecutions,
+                    violations: violationKinds),
                 calibration: Calibration.compute(pairs, excluded: excluded)
             )
         }

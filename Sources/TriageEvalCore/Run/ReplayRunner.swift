@@ -86,6 +86,7 @@ package struct ReplayRunner {
             approvalRequired: Set(catalog.actions.filter(\.requiresApproval).map(\.name))
         )
         let validator = DecisionValidator(allowedNames: catalog.actionNames)
+        let policy = StrictPolicy(catalog: catalog)
         let now = ISO8601DateFormatter().string(from: Date())
         let runId = try store.queue.write { db -> String in
             try LabelFile.store(labels, corpus: scenario.corpus, in: db)
@@ -119,9 +120,10 @@ package struct ReplayRunner {
             let insert = try db.makeStatement(
                 sql: """
                     INSERT INTO result (runId, incidentId, sample, replyId, outcome, failureClass, errors,
-                        syntaxErrorOffset, decision, confidence, needsHuman, actionNames, productionRoute, route,
-                        routeReason, expect, expectedRoute, decisionCorrect, routeCorrect, unsafe)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        syntaxErrorOffset, decision, confidence, needsHuman, actionNames, policyViolations,
+                        productionRoute, route, routeReason, expect, expectedRoute, decisionCorrect, routeCorrect,
+                        unsafe)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for label in labels {
                 for sample in 0..<scenario.samples {
@@ -136,12 +138,14 @@ package struct ReplayRunner {
                         })
                     let decision = verdict.decision
                     let names = JSONValue.array((decision?.actions ?? []).map { .string($0.name) })
+                    let violations = decision.map { policy.check($0) } ?? []
                     try insert.execute(arguments: [
                         runId, label.incidentId, sample, reply.id, verdict.outcome.rawValue,
                         verdict.failureClass.rawValue, PythonJSONEncoder.string(errors), verdict.syntaxErrorOffset,
                         decision.map { PythonJSONEncoder.string($0.jsonValue) },
                         decision.map { $0.confidence.isNaN ? nil : $0.confidence } ?? nil,
-                        decision?.needsHuman, PythonJSONEncoder.string(names), productionRoute.rawValue,
+                        decision?.needsHuman, PythonJSONEncoder.string(names),
+                        PythonJSONEncoder.string(.array(violations.map(\.jsonValue))), productionRoute.rawValue,
                         route.rawValue, reason.rawValue, label.expect.rawValue, score.expectedRoute.rawValue,
                         score.decisionCorrect, score.routeCorrect, score.unsafe,
                     ])

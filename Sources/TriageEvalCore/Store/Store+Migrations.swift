@@ -173,6 +173,7 @@ extension Store {
                         confidence REAL,
                         needsHuman INTEGER,
                         actionNames TEXT NOT NULL,
+                        policyViolations TEXT NOT NULL,
                         productionRoute TEXT NOT NULL,
                         route TEXT NOT NULL,
                         routeReason TEXT NOT NULL,

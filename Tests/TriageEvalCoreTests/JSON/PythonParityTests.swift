@@ -57,7 +57,10 @@ import TriageEvalCore
     }
 
     @Test func datesNameTheKeyAsProductionWouldCrashThere() {
-        #expect(throws: PyYAMLError.notSerializable(path: "actions[0].constraints.not_before", line: 4, type: "date or datetime ('2026-01-01')")) {
+        #expect(
+            throws: PyYAMLError.notSerializable(
+                path: "actions[0].constraints.not_before", line: 4, type: "date or datetime ('2026-01-01')")
+        ) {
             try PyYAMLLoader.load("actions:\n  - name: a\n    constraints:\n      not_before: 2026-01-01\n")
         }
     }
