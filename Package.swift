@@ -42,6 +42,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The Swift side of scripts/bench-*: times core operations in a loop. Not installed with triage-eval.
+        .executableTarget(
+            name: "triage-eval-bench",
+            dependencies: ["TriageEvalCore"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TriageEvalTestSupport",
             dependencies: ["TriageEvalCore"],

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A JSON syntax error: where the text stopped being JSON, and whether it simply ended too early.
 package struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -130,6 +133,18 @@ package struct JSONParser {
         return (value, parser.position)
     }
 
+    /// Checks the longest JSON value that starts at `offset` without building it; returns the offset just past it.
+    package static func skipPrefix(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        at offset: Int,
+        options: Options
+    ) throws(JSONSyntaxError) -> Int {
+        var parser = JSONParser(bytes: bytes, options: options)
+        parser.position = offset
+        try parser.skipValue(depth: 0)
+        return parser.position
+    }
+
     // MARK: - Cursor
 
     /// Whether the cursor is past the last byte.
@@ -138,11 +153,36 @@ package struct JSONParser {
     /// The next byte, if any.
     package var nextByte: UInt8? { position < bytes.count ? bytes[position] : nil }
 
+    /// A member's key as it appears in the input, compared without building a string when it has no escapes.
+    package struct RawKey {
+        fileprivate let bytes: UnsafeBufferPointer<UInt8>
+        fileprivate let decoded: String?
+
+        /// Whether the key is `text`.
+        package func equals(_ text: StaticString) -> Bool {
+            if let decoded { return decoded == text.description }
+            guard bytes.count == text.utf8CodeUnitCount else { return false }
+            return memcmp(bytes.baseAddress!, text.utf8Start, bytes.count) == 0
+        }
+
+        /// The key as a string.
+        package var string: String { decoded ?? String(decoding: bytes, as: UTF8.self) }
+    }
+
     /// Walks the members of the object at the cursor; `body` must consume each value (parse or skip it).
     /// - Parameter depth: the object's nesting depth (1 for the outermost).
     package mutating func members(
         depth: Int,
         _ body: (String, inout JSONParser) throws(JSONSyntaxError) -> Void
+    ) throws(JSONSyntaxError) {
+        try rawMembers(depth: depth) { key, cursor throws(JSONSyntaxError) in try body(key.string, &cursor) }
+    }
+
+    /// Walks the members of the object at the cursor, passing each key unbuilt (see ``RawKey``).
+    /// - Parameter depth: the object's nesting depth (1 for the outermost).
+    package mutating func rawMembers(
+        depth: Int,
+        _ body: (RawKey, inout JSONParser) throws(JSONSyntaxError) -> Void
     ) throws(JSONSyntaxError) {
         guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended where a value was expected") }
         guard bytes[position] == UInt8(ascii: "{") else { throw fail(.invalid, "expected an object") }
@@ -157,7 +197,7 @@ package struct JSONParser {
         while true {
             guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an object") }
             guard bytes[position] == UInt8(ascii: "\"") else { throw fail(.invalid, "expected a key in double quotes") }
-            let key = try parseString()
+            let key = try rawKey()
             skipWhitespace()
             guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an object") }
             guard bytes[position] == UInt8(ascii: ":") else { throw fail(.invalid, "expected ':' after a key") }
@@ -177,6 +217,27 @@ package struct JSONParser {
                 throw fail(.invalid, "expected ',' or '}' in an object")
             }
         }
+    }
+
+    /// Reads a key: its raw bytes when it is plain (no escapes, and valid UTF-8), else its decoded text.
+    private mutating func rawKey() throws(JSONSyntaxError) -> RawKey {
+        let start = position + 1
+        var index = Self.plainRun(bytes, from: start)
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                if options.inputIsValidUTF8 || slice.allSatisfy({ $0 < 0x80 }) {
+                    position = index + 1
+                    return RawKey(bytes: slice, decoded: nil)
+                }
+                break
+            }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            index += 1
+        }
+        let decoded = try parseString()
+        return RawKey(bytes: UnsafeBufferPointer(rebasing: bytes[start..<start]), decoded: decoded)
     }
 
     /// Walks the elements of the array at the cursor; `body` must consume each element.
@@ -247,6 +308,8 @@ package struct JSONParser {
     private mutating func skipString() throws(JSONSyntaxError) {
         position += 1
         while position < bytes.count {
+            position = Self.plainRun(bytes, from: position)
+            guard position < bytes.count else { break }
             let byte = bytes[position]
             switch byte {
             case UInt8(ascii: "\""):
@@ -275,6 +338,31 @@ package struct JSONParser {
     }
 
     // MARK: - Grammar
+
+    /// The offset of the first byte at or after `index` that ends a plain run of string content: a quote, a
+    /// backslash or a control character (or the end). Eight bytes are tested at a time (SWAR).
+    @inline(__always)
+    private static func plainRun(_ bytes: UnsafeBufferPointer<UInt8>, from index: Int) -> Int {
+        guard let base = bytes.baseAddress else { return index }
+        var index = index
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while index + 8 <= bytes.count {
+            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            let hits =
+                ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
+            if hits & highs != 0 { break }
+            index += 8
+        }
+        while index < bytes.count {
+            let byte = base[index]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { return index }
+            index += 1
+        }
+        return index
+    }
 
     /// Moves past JSON whitespace (space, tab, LF, CR).
     package mutating func skipWhitespace() {
@@ -428,15 +516,17 @@ package struct JSONParser {
         }
     }
 
-    private mutating func parseNumber() throws(JSONSyntaxError) -> JSONValue {
-        let start = position
+    /// Scans a number's grammar from the cursor (on `-` or a digit), leaving the cursor after it. Returns nil
+    /// when it was `-Infinity` (already consumed), else whether it has a fraction or exponent and how many
+    /// integer digits it has.
+    private mutating func scanNumber() throws(JSONSyntaxError) -> (isFloat: Bool, integerDigits: Int)? {
         var isFloat = false
         if bytes[position] == UInt8(ascii: "-") {
             position += 1
             guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside a number") }
             if options.allowNonFinite && bytes[position] == UInt8(ascii: "I") {
                 try expectLiteral("Infinity")
-                return .double(-.infinity)
+                return nil
             }
         }
         guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside a number") }
@@ -467,6 +557,12 @@ package struct JSONParser {
             guard isDigit(bytes[position]) else { throw fail(.invalid, "expected a digit in the exponent") }
             while position < bytes.count, isDigit(bytes[position]) { position += 1 }
         }
+        return (isFloat, integerDigits)
+    }
+
+    private mutating func parseNumber() throws(JSONSyntaxError) -> JSONValue {
+        let start = position
+        guard let (isFloat, integerDigits) = try scanNumber() else { return .double(-.infinity) }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
         if isFloat {
             // Swift's Double(String) is strtod: correctly rounded, overflow to ±inf, underflow to ±0, as CPython.
@@ -478,6 +574,31 @@ package struct JSONParser {
         return .integer(text == "-0" ? "0" : text)
     }
 
+    /// The number at the cursor as a double (an integer converted as pydantic converts it for a float field),
+    /// without building a value; nil when the cursor is not on a plain number followed by another byte.
+    package mutating func numberAsDouble() throws(JSONSyntaxError) -> Double? {
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "-") || isDigit(bytes[position]) else {
+            return nil
+        }
+        let start = position
+        guard let (_, integerDigits) = try scanNumber() else { return -.infinity }
+        if integerDigits > options.maxIntegerDigits {
+            throw fail(.numberTooLong, "integer has more than \(options.maxIntegerDigits) digits", at: start)
+        }
+        // strtod stops at the byte after the number, which must exist so that it never reads past the input;
+        // it is correctly rounded like CPython's float(), and triage-eval never changes the C locale it reads.
+        guard position < bytes.count, JSONParser.decimalPointIsDot else { return nil }
+        return bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { base in
+            strtod(base + start, nil)
+        }
+    }
+
+    /// Whether the process's numeric locale is C's (so `strtod` reads `.` as the decimal point).
+    private static let decimalPointIsDot: Bool = {
+        guard let conventions = localeconv(), let point = conventions.pointee.decimal_point else { return false }
+        return String(cString: point) == "."
+    }()
+
     @inline(__always)
     private func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
 
@@ -486,6 +607,7 @@ package struct JSONParser {
         position += 1  // opening quote
         let start = position
         // Fast path: no escapes.
+        position = Self.plainRun(bytes, from: position)
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {

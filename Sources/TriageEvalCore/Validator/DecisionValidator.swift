@@ -40,11 +40,35 @@ package struct DecisionValidator: Sendable {
     /// The verdict on one reply text.
     package func validate(_ text: String) -> Verdict {
         var text = text
-        return text.withUTF8 { validate(bytes: $0) }
+        return text.withUTF8 { verdict(bytes: $0, isValidUTF8: true) }
     }
 
-    /// The verdict on one reply's UTF-8 bytes.
+    /// The verdict on one reply's bytes.
     package func validate(bytes: UnsafeBufferPointer<UInt8>) -> Verdict {
+        verdict(bytes: bytes, isValidUTF8: UTF8Validation.firstInvalidOffset(bytes) == nil)
+    }
+
+    private func verdict(bytes: UnsafeBufferPointer<UInt8>, isValidUTF8: Bool) -> Verdict {
+        if isValidUTF8, let decision = DecisionFastPath.decode(bytes) {
+            return checked(decision)
+        }
+        return generalVerdict(bytes: bytes)
+    }
+
+    /// The allow-list, checked only once validation passed.
+    private func checked(_ decision: Decision) -> Verdict {
+        if let unknown = decision.actions.first(where: { !allowedNames.contains($0.name) }) {
+            return Verdict(
+                outcome: .unknownAction, errors: [], decision: decision, unknownAction: unknown.name,
+                failureClass: .unknownAction, syntaxErrorOffset: nil)
+        }
+        return Verdict(
+            outcome: .ok, errors: [], decision: decision, unknownAction: nil, failureClass: .ok,
+            syntaxErrorOffset: nil)
+    }
+
+    /// Every rule: the text parsed to a tree as jiter does, then the schema applied with pydantic's lax rules.
+    private func generalVerdict(bytes: UnsafeBufferPointer<UInt8>) -> Verdict {
         let value: JSONValue
         do {
             value = try JSONParser.parse(bytes, options: .pydantic)
@@ -71,24 +95,7 @@ package struct DecisionValidator: Sendable {
                 syntaxErrorOffset: nil
             )
         }
-        if let unknown = decision.actions.first(where: { !allowedNames.contains($0.name) }) {
-            return Verdict(
-                outcome: .unknownAction,
-                errors: [],
-                decision: decision,
-                unknownAction: unknown.name,
-                failureClass: .unknownAction,
-                syntaxErrorOffset: nil
-            )
-        }
-        return Verdict(
-            outcome: .ok,
-            errors: [],
-            decision: decision,
-            unknownAction: nil,
-            failureClass: .ok,
-            syntaxErrorOffset: nil
-        )
+        return checked(decision)
     }
 
     // MARK: - The Decision schema

@@ -45,3 +45,18 @@ import TriageEvalCore
         #expect(Self.classify("{\"a\": tru}") == .syntax)
     }
 }
+
+@Suite struct FailureClassOfVectorsTests {
+    static let validator = DecisionValidator(allowedNames: ["restart_pods"])
+
+    /// Broken JSON whose nested objects happen to be complete is a syntax error or a truncation, never a
+    /// "wrapped" reply: only an object among other text is.
+    @Test func nestedCompleteObjectsDoNotMakeAReplyWrapped() {
+        let action = #"{"name":"restart_pods","params":{"namespace":"prod"},"rationale":"r"}"#
+        #expect(Self.validator.validate(#"{incident_id:"i","actions":[\#(action)]}"#).failureClass == .syntax)
+        #expect(Self.validator.validate(#"{/* c */"incident_id":"i","actions":[\#(action)]}"#).failureClass == .syntax)
+        #expect(Self.validator.validate(#"{"incident_id":"i","actions":[\#(action)"#).failureClass == .truncated)
+        #expect(Self.validator.validate(#"Here {not json} and {"a": 1}"#).failureClass == .wrapped)
+        #expect(Self.validator.validate(#"{'a': {"b": 1}}"#).failureClass == .syntax)
+    }
+}
