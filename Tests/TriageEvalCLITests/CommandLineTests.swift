@@ -66,7 +66,8 @@ import TriageEvalTestSupport
             scenario.replacingOccurrences(
                 of: "../corpora/demo/catalog.yaml", with: Repository.path("corpora/demo/catalog.yaml")
             )
-            .replacingOccurrences(of: "corpus: demo", with: "corpus: \(Repository.path("corpora/demo"))"))
+            .replacingOccurrences(of: "corpus: demo", with: "corpus: \(Repository.path("corpora/demo"))")
+            .replacingOccurrences(of: "templates/seed.txt", with: Repository.path("scenarios/templates/seed.txt")))
         let result = try BinaryRunner.run(["run", path, "--db", temp.file("s.sqlite"), "--reports", temp.file("r")])
         #expect(result.status == 2)
         #expect(result.stderr.contains("16 of 48 samples have no cached reply"), "\(result.stderr)")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TriageEvalCore
+import TriageEvalTestSupport
 
 /// The prompts must be the bytes production sends.
 @Suite struct PromptGoldenTests {
@@ -34,5 +35,19 @@ import TriageEvalCore
     @Test(arguments: try PromptGoldenTests.userCases())
     func userMessageMatchesProduction(_ golden: UserCase) throws {
         #expect(try Planner.userMessage(eventJSON: Array(golden.text.utf8)) == golden.expected)
+    }
+}
+
+@Suite struct TemplateFileTests {
+    @Test func theBuiltInTemplateIsTheRepositoryFile() throws {
+        let file = try Planner.loadTemplate(path: Repository.path("scenarios/templates/seed.txt"))
+        #expect(file == Planner.seedTemplate)
+    }
+
+    @Test func aTemplateWithoutThePlaceholderIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = try directory.write("t.txt", "no placeholder")
+        #expect(throws: PlannerError.templateWithoutPlaceholder(path: path)) { try Planner.loadTemplate(path: path) }
     }
 }
