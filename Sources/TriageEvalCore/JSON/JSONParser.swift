@@ -430,90 +430,43 @@ package struct JSONParser {
     }
 
     private mutating func parseObject(depth: Int) throws(JSONSyntaxError) -> JSONValue {
-        position += 1  // {
-        skipWhitespace()
-        guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an object") }
-        if bytes[position] == UInt8(ascii: "}") {
-            position += 1
-            return .object([])
-        }
-        try checkDepth(depth)
         var members: [(key: String, value: JSONValue)] = []
         var index: [String: Int]? = nil
-        while true {
-            guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an object") }
-            guard bytes[position] == UInt8(ascii: "\"") else { throw fail(.invalid, "expected a key in double quotes") }
-            let key = try parseString()
-            skipWhitespace()
-            guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an object") }
-            guard bytes[position] == UInt8(ascii: ":") else { throw fail(.invalid, "expected ':' after a key") }
-            position += 1
-            skipWhitespace()
-            let value = try parseValue(depth: depth)
-            switch options.duplicateKeys {
-            case .keepAll:
+        let keepAll = options.duplicateKeys == .keepAll
+        try rawMembers(depth: depth) { rawKey, cursor throws(JSONSyntaxError) in
+            let key = rawKey.string
+            let value = try cursor.parseValue(depth: depth)
+            if keepAll {
                 members.append((key, value))
-            case .lastWinsAtFirstPosition:
-                if members.count < 12 {
-                    if let existing = members.firstIndex(where: { $0.key == key }) {
-                        members[existing].value = value
-                    } else {
-                        members.append((key, value))
-                    }
+            } else if members.count < 12 {
+                // Python's dict: a repeated key keeps its first position and takes the last value.
+                if let existing = members.firstIndex(where: { $0.key == key }) {
+                    members[existing].value = value
                 } else {
-                    if index == nil {
-                        var built: [String: Int] = [:]
-                        for (offset, member) in members.enumerated() { built[member.key] = offset }
-                        index = built
-                    }
-                    if let existing = index?[key] {
-                        members[existing].value = value
-                    } else {
-                        index?[key] = members.count
-                        members.append((key, value))
-                    }
+                    members.append((key, value))
+                }
+            } else {
+                if index == nil {
+                    index = Dictionary(
+                        members.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
+                }
+                if let existing = index?[key] {
+                    members[existing].value = value
+                } else {
+                    index?[key] = members.count
+                    members.append((key, value))
                 }
             }
-            skipWhitespace()
-            guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an object") }
-            switch bytes[position] {
-            case UInt8(ascii: ","):
-                position += 1
-                skipWhitespace()
-            case UInt8(ascii: "}"):
-                position += 1
-                return .object(members)
-            default:
-                throw fail(.invalid, "expected ',' or '}' in an object")
-            }
         }
+        return .object(members)
     }
 
     private mutating func parseArray(depth: Int) throws(JSONSyntaxError) -> JSONValue {
-        position += 1  // [
-        skipWhitespace()
-        guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an array") }
-        if bytes[position] == UInt8(ascii: "]") {
-            position += 1
-            return .array([])
-        }
-        try checkDepth(depth)
         var elements: [JSONValue] = []
-        while true {
-            elements.append(try parseValue(depth: depth))
-            skipWhitespace()
-            guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an array") }
-            switch bytes[position] {
-            case UInt8(ascii: ","):
-                position += 1
-                skipWhitespace()
-            case UInt8(ascii: "]"):
-                position += 1
-                return .array(elements)
-            default:
-                throw fail(.invalid, "expected ',' or ']' in an array")
-            }
+        try self.elements(depth: depth) { _, cursor throws(JSONSyntaxError) in
+            elements.append(try cursor.parseValue(depth: depth))
         }
+        return .array(elements)
     }
 
     /// Scans a number's grammar from the cursor (on `-` or a digit), leaving the cursor after it. Returns nil

@@ -55,7 +55,7 @@ package struct DecisionCheck: Sendable {
     }
 
     /// Non-finite floats as the strings the vectors use (JSON has no literal for them).
-    static func vectorForm(_ value: JSONValue) -> JSONValue {
+    package static func vectorForm(_ value: JSONValue) -> JSONValue {
         switch value {
         case .double(let number) where number.isNaN: return .string("NaN")
         case .double(let number) where number.isInfinite: return .string(number < 0 ? "-Infinity" : "Infinity")

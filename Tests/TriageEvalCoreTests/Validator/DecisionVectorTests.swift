@@ -37,17 +37,6 @@ import TriageEvalCore
         }
     }
 
-    /// The vectors write non-finite floats as strings.
-    static func vectorForm(_ value: JSONValue) -> JSONValue {
-        switch value {
-        case .double(let number) where number.isNaN: return .string("NaN")
-        case .double(let number) where number.isInfinite: return .string(number < 0 ? "-Infinity" : "Infinity")
-        case .array(let elements): return .array(elements.map(vectorForm))
-        case .object(let members): return .object(members.map { ($0.key, vectorForm($0.value)) })
-        default: return value
-        }
-    }
-
     @Test func thereAreVectors() throws {
         #expect(try Self.vectors().count == 181)
     }
@@ -58,7 +47,8 @@ import TriageEvalCore
         #expect(verdict.outcome.rawValue == vector.outcome, "outcome")
         let errors = verdict.errors.map { "\($0.type)@\($0.loc.map(\.description).joined(separator: "."))" }
         #expect(errors == vector.errors, "errors")
-        let decision = vector.outcome == "ok" ? verdict.decision.map { Self.vectorForm($0.jsonValue) } ?? .null : .null
+        let decision =
+            vector.outcome == "ok" ? verdict.decision.map { DecisionCheck.vectorForm($0.jsonValue) } ?? .null : .null
         #expect(decision == vector.decision, "decision")
         let router = Router(threshold: 0.7, approvalGate: false, approvalRequired: [])
         #expect(router.route(verdict).0.rawValue == vector.route, "route")
