@@ -21,8 +21,11 @@ package enum ReplyImportError: LocalizedError, Equatable {
 /// Loads cached model replies (JSON Lines, optionally gzipped) into the store.
 ///
 /// One reply a line: `incident_id`, `sample` (from 0), `model`, `text`, and optionally `provider`,
-/// `stop_reason`, `usage`. A reply identical to a stored one is skipped; a different one for the same
-/// (incident, model, sample) is an error, so a replay is never ambiguous.
+/// `stop_reason`, `usage` — the short form — plus, as `cache export` writes them, `request_sha256`,
+/// `user_sha256`, `system_sha256`, `latency_ms`, `recorded_at`. A line without `request_sha256` can only be
+/// found by its event key (`match: same-event`); its `user_sha256` is computed from the stored event. A reply
+/// identical to a stored one is skipped; a different one under the same key is an error, so a replay is never
+/// ambiguous.
 package enum ReplyImporter {
     /// What an import did.
     package struct Summary: Codable, Sendable, Equatable {
@@ -42,6 +45,7 @@ package enum ReplyImporter {
         let reader = LineReader(source: try ByteSource(path: path))
         var summary = Summary()
         let now = ISO8601DateFormatter().string(from: Date())
+        let userMessages = UserMessageCache()
         try store.queue.write { db in
             while let _: Void = try reader.nextLine({ line in
                 let source = "\(path):\(reader.lineNumber)"
@@ -89,27 +93,73 @@ package enum ReplyImporter {
                     try Bool.fetchOne(db, sql: "SELECT 1 FROM incident WHERE id = ?", arguments: [incidentId])
                         ?? false
                 else { throw ReplyImportError.unknownIncident(source: source, incidentId: incidentId) }
-                if let existing = try String.fetchOne(
-                    db, sql: "SELECT text FROM reply WHERE incidentId = ? AND model = ? AND sample = ?",
-                    arguments: [incidentId, model, sample])
-                {
-                    guard existing == text else {
+                let requestSha = try string("request_sha256", required: false)
+                let systemSha = try string("system_sha256", required: false)
+                var userSha = try string("user_sha256", required: false)
+                if userSha == nil {
+                    userSha = Digest.sha256Hex(try userMessages.message(db, incidentId: incidentId))
+                }
+                var latency: Double? = nil
+                switch value["latency_ms"] {
+                case .double(let number)?: latency = number
+                case .integer(let digits)?: latency = Double(digits)
+                default: break
+                }
+                let existing = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT text, requestSha256 FROM reply
+                        WHERE incidentId = ? AND provider = ? AND model = ? AND sample = ? AND userSha256 = ?
+                        """,
+                    arguments: [incidentId, provider, model, sample, userSha])
+                let sameKey = existing.filter { ($0["requestSha256"] as String?) == requestSha }
+                if !sameKey.isEmpty {
+                    guard sameKey.contains(where: { ($0["text"] as String?) == text }) else {
                         throw ReplyImportError.conflict(
                             source: source, incidentId: incidentId, model: model, sample: sample)
                     }
                     summary.alreadyPresent += 1
                     return
                 }
+                func int(_ key: String) -> Int? {
+                    if case .integer(let digits)? = value["usage"]?[key] { return Int(digits) }
+                    return nil
+                }
                 try db.execute(
                     sql: """
-                        INSERT INTO reply (incidentId, sample, provider, model, text, stopReason, usage, source,
+                        INSERT INTO reply (incidentId, sample, provider, model, requestSha256, userSha256,
+                            systemSha256, text, stopReason, usage, inputTokens, outputTokens, latencyMs, source,
                             recordedAt)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
-                    arguments: [incidentId, sample, provider, model, text, stopReason, usage, source, now])
+                    arguments: [
+                        incidentId, sample, provider, model, requestSha, userSha, systemSha, text, stopReason, usage,
+                        int("input_tokens") ?? int("prompt_tokens"), int("output_tokens") ?? int("completion_tokens"),
+                        latency, source, try string("recorded_at", required: false) ?? now,
+                    ])
                 summary.imported += 1
             }) {}
         }
         return summary
+    }
+}
+
+/// User messages of stored incidents, computed once per incident during an import.
+private final class UserMessageCache {
+    private var messages: [String: String] = [:]
+
+    func message(_ db: Database, incidentId: String) throws -> String {
+        if let message = messages[incidentId] { return message }
+        guard
+            let body = try Data.fetchOne(
+                db,
+                sql:
+                    "SELECT body FROM delivery JOIN incident ON incident.firstDeliveryId = delivery.id WHERE incident.id = ?",
+                arguments: [incidentId])
+        else { throw IncidentError.unknown(incidentId) }
+        let event = Array(body).withUnsafeBufferPointer { DeliveryWriter.event(body: $0, incidentId: incidentId) }
+        let message = try Planner.userMessage(eventJSON: event)
+        messages[incidentId] = message
+        return message
     }
 }

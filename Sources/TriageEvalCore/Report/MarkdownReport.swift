@@ -37,7 +37,7 @@ package enum MarkdownReport {
         lines.append("|---|---|")
         lines.append("| Scenario | \(escape(run.scenario)) |")
         lines.append("| Corpus | \(escape(run.corpus)) |")
-        lines.append("| Model | \(escape(run.provider)) / \(escape(run.model)) (cached replies) |")
+        lines.append("| Model | \(escape(run.provider)) / \(escape(run.model)) |")
         lines.append("| Samples per incident | \(run.samples) |")
         lines.append("| Threshold | \(run.threshold) |")
         lines.append("| Approval gate | \(run.approvalGate ? "on" : "off") |")
@@ -49,7 +49,32 @@ package enum MarkdownReport {
         lines.append("")
         lines.append(
             "Incidents in the corpus: \(report.coverage.incidents), labelled: \(report.coverage.labelled), "
-                + "unlabelled (not replayed): \(report.coverage.unlabelled). Replies scored: \(report.replies).")
+                + "unlabelled (not replayed): \(report.coverage.unlabelled). Results: \(report.results) — "
+                + "\(report.replies) replies scored, \(report.results - report.replies) transport failures "
+                + "(no reply; kept out of every rate below).")
+        lines.append("")
+        let sources = report.sources
+        var origin =
+            "Replies: \(sources.cacheHits) from the response cache, \(sources.liveCalls) from live calls in this run."
+        if sources.staleReplies > 0 {
+            origin +=
+                " \(sources.staleReplies) cached replies were recorded under another (or an unknown) system prompt "
+                + "and reused by event (match: same-event): the model was not asked again."
+        }
+        if sources.liveCalls > 0 {
+            origin += " Live calls used \(sources.liveInputTokens) input and \(sources.liveOutputTokens) output tokens"
+            if let cost = sources.liveCostUSD { origin += String(format: " ($%.4f)", cost) }
+            if let median = sources.medianLatencyMs, let p95 = sources.p95LatencyMs {
+                origin += String(format: "; latency median %.0f ms, p95 %.0f ms", median, p95)
+            }
+            origin += "."
+        }
+        lines.append(origin)
+        if !report.transportFailures.isEmpty {
+            let kinds = report.transportFailures.keys.sorted().map { "\($0): \(report.transportFailures[$0]!)" }
+            lines.append("")
+            lines.append("Transport failures by kind: \(kinds.joined(separator: ", ")).")
+        }
         lines.append("")
         lines.append("| Measure | Value |")
         lines.append("|---|---|")

@@ -96,6 +96,28 @@ package struct StrictPolicySummary: Codable, Sendable, Equatable {
     package var violations: [String: Int]
 }
 
+/// Where a run's replies came from, and what they cost.
+package struct ReplySources: Codable, Sendable, Equatable {
+    /// Results whose reply came from the response cache.
+    package var cacheHits: Int
+    /// Results whose reply came from a call made in this run.
+    package var liveCalls: Int
+    /// Cached replies recorded under another (or an unknown) system prompt, reused by `match: same-event`:
+    /// the model was not asked again.
+    package var staleReplies: Int
+    /// Prompt and completion tokens of the replies judged (as their usage reported them).
+    package var inputTokens: Int
+    package var outputTokens: Int
+    /// Tokens spent by this run's live calls.
+    package var liveInputTokens: Int
+    package var liveOutputTokens: Int
+    /// USD for this run's live calls, when the scenario gives prices.
+    package var liveCostUSD: Double?
+    /// Median and 95th-percentile latency of this run's live calls, in milliseconds.
+    package var medianLatencyMs: Double?
+    package var p95LatencyMs: Double?
+}
+
 /// Everything a run's report says, computed from the stored results. Written as `report.json`.
 package struct RunReport: Codable, Sendable, Equatable {
     /// The run's identity and configuration.
@@ -126,8 +148,15 @@ package struct RunReport: Codable, Sendable, Equatable {
     package var schemaVersion = 1
     package var run: RunInfo
     package var coverage: Coverage
-    /// Results: one per (labelled incident, sample); every result has a reply in a replay.
+    /// Results: one per (labelled incident, sample).
+    package var results: Int
+    /// Results with a reply to judge (the denominator of every reply-based rate).
     package var replies: Int
+    /// Results whose call got no reply text (timeouts, connection errors, HTTP errors), by reason; kept out of
+    /// the reply-based rates.
+    package var transportFailures: [String: Int]
+    /// Where the replies came from.
+    package var sources: ReplySources
     /// Replies by failure class (every class listed, zeros included).
     package var failureClasses: [String: Int]
     /// (empty + wrapped + truncated + syntax) / replies.
@@ -152,6 +181,16 @@ package struct RunReport: Codable, Sendable, Equatable {
     package var strictPolicy: StrictPolicySummary
     /// Calibration over ok decisions.
     package var calibration: Calibration
+
+    /// The kind of a transport failure, from its stored description: `HTTP 400: context_length_exceeded`
+    /// becomes `http_400`, a timeout `timeout`, a connection error `connection`.
+    static func transportKind(_ error: String?) -> String {
+        guard let error else { return "unknown" }
+        if error.hasPrefix("HTTP "), let code = error.dropFirst(5).split(separator: ":").first { return "http_\(code)" }
+        if error.hasPrefix("timeout") { return "timeout" }
+        if error.hasPrefix("connection") { return "connection" }
+        return "no_reply_text"
+    }
 
     /// Builds the report of a run from the store.
     /// - Throws: ``RunError/unknownRun(_:)`` and store errors.
@@ -197,15 +236,51 @@ package struct RunReport: Codable, Sendable, Equatable {
             var violationKinds = Dictionary(
                 uniqueKeysWithValues: PolicyViolation.Kind.allCases.map { ($0.rawValue, 0) })
             var excluded: [String: Int] = ["not_ok": 0, "non_finite_confidence": 0, "confidence_out_of_range": 0]
+            let config = (try? JSONParser.parse(row["config"] as String)) ?? .object([])
+            func price(_ key: String) -> Double? {
+                switch config["model"]?["pricing"]?[key] {
+                case .double(let number)?: return number
+                case .integer(let digits)?: return Double(digits)
+                default: return nil
+                }
+            }
+            var results = 0
+            var transport: [String: Int] = [:]
+            var sources = ReplySources(
+                cacheHits: 0, liveCalls: 0, staleReplies: 0, inputTokens: 0, outputTokens: 0, liveInputTokens: 0,
+                liveOutputTokens: 0, liveCostUSD: nil, medianLatencyMs: nil, p95LatencyMs: nil)
+            var latencies: [Double] = []
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT failureClass, route, expect, decisionCorrect, routeCorrect, unsafe, confidence,
-                        policyViolations
-                    FROM result WHERE runId = ?
+                    SELECT result.failureClass, result.route, result.expect, result.decisionCorrect,
+                        result.routeCorrect, result.unsafe, result.confidence, result.policyViolations,
+                        result.cacheHit, result.stale, result.transportError, result.replyId,
+                        reply.inputTokens, reply.outputTokens, reply.latencyMs
+                    FROM result LEFT JOIN reply ON reply.id = result.replyId
+                    WHERE result.runId = ?
                     """,
                 arguments: [runId])
             while let result = try rows.next() {
+                results += 1
+                let cacheHit: Bool = result["cacheHit"]
+                let input = (result["inputTokens"] as Int?) ?? 0
+                let output = (result["outputTokens"] as Int?) ?? 0
+                sources.inputTokens += input
+                sources.outputTokens += output
+                if cacheHit {
+                    sources.cacheHits += 1
+                    if result["stale"] as Bool { sources.staleReplies += 1 }
+                } else if (result["replyId"] as Int64?) != nil || (result["transportError"] as String?) != nil {
+                    sources.liveCalls += 1
+                    sources.liveInputTokens += input
+                    sources.liveOutputTokens += output
+                    if let latency = result["latencyMs"] as Double? { latencies.append(latency) }
+                }
+                if (result["failureClass"] as String) == FailureClass.transport.rawValue {
+                    transport[Self.transportKind(result["transportError"] as String?), default: 0] += 1
+                    continue
+                }
                 replies += 1
                 let failureClass: String = result["failureClass"]
                 failureClasses[failureClass, default: 0] += 1
@@ -240,6 +315,15 @@ package struct RunReport: Codable, Sendable, Equatable {
                 }
                 pairs.append((confidence, correct))
             }
+            if let input = price("input"), let output = price("output") {
+                sources.liveCostUSD =
+                    (Double(sources.liveInputTokens) * input + Double(sources.liveOutputTokens) * output) / 1e6
+            }
+            latencies.sort()
+            if !latencies.isEmpty {
+                sources.medianLatencyMs = latencies[latencies.count / 2]
+                sources.p95LatencyMs = latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.95))]
+            }
             let invalid = FailureClass.allCases.filter(\.isInvalidJSON).reduce(0) {
                 $0 + (failureClasses[$1.rawValue] ?? 0)
             }
@@ -248,7 +332,10 @@ package struct RunReport: Codable, Sendable, Equatable {
                 run: info,
                 coverage: Coverage(
                     incidents: allIncidents, labelled: labelled, unlabelled: max(allIncidents - labelled, 0)),
+                results: results,
                 replies: replies,
+                transportFailures: transport,
+                sources: sources,
                 failureClasses: failureClasses,
                 invalidJSON: Rate(invalid, of: replies),
                 schemaInvalid: Rate(schema, of: replies),

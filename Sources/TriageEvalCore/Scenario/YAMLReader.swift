@@ -90,6 +90,16 @@ package struct YAMLReader {
         return value
     }
 
+    /// Any node as a JSON value, typed as PyYAML types YAML (for pass-through values such as
+    /// `response_format`).
+    package func json(_ node: Node, _ keyPath: String) throws -> JSONValue {
+        do {
+            return try PyYAMLLoader.value(of: node, path: keyPath)
+        } catch {
+            throw self.error(node, keyPath, (error as? any LocalizedError)?.errorDescription ?? "\(error)")
+        }
+    }
+
     /// A boolean scalar (`true`/`false`).
     package func bool(_ node: Node, _ keyPath: String) throws -> Bool {
         guard case .scalar(let scalar) = node, scalar.style == .plain else {

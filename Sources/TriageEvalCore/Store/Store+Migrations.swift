@@ -125,26 +125,41 @@ extension Store {
                         PRIMARY KEY (corpus, incidentId)
                     ) WITHOUT ROWID;
 
-                    -- Model replies (cached responses), one per incident, model and sample.
+                    -- Model replies: the response cache. A live call stores its request key (requestSha256: everything
+                    -- that shapes the answer) and event key (incident, userSha256, provider, model, sample); an
+                    -- imported reply without its request has only the event key. text is NULL when the call ended
+                    -- in an HTTP error that is a result (such as a context-length 400), kept in httpStatus/error.
                     CREATE TABLE reply (
                         id INTEGER PRIMARY KEY,
                         incidentId TEXT NOT NULL REFERENCES incident(id),
                         sample INTEGER NOT NULL CHECK (sample >= 0),
                         provider TEXT NOT NULL,
                         model TEXT NOT NULL,
-                        text TEXT NOT NULL,
+                        requestSha256 TEXT,
+                        userSha256 TEXT NOT NULL,
+                        systemSha256 TEXT,
+                        text TEXT,
                         stopReason TEXT,
                         usage TEXT,
+                        inputTokens INTEGER,
+                        outputTokens INTEGER,
+                        httpStatus INTEGER,
+                        error TEXT,
+                        rawBody BLOB,
+                        latencyMs REAL,
+                        attempts INTEGER,
                         source TEXT NOT NULL,
-                        recordedAt TEXT NOT NULL,
-                        UNIQUE (incidentId, model, sample)
+                        recordedAt TEXT NOT NULL
                     );
+                    CREATE INDEX reply_request ON reply(requestSha256);
+                    CREATE INDEX reply_event ON reply(incidentId, userSha256, provider, model, sample);
 
                     -- One evaluation run of a scenario.
                     CREATE TABLE run (
                         id TEXT PRIMARY KEY,
                         scenario TEXT NOT NULL,
                         scenarioPath TEXT NOT NULL,
+                        scenarioText TEXT NOT NULL,
                         config TEXT NOT NULL,
                         corpus TEXT NOT NULL,
                         catalogId INTEGER NOT NULL REFERENCES catalog(id),
@@ -154,6 +169,8 @@ extension Store {
                         samples INTEGER NOT NULL,
                         threshold REAL NOT NULL,
                         approvalGate INTEGER NOT NULL,
+                        cacheMode TEXT NOT NULL,
+                        matchMode TEXT NOT NULL,
                         status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'failed')),
                         startedAt TEXT NOT NULL,
                         finishedAt TEXT
@@ -165,6 +182,9 @@ extension Store {
                         incidentId TEXT NOT NULL REFERENCES incident(id),
                         sample INTEGER NOT NULL,
                         replyId INTEGER REFERENCES reply(id),
+                        cacheHit INTEGER NOT NULL,
+                        stale INTEGER NOT NULL,
+                        transportError TEXT,
                         outcome TEXT NOT NULL,
                         failureClass TEXT NOT NULL,
                         errors TEXT NOT NULL,

@@ -1,48 +1,103 @@
 import ArgumentParser
+import Dispatch
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import TriageEvalCore
 
 extension TriageEval {
-    struct Run: ParsableCommand {
+    struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run a scenario: replay every labelled incident and write its report.",
+            abstract: "Run a scenario: judge every labelled incident and write its report.",
             discussion: """
                 Loads the scenario's corpus into the store (deliveries and shipped replies, each file once), \
-                replays every labelled incident × sample through production's planner, validator and router, \
-                stores one result each, and writes reports/<run>/report.md and report.json. Prints the run id.
+                gets a reply for every labelled incident × sample — from the response cache, or from the model \
+                (cache: record, refresh or off) with bounded concurrency, rate limits and retries — runs it \
+                through production's validator and router and the strict policy, stores one result each, and \
+                writes reports/<run>/report.md and report.json. Prints the run id.
 
-                Exit codes: 0 ok; 2 a set-up error (bad scenario, missing reply in replay mode).
+                Ctrl-C stops launching calls, lets those in flight finish and exits 130; the run, like one killed \
+                outright, continues with --resume, which also retries calls that failed in transport.
 
-                Example:
+                Exit codes: 0 ok; 2 a set-up error (bad scenario, a replay miss, a missing API key, an \
+                unreachable or refusing server); 130 interrupted.
+
+                Examples:
                   triage-eval run scenarios/demo.yaml
+                  triage-eval run --resume demo-20261129T101500Z
                 """
         )
 
         @OptionGroup var store: StoreOptions
 
         @Argument(help: ArgumentHelp("The scenario file.", valueName: "scenario.yaml"))
-        var scenario: String
+        var scenario: String?
+
+        @Option(help: ArgumentHelp("Continue an interrupted run instead of starting one.", valueName: "run"))
+        var resume: String?
 
         @Option(help: ArgumentHelp("Where reports are written.", valueName: "dir"))
         var reports = "reports"
 
-        func run() throws {
-            let (outcome, paths) = try reportingSetupErrors {
-                let scenario = try Scenario.load(path: scenario)
-                let store = try store.open()
-                printError("scenario \(scenario.name): corpus \(scenario.corpus), model \(scenario.model.name)")
-                let outcome = try ReplayRunner(store: store, progressStyle: Progress.automaticStyle).run(scenario)
-                let ingest = outcome.corpus.ingest
-                if ingest.read > 0 {
+        func validate() throws {
+            if (scenario == nil) == (resume == nil) {
+                throw ValidationError("give a scenario file, or --resume RUN (not both)")
+            }
+        }
+
+        func run() async throws {
+            let stop = StopRequest()
+            let signals = Self.interceptInterrupts(stop)
+            defer { _ = signals }
+            let store = try reportingSetupErrors { try self.store.open() }
+            let outcome: Runner.Outcome
+            do {
+                let runner = Runner(store: store, progressStyle: Progress.automaticStyle, stop: stop)
+                if let resume {
+                    printError("resuming run \(resume)")
+                    outcome = try await runner.resume(runId: resume)
+                } else {
+                    let scenario = try Scenario.load(path: scenario!)
                     printError(
-                        "loaded corpus: \(ingest.stored) deliveries stored, \(ingest.duplicates) duplicate, "
-                            + "\(ingest.quarantined) quarantined; \(outcome.corpus.replies.imported) replies imported")
+                        "scenario \(scenario.name): corpus \(scenario.corpus), model \(scenario.model.name), "
+                            + "cache \(scenario.cache.rawValue), match \(scenario.match.rawValue)")
+                    outcome = try await runner.run(scenario)
                 }
-                let report = try RunReport.build(runId: outcome.runId, store: store)
-                return (outcome, try ReportWriter.write(report, to: reports))
+            } catch RunError.interrupted(let runId, let done, let total) {
+                printError(
+                    "interrupted after \(done) of \(total) samples; continue with: triage-eval run --resume \(runId)")
+                throw ExitCode(130)
+            } catch {
+                _ = try reportingSetupErrors { throw error }
+                return
+            }
+            let ingest = outcome.corpus.ingest
+            if ingest.read > 0 || outcome.corpus.replies.read > 0 {
+                printError(
+                    "loaded corpus: \(ingest.stored) deliveries stored, \(ingest.duplicates) duplicate, "
+                        + "\(ingest.quarantined) quarantined; \(outcome.corpus.replies.imported) replies imported")
+            }
+            let paths = try reportingSetupErrors {
+                try ReportWriter.write(try RunReport.build(runId: outcome.runId, store: store), to: reports)
             }
             for path in paths { printError("wrote \(path)") }
             print(outcome.runId)
+        }
+
+        /// The first SIGINT or SIGTERM asks the run to stop launching calls; a second one exits at once.
+        private static func interceptInterrupts(_ stop: StopRequest) -> [any DispatchSourceSignal] {
+            [SIGINT, SIGTERM].map { number in
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler {
+                    if stop.isRequested { Glibc.exit(130) }
+                    printError("stopping: finishing the calls in flight (again to quit at once)")
+                    stop.request()
+                }
+                source.resume()
+                return source
+            }
         }
     }
 }

@@ -39,7 +39,21 @@ import TriageEvalTestSupport
         #expect(try Self.error(Self.base) == nil)
         #expect(try Self.error(Self.base + "samples: 0\n") == "5 samples: must be at least 1")
         #expect(try Self.error(Self.base + "threshold: high\n") == "5 threshold: must be a number")
-        #expect(try Self.error(Self.base + "cache: record\n")?.hasPrefix("5 cache: unsupported mode 'record'") == true)
+        #expect(
+            try Self.error(Self.base + "cache: sometimes\n")
+                == "5 cache: must be replay, record, refresh or off (got 'sometimes')")
+        #expect(
+            try Self.error(Self.base + "cache: record\n")
+                == "4 model.base_url: a live run (cache: record) needs the API's base URL")
+        #expect(try Self.error(Self.base + "match: fuzzy\n") == "5 match: must be exact or same-event (got 'fuzzy')")
+        #expect(try Self.error(Self.base + "concurrency: 0\n") == "5 concurrency: must be between 1 and 1024")
+        #expect(try Self.error(Self.base + "retry: {max_attempts: 0}\n") == "5 retry.max_attempts: must be at least 1")
+        #expect(
+            try Self.error(Self.base + "rate_limit: {requests_per_second: 3}\n")?.hasPrefix(
+                "5 rate_limit.requests_per_second: unknown key") == true)
+        #expect(
+            try Self.error(Self.base.replacingOccurrences(of: "name: m}", with: "name: m, params: {max_tokens: 3}}"))
+                == "4 model.params.max_tokens: set it with its own model key, not in params")
         #expect(
             try Self.error(Self.base + "policy: {approval_gates: true}\n")?.hasPrefix(
                 "5 policy.approval_gates: unknown key") == true)

@@ -1,0 +1,39 @@
+import Foundation
+
+/// Errors that stop a run (set-up errors: exit 2), or an interruption (the run can be resumed).
+package enum RunError: LocalizedError, Equatable {
+    case noLabels(corpus: String, path: String)
+    case missingReplies(model: String, match: String, missing: [String], total: Int)
+    case unknownRun(String)
+    case missingAPIKey(variable: String)
+    case noBaseURL
+    case rejected(status: Int, url: String, detail: String)
+    case unreachable(url: String, detail: String)
+    case scenarioChanged(runId: String, path: String)
+    case alreadyComplete(String)
+    case interrupted(runId: String, done: Int, total: Int)
+
+    package var errorDescription: String? {
+        switch self {
+        case .noLabels(let corpus, let path): return "corpus '\(corpus)': no labels file at \(path)"
+        case .missingReplies(let model, let match, let missing, let total):
+            let shown = missing.prefix(20).joined(separator: "\n  ")
+            let more = missing.count > 20 ? "\n  … and \(missing.count - 20) more" : ""
+            return "replay: \(missing.count) of \(total) samples have no cached reply for model '\(model)' "
+                + "(match: \(match)):\n  \(shown)\(more)\n(record them with cache: record, import them with "
+                + "'triage-eval cache import FILE', or fix the scenario's model)"
+        case .unknownRun(let id): return "no run '\(id)' in the store"
+        case .missingAPIKey(let variable):
+            return "the environment variable \(variable) (model.api_key_env) is not set"
+        case .noBaseURL: return "a live run needs model.base_url"
+        case .rejected(let status, let url, let detail):
+            return "\(url) answered HTTP \(status): \(detail) (check model.base_url, model.name and the API key)"
+        case .unreachable(let url, let detail): return "\(url) is unreachable: \(detail)"
+        case .scenarioChanged(let runId, let path):
+            return "\(path) changed since run \(runId) started; resume needs the same scenario"
+        case .alreadyComplete(let id): return "run \(id) is already complete"
+        case .interrupted(let runId, let done, let total):
+            return "interrupted after \(done) of \(total) samples; continue with: triage-eval run --resume \(runId)"
+        }
+    }
+}

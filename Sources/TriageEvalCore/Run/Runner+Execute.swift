@@ -1,0 +1,365 @@
+import Foundation
+import GRDB
+import Synchronization
+
+/// Counts a run keeps while calls are in flight, for progress lines.
+final class RunCounters: Sendable {
+    private struct Counts {
+        var done = 0
+        var cacheHits = 0
+        var calls = 0
+        var succeeded = 0
+        var transportErrors = 0
+        var connectionErrors = 0
+        var retries = 0
+        var inputTokens = 0
+        var outputTokens = 0
+    }
+
+    private let counts = Mutex(Counts())
+    private let retryBudget: Mutex<Int>
+    private let inputPrice: Double?
+    private let outputPrice: Double?
+
+    init(retryBudget: Int, inputPrice: Double?, outputPrice: Double?) {
+        self.retryBudget = Mutex(retryBudget)
+        self.inputPrice = inputPrice
+        self.outputPrice = outputPrice
+    }
+
+    /// Takes one retry from the run-wide budget; false when it is spent.
+    func takeRetry() -> Bool {
+        let granted = retryBudget.withLock { budget -> Bool in
+            guard budget > 0 else { return false }
+            budget -= 1
+            return true
+        }
+        if granted { counts.withLock { $0.retries += 1 } }
+        return granted
+    }
+
+    func cacheHit() {
+        counts.withLock {
+            $0.done += 1
+            $0.cacheHits += 1
+        }
+    }
+
+    func called(succeeded: Bool, connectionError: Bool, inputTokens: Int?, outputTokens: Int?) {
+        counts.withLock {
+            $0.done += 1
+            $0.calls += 1
+            if succeeded { $0.succeeded += 1 } else { $0.transportErrors += 1 }
+            if connectionError { $0.connectionErrors += 1 }
+            $0.inputTokens += inputTokens ?? 0
+            $0.outputTokens += outputTokens ?? 0
+        }
+    }
+
+    var done: Int { counts.withLock { $0.done } }
+    var cacheHits: Int { counts.withLock { $0.cacheHits } }
+    var calls: Int { counts.withLock { $0.calls } }
+    var onlyConnectionErrors: Bool { counts.withLock { $0.calls > 0 && $0.connectionErrors == $0.calls } }
+
+    /// The progress note: cache hits, calls, errors, tokens and cost.
+    var note: String {
+        counts.withLock { counts in
+            var text = "cache hits \(counts.cacheHits), calls \(counts.calls), errors \(counts.transportErrors)"
+            if counts.retries > 0 { text += ", retries \(counts.retries)" }
+            if counts.inputTokens + counts.outputTokens > 0 {
+                text += ", tokens \(counts.inputTokens)+\(counts.outputTokens)"
+                if let inputPrice, let outputPrice {
+                    let cost =
+                        (Double(counts.inputTokens) * inputPrice + Double(counts.outputTokens) * outputPrice) / 1e6
+                    text += String(format: ", $%.4f", cost)
+                }
+            }
+            return text
+        }
+    }
+}
+
+extension Runner {
+    /// Judges cached items at once, then calls the model for the rest, storing each result as it comes.
+    func execute(
+        runId: String,
+        scenario: Scenario,
+        planner: Planner,
+        items: [WorkItem],
+        cached: [String: CachedReply],
+        corpus: CorpusLoader.Summary
+    ) async throws -> Outcome {
+        let catalog = planner.catalog
+        let systemSha256 = Digest.sha256Hex(planner.systemPrompt)
+        let context = Context(
+            runId: runId, scenario: scenario, validator: DecisionValidator(allowedNames: catalog.actionNames),
+            router: Router(
+                threshold: scenario.threshold, approvalGate: scenario.approvalGate,
+                approvalRequired: Set(catalog.actions.filter(\.requiresApproval).map(\.name))),
+            policy: StrictPolicy(catalog: catalog), systemSha256: systemSha256)
+        let progress = Progress(label: "run \(runId)", total: items.count, unit: "samples", style: progressStyle)
+        let live = items.filter { cached[$0.key] == nil }
+        let counters = RunCounters(
+            retryBudget: scenario.retry.budget ?? max(20, live.count / 10),
+            inputPrice: scenario.model.inputPricePerMillion, outputPrice: scenario.model.outputPricePerMillion)
+
+        let hits = items.compactMap { item in cached[item.key].map { (item, $0) } }
+        if !hits.isEmpty {
+            try await store.queue.write { db in
+                for (item, reply) in hits {
+                    let stale = reply.systemSha256 != systemSha256
+                    try Self.storeResult(
+                        db, context: context, item: item, replyId: reply.id, text: reply.text,
+                        transportError: reply.text == nil ? (reply.error ?? "no reply text") : nil, cacheHit: true,
+                        stale: stale)
+                }
+            }
+            for _ in hits {
+                counters.cacheHit()
+                progress.advance { counters.note }
+            }
+        }
+        if !live.isEmpty {
+            try await callModel(live, context: context, counters: counters, progress: progress)
+        }
+        progress.finish(note: counters.note)
+        if stop.isRequested && counters.done < items.count {
+            throw RunError.interrupted(runId: runId, done: counters.done, total: items.count)
+        }
+        if counters.onlyConnectionErrors, let baseURL = scenario.model.baseURL {
+            throw RunError.unreachable(url: baseURL, detail: "every call failed to connect (the run can be resumed)")
+        }
+        let expected = try await store.queue.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM result WHERE runId = ?", arguments: [runId]) ?? 0
+        }
+        let labelled = try await store.queue.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM label WHERE corpus = ?", arguments: [scenario.corpus]) ?? 0
+        }
+        if expected == labelled * scenario.samples {
+            try await store.queue.write { db in
+                try db.execute(
+                    sql: "UPDATE run SET status = 'complete', finishedAt = ? WHERE id = ?",
+                    arguments: [ISO8601DateFormatter().string(from: Date()), runId])
+            }
+        }
+        return Outcome(
+            runId: runId, corpus: corpus, results: items.count, cacheHits: counters.cacheHits, calls: counters.calls)
+    }
+
+    /// Calls the model for every item, `concurrency` at a time, within the rate limits.
+    private func callModel(
+        _ items: [WorkItem],
+        context: Context,
+        counters: RunCounters,
+        progress: Progress
+    ) async throws {
+        let scenario = context.scenario
+        guard let baseURL = scenario.model.baseURL else { throw RunError.noBaseURL }
+        let provider = Provider(rawValue: scenario.model.provider) ?? .openai
+        var authorization: (String, String)? = nil
+        if let variable = scenario.model.apiKeyEnv {
+            guard let key = environment[variable], !key.isEmpty else {
+                throw RunError.missingAPIKey(variable: variable)
+            }
+            authorization = provider.authorization(key: key)
+        }
+        let client = self.client ?? URLSessionHTTPClient(connections: scenario.concurrency)
+        let limiter = RateLimiter(
+            requestsPerMinute: scenario.rateLimit.requestsPerMinute, tokensPerMinute: scenario.rateLimit.tokensPerMinute
+        )
+        let policy = RetryPolicy(maxAttempts: scenario.retry.maxAttempts)
+        let call = LiveCall(
+            store: store, context: context, provider: provider, baseURL: baseURL, authorization: authorization,
+            client: client, limiter: limiter, policy: policy, counters: counters)
+        let stop = self.stop
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var next = items.makeIterator()
+            func launch() -> Bool {
+                guard !stop.isRequested, let item = next.next() else { return false }
+                group.addTask { try await call.run(item) }
+                return true
+            }
+            for _ in 0..<scenario.concurrency where !launch() { break }
+            while try await group.next() != nil {
+                progress.advance { counters.note }
+                _ = launch()
+            }
+        }
+    }
+
+    /// Stores one result row (replacing an earlier one for the same sample, as a resumed transport failure).
+    static func storeResult(
+        _ db: Database,
+        context: Context,
+        item: WorkItem,
+        replyId: Int64?,
+        text: String?,
+        transportError: String?,
+        cacheHit: Bool,
+        stale: Bool
+    ) throws {
+        let label = item.label
+        let router = context.router
+        let expectedRoute = Scorer.expectedRoute(label, router: router)
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT OR REPLACE INTO result (runId, incidentId, sample, replyId, cacheHit, stale, transportError,
+                    outcome, failureClass, errors, syntaxErrorOffset, decision, confidence, needsHuman, actionNames,
+                    policyViolations, productionRoute, route, routeReason, expect, expectedRoute, decisionCorrect,
+                    routeCorrect, unsafe)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        guard let text else {
+            try statement.execute(arguments: [
+                context.runId, label.incidentId, item.sample, replyId, cacheHit, stale, transportError ?? "no reply",
+                "no_reply", FailureClass.transport.rawValue, "[]", nil, nil, nil, nil, "[]", "[]", "escalate",
+                "escalate", "no_reply", label.expect.rawValue, expectedRoute.rawValue, false, false, false,
+            ])
+            return
+        }
+        let verdict = context.validator.validate(text)
+        let (productionRoute, _) = router.productionRoute(verdict)
+        let (route, reason) = router.route(verdict)
+        let score = Scorer.score(label: label, verdict: verdict, route: route, router: router)
+        let errors = JSONValue.array(
+            verdict.errors.map { issue in
+                .object([("type", .string(issue.type)), ("loc", .array(issue.loc.map(\.jsonValue)))])
+            })
+        let decision = verdict.decision
+        let names = JSONValue.array((decision?.actions ?? []).map { .string($0.name) })
+        let violations = decision.map { context.policy.check($0) } ?? []
+        try statement.execute(arguments: [
+            context.runId, label.incidentId, item.sample, replyId, cacheHit, stale, nil, verdict.outcome.rawValue,
+            verdict.failureClass.rawValue, PythonJSONEncoder.string(errors), verdict.syntaxErrorOffset,
+            decision.map { PythonJSONEncoder.string($0.jsonValue) },
+            decision.map { $0.confidence.isNaN ? nil : $0.confidence } ?? nil, decision?.needsHuman,
+            PythonJSONEncoder.string(names), PythonJSONEncoder.string(.array(violations.map(\.jsonValue))),
+            productionRoute.rawValue, route.rawValue, reason.rawValue, label.expect.rawValue,
+            score.expectedRoute.rawValue, score.decisionCorrect, score.routeCorrect, score.unsafe,
+        ])
+    }
+}
+
+/// One live call with its retries, and the storing of what came of it.
+struct LiveCall: Sendable {
+    var store: Store
+    var context: Runner.Context
+    var provider: Provider
+    var baseURL: String
+    var authorization: (String, String)?
+    var client: any HTTPClient
+    var limiter: RateLimiter
+    var policy: RetryPolicy
+    var counters: RunCounters
+
+    func run(_ item: Runner.WorkItem) async throws {
+        let http = provider.httpRequest(for: item.request, baseURL: baseURL, timeout: context.scenario.model.timeout)
+        let estimate =
+            Double(item.request.system.utf8.count + item.request.user.utf8.count) / 4
+            + Double(item.request.maxTokens)
+        var attempt = 0
+        while true {
+            attempt += 1
+            try await limiter.acquire(tokens: estimate)
+            let start = DispatchTime.now()
+            let response: HTTPResponse
+            do {
+                response = try await client.send(http, authorization: authorization)
+            } catch let error as TransportError {
+                if attempt < policy.maxAttempts, counters.takeRetry() {
+                    try await Task.sleep(
+                        nanoseconds: UInt64(
+                            policy.delay(afterAttempt: attempt, retryAfter: nil, random: .random(in: 0...1)) * 1e9))
+                    continue
+                }
+                try await storeTransportFailure(item, error: "\(error) after \(attempt) attempt(s)")
+                let isConnection = if case .connection = error { true } else { false }
+                counters.called(succeeded: false, connectionError: isConnection, inputTokens: nil, outputTokens: nil)
+                return
+            }
+            let latency = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+            if (200..<300).contains(response.status) {
+                let reply = provider.parse(body: response.body)
+                let actual = Double((reply.inputTokens ?? 0) + (reply.outputTokens ?? 0))
+                if actual > 0 { await limiter.settle(estimated: estimate, actual: actual) }
+                try await storeReply(
+                    item, response: response, reply: reply, error: reply.text == nil ? reply.note : nil,
+                    latency: latency, attempts: attempt)
+                counters.called(
+                    succeeded: reply.text != nil, connectionError: false, inputTokens: reply.inputTokens,
+                    outputTokens: reply.outputTokens)
+                return
+            }
+            let detail = Self.errorDetail(response)
+            if RetryPolicy.isRetryable(status: response.status) {
+                if attempt < policy.maxAttempts, counters.takeRetry() {
+                    let wait = policy.delay(
+                        afterAttempt: attempt, retryAfter: response.headers["retry-after"], random: .random(in: 0...1))
+                    try await Task.sleep(nanoseconds: UInt64(wait * 1e9))
+                    continue
+                }
+                try await storeTransportFailure(
+                    item, error: "HTTP \(response.status): \(detail) after \(attempt) attempt(s)")
+                counters.called(succeeded: false, connectionError: false, inputTokens: nil, outputTokens: nil)
+                return
+            }
+            if [401, 403, 404].contains(response.status) {
+                throw RunError.rejected(status: response.status, url: http.url.absoluteString, detail: detail)
+            }
+            // Another 4xx — a context-length 400, say — is the service's answer to this request: stored and
+            // cached as a result, never retried.
+            try await storeReply(
+                item, response: response, reply: ProviderReply(), error: "HTTP \(response.status): \(detail)",
+                latency: latency, attempts: attempt)
+            counters.called(succeeded: false, connectionError: false, inputTokens: nil, outputTokens: nil)
+            return
+        }
+    }
+
+    /// A short description of an error response: the API's error code and message when it gives them.
+    static func errorDetail(_ response: HTTPResponse) -> String {
+        guard let value = try? JSONParser.parse(response.body), let error = value["error"] else {
+            return String(decoding: response.body.prefix(200), as: UTF8.self)
+        }
+        let code = error["code"]?.stringValue ?? error["type"]?.stringValue
+        let message = error["message"]?.stringValue ?? error.stringValue ?? ""
+        return [code, String(message.prefix(200))].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
+    }
+
+    private func storeReply(
+        _ item: Runner.WorkItem, response: HTTPResponse, reply: ProviderReply, error: String?, latency: Double,
+        attempts: Int
+    ) async throws {
+        let request = item.request
+        let context = self.context
+        try await store.queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO reply (incidentId, sample, provider, model, requestSha256, userSha256, systemSha256,
+                        text, stopReason, usage, inputTokens, outputTokens, httpStatus, error, rawBody, latencyMs,
+                        attempts, source, recordedAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'live', ?)
+                    """,
+                arguments: [
+                    item.label.incidentId, item.sample, request.provider, request.model, item.requestSha256,
+                    request.userSha256, request.systemSha256, reply.text, reply.stopReason,
+                    reply.usage.map { PythonJSONEncoder.string($0) }, reply.inputTokens, reply.outputTokens,
+                    response.status, error, Data(response.body), latency, attempts,
+                    ISO8601DateFormatter().string(from: Date()),
+                ])
+            let replyId = db.lastInsertedRowID
+            try Runner.storeResult(
+                db, context: context, item: item, replyId: replyId, text: reply.text,
+                transportError: reply.text == nil ? (error ?? "no reply text") : nil, cacheHit: false, stale: false)
+        }
+    }
+
+    private func storeTransportFailure(_ item: Runner.WorkItem, error: String) async throws {
+        let context = self.context
+        try await store.queue.write { db in
+            try Runner.storeResult(
+                db, context: context, item: item, replyId: nil, text: nil, transportError: error, cacheHit: false,
+                stale: false)
+        }
+    }
+}

@@ -1,0 +1,261 @@
+import Foundation
+import GRDB
+import Synchronization
+
+/// A flag set from a signal handler to ask a run to stop launching calls (Ctrl-C); the run can be resumed.
+package final class StopRequest: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    package init() {}
+
+    /// Asks the run to stop.
+    package func request() { flag.store(true, ordering: .relaxed) }
+
+    /// Whether a stop was asked for.
+    package var isRequested: Bool { flag.load(ordering: .relaxed) }
+}
+
+/// Runs a scenario: every labelled incident × sample through production's planner, a model (cached or live),
+/// production's validator and router and the strict policy, scored against its label, one stored result each.
+///
+/// Replies come from the response cache (``CacheMode``, found by request or event key, ``MatchMode``) or from
+/// live calls made with bounded concurrency, client-side rate limits and retries. Every result is stored as soon
+/// as it is known, so an interrupted run (Ctrl-C, `kill -9`, a dead network) continues with
+/// ``resume(runId:)`` and ends with exactly one result per (incident, sample).
+package struct Runner: Sendable {
+    /// The store.
+    package var store: Store
+    /// How progress is shown.
+    package var progressStyle: Progress.Style
+    /// The HTTP client for live calls (nil: ``URLSessionHTTPClient``).
+    package var client: (any HTTPClient)?
+    /// The environment the API key is read from.
+    package var environment: [String: String]
+    /// Set to stop launching calls.
+    package var stop: StopRequest
+
+    package init(
+        store: Store, progressStyle: Progress.Style = .silent, client: (any HTTPClient)? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment, stop: StopRequest = StopRequest()
+    ) {
+        self.store = store
+        self.progressStyle = progressStyle
+        self.client = client
+        self.environment = environment
+        self.stop = stop
+    }
+
+    /// What a run did.
+    package struct Outcome: Sendable {
+        package var runId: String
+        package var corpus: CorpusLoader.Summary
+        package var results: Int
+        package var cacheHits: Int
+        package var calls: Int
+    }
+
+    /// One (incident, sample) to judge.
+    struct WorkItem: Sendable {
+        var label: Label
+        var sample: Int
+        var request: ModelRequest
+        var requestSha256: String
+    }
+
+    /// A stored reply found for an item.
+    struct CachedReply: Sendable {
+        var id: Int64
+        var text: String?
+        var error: String?
+        var systemSha256: String?
+    }
+
+    /// Everything that stays the same across the items of a run.
+    struct Context: Sendable {
+        var runId: String
+        var scenario: Scenario
+        var validator: DecisionValidator
+        var router: Router
+        var policy: StrictPolicy
+        var systemSha256: String
+    }
+
+    // MARK: - Entry points
+
+    /// Starts a new run of a scenario.
+    /// - Throws: ``RunError`` and the errors of loading the scenario's files.
+    package func run(_ scenario: Scenario) async throws -> Outcome {
+        let corpus = try CorpusLoader(store: store, progressStyle: progressStyle)
+            .load(directory: scenario.corpusDirectory, provider: scenario.model.provider)
+        let (planner, labels) = try prepare(scenario)
+        let items = try workItems(scenario: scenario, planner: planner, labels: labels)
+        let cached = try lookUp(items, scenario: scenario, systemSha256: Digest.sha256Hex(planner.systemPrompt))
+        if scenario.cache == .replay {
+            let missing = items.filter { cached[$0.key] == nil }
+            if !missing.isEmpty {
+                throw RunError.missingReplies(
+                    model: scenario.model.name, match: scenario.match.rawValue,
+                    missing: missing.map { "\($0.label.incidentId) sample \($0.sample)" }, total: items.count)
+            }
+        }
+        let runId = try createRun(scenario: scenario, planner: planner, labels: labels)
+        return try await execute(
+            runId: runId, scenario: scenario, planner: planner, items: items, cached: cached, corpus: corpus)
+    }
+
+    /// Continues an interrupted run: judges every (incident, sample) without a result, and retries those whose
+    /// call failed in transport.
+    /// - Throws: ``RunError``.
+    package func resume(runId: String) async throws -> Outcome {
+        let row = try store.queue.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT scenarioPath, scenarioText, status FROM run WHERE id = ?", arguments: [runId])
+        }
+        guard let row else { throw RunError.unknownRun(runId) }
+        if (row["status"] as String) == "complete" { throw RunError.alreadyComplete(runId) }
+        let path: String = row["scenarioPath"]
+        let scenario = try Scenario.load(path: path)
+        guard scenario.text == (row["scenarioText"] as String) else {
+            throw RunError.scenarioChanged(runId: runId, path: path)
+        }
+        let (planner, labels) = try prepare(scenario)
+        let done = try await store.queue.read { db in
+            Set(
+                try Row.fetchAll(
+                    db, sql: "SELECT incidentId, sample FROM result WHERE runId = ? AND failureClass != 'transport'",
+                    arguments: [runId]
+                ).map { "\($0["incidentId"] as String)#\($0["sample"] as Int)" })
+        }
+        let items = try workItems(scenario: scenario, planner: planner, labels: labels).filter {
+            !done.contains($0.key)
+        }
+        let cached = try lookUp(items, scenario: scenario, systemSha256: Digest.sha256Hex(planner.systemPrompt))
+        return try await execute(
+            runId: runId, scenario: scenario, planner: planner, items: items, cached: cached,
+            corpus: CorpusLoader.Summary())
+    }
+
+    // MARK: - Preparation
+
+    private func prepare(_ scenario: Scenario) throws -> (Planner, [Label]) {
+        let catalog = try Catalog.load(path: scenario.catalogPath)
+        let template = try scenario.templatePath.map { try Planner.loadTemplate(path: $0) } ?? Planner.seedTemplate
+        let planner = Planner(catalog: catalog, template: template)
+        let labelsPath = (scenario.corpusDirectory as NSString).appendingPathComponent("labels.yaml")
+        guard FileManager.default.fileExists(atPath: labelsPath) else {
+            throw RunError.noLabels(corpus: scenario.corpus, path: labelsPath)
+        }
+        let knownIncidents = try store.queue.read { db in Set(try String.fetchAll(db, sql: "SELECT id FROM incident")) }
+        let labels = try LabelFile.load(path: labelsPath, catalog: catalog, knownIncidents: knownIncidents)
+            .sorted { $0.incidentId < $1.incidentId }
+        return (planner, labels)
+    }
+
+    private func workItems(scenario: Scenario, planner: Planner, labels: [Label]) throws -> [WorkItem] {
+        let system = planner.systemPrompt
+        var items: [WorkItem] = []
+        items.reserveCapacity(labels.count * scenario.samples)
+        for label in labels {
+            let user = try IncidentEvents.userMessage(store: store, incidentId: label.incidentId)
+            for sample in 0..<scenario.samples {
+                let request = ModelRequest(
+                    provider: scenario.model.provider, model: scenario.model.name, system: system, user: user,
+                    maxTokens: scenario.model.maxTokens, temperature: scenario.model.temperature,
+                    responseFormat: scenario.model.responseFormat, params: scenario.model.params, sample: sample)
+                items.append(
+                    WorkItem(label: label, sample: sample, request: request, requestSha256: request.requestSha256))
+            }
+        }
+        return items
+    }
+
+    /// Finds stored replies: by request key (exact) or event key (same-event); the newest wins. Nothing is read
+    /// in `refresh` and `off` modes.
+    private func lookUp(_ items: [WorkItem], scenario: Scenario, systemSha256: String) throws -> [String: CachedReply] {
+        guard scenario.cache == .replay || scenario.cache == .record else { return [:] }
+        return try store.queue.read { db in
+            let exact = try db.makeStatement(
+                sql: """
+                    SELECT id, text, error, systemSha256 FROM reply WHERE requestSha256 = ?
+                    ORDER BY id DESC LIMIT 1
+                    """)
+            let event = try db.makeStatement(
+                sql: """
+                    SELECT id, text, error, systemSha256 FROM reply
+                    WHERE incidentId = ? AND userSha256 = ? AND provider = ? AND model = ? AND sample = ?
+                    ORDER BY (systemSha256 = ?) DESC, id DESC LIMIT 1
+                    """)
+            var found: [String: CachedReply] = [:]
+            for item in items {
+                let row: Row?
+                switch scenario.match {
+                case .exact:
+                    row = try Row.fetchOne(exact, arguments: [item.requestSha256])
+                case .sameEvent:
+                    row = try Row.fetchOne(
+                        event,
+                        arguments: [
+                            item.label.incidentId, item.request.userSha256, item.request.provider, item.request.model,
+                            item.sample, systemSha256,
+                        ])
+                }
+                if let row {
+                    found[item.key] = CachedReply(
+                        id: row["id"], text: row["text"], error: row["error"], systemSha256: row["systemSha256"])
+                }
+            }
+            return found
+        }
+    }
+
+    private func createRun(scenario: Scenario, planner: Planner, labels: [Label]) throws -> String {
+        let catalog = planner.catalog
+        let now = ISO8601DateFormatter().string(from: Date())
+        return try store.queue.write { db -> String in
+            try LabelFile.store(labels, corpus: scenario.corpus, in: db)
+            try db.execute(
+                sql: """
+                    INSERT INTO catalog (sha256, path, format, text, json, loadedAt) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (sha256) DO NOTHING
+                    """,
+                arguments: [catalog.sha256, catalog.path, catalog.format, catalog.text, catalog.promptJSON, now])
+            let catalogId = try Int64.fetchOne(
+                db, sql: "SELECT id FROM catalog WHERE sha256 = ?", arguments: [catalog.sha256])!
+            let id = try Self.newRunId(db, scenario: scenario.name)
+            try db.execute(
+                sql: """
+                    INSERT INTO run (id, scenario, scenarioPath, scenarioText, config, corpus, catalogId,
+                        systemPromptSha256, provider, model, samples, threshold, approvalGate, cacheMode, matchMode,
+                        status, startedAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)
+                    """,
+                arguments: [
+                    id, scenario.name, scenario.path, scenario.text, PythonJSONEncoder.string(scenario.effectiveConfig),
+                    scenario.corpus, catalogId, Digest.sha256Hex(planner.systemPrompt), scenario.model.provider,
+                    scenario.model.name, scenario.samples, scenario.threshold, scenario.approvalGate,
+                    scenario.cache.rawValue, scenario.match.rawValue, now,
+                ])
+            return id
+        }
+    }
+
+    /// `<scenario>-<UTC timestamp>`, with a numeric suffix if that id exists.
+    static func newRunId(_ db: Database, scenario: String) throws -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let base = "\(scenario)-\(formatter.string(from: Date()))"
+        var id = base
+        var suffix = 2
+        while try Bool.fetchOne(db, sql: "SELECT 1 FROM run WHERE id = ?", arguments: [id]) ?? false {
+            id = "\(base)-\(suffix)"
+            suffix += 1
+        }
+        return id
+    }
+}
+
+extension Runner.WorkItem {
+    var key: String { "\(label.incidentId)#\(sample)" }
+}
