@@ -135,7 +135,7 @@ extension Runner {
         let labelled = try await store.queue.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM label WHERE corpus = ?", arguments: [scenario.corpus]) ?? 0
         }
-        if expected == labelled * scenario.samples {
+        if expected == min(labelled, scenario.limit ?? labelled) * scenario.samples {
             try await store.queue.write { db in
                 try db.execute(
                     sql: "UPDATE run SET status = 'complete', finishedAt = ? WHERE id = ?",

@@ -114,10 +114,12 @@ package struct Runner: Sendable {
         guard let row else { throw RunError.unknownRun(runId) }
         if (row["status"] as String) == "complete" { throw RunError.alreadyComplete(runId) }
         let path: String = row["scenarioPath"]
-        let scenario = try Scenario.load(path: path)
+        var scenario = try Scenario.load(path: path)
         guard scenario.text == (row["scenarioText"] as String) else {
             throw RunError.scenarioChanged(runId: runId, path: path)
         }
+        // The run's own cache mode, which a command-line override may have set.
+        scenario.cache = CacheMode(rawValue: row["cacheMode"]) ?? scenario.cache
         let (planner, labels) = try prepare(scenario)
         let done = try await store.queue.read { db in
             Set(
@@ -148,7 +150,7 @@ package struct Runner: Sendable {
         let knownIncidents = try store.queue.read { db in Set(try String.fetchAll(db, sql: "SELECT id FROM incident")) }
         let labels = try LabelFile.load(path: labelsPath, catalog: catalog, knownIncidents: knownIncidents)
             .sorted { $0.incidentId < $1.incidentId }
-        return (planner, labels)
+        return (planner, scenario.limit.map { Array(labels.prefix($0)) } ?? labels)
     }
 
     private func workItems(scenario: Scenario, planner: Planner, labels: [Label]) throws -> [WorkItem] {

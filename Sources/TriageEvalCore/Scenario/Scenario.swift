@@ -94,6 +94,8 @@ package struct Scenario: Sendable, Equatable {
     package var model: ModelConfig
     /// Samples per incident.
     package var samples: Int
+    /// Only the first N labelled incidents (by id), for a cheap trial of a live model; nil for all.
+    package var limit: Int?
     /// Production's confidence threshold.
     package var threshold: Double
     /// The approval-gate policy.
@@ -113,7 +115,7 @@ package struct Scenario: Sendable, Equatable {
 
     static let topLevelKeys: Set<String> = [
         "name", "description", "corpus", "catalog", "template", "model", "samples", "threshold", "policy", "cache",
-        "match", "concurrency", "rate_limit", "retry",
+        "match", "concurrency", "rate_limit", "retry", "limit",
     ]
     static let modelKeys: Set<String> = [
         "provider", "name", "base_url", "api_key_env", "max_tokens", "temperature", "timeout", "response_format",
@@ -219,6 +221,8 @@ package struct Scenario: Sendable, Equatable {
 
         let samples = try value("samples").map { try reader.int($0, "samples") } ?? 1
         guard samples >= 1 else { throw reader.error(value("samples"), "samples", "must be at least 1") }
+        let limit = try value("limit").map { try reader.int($0, "limit") }
+        if let limit, limit < 1 { throw reader.error(value("limit"), "limit", "must be at least 1") }
         let threshold = try value("threshold").map { try reader.double($0, "threshold") } ?? 0.7
         guard (0...1).contains(threshold) else {
             throw reader.error(value("threshold"), "threshold", "must be between 0 and 1")
@@ -290,6 +294,7 @@ package struct Scenario: Sendable, Equatable {
             templatePath: templatePath,
             model: model,
             samples: samples,
+            limit: limit,
             threshold: threshold,
             approvalGate: approvalGate,
             cache: cache,
@@ -321,6 +326,7 @@ package struct Scenario: Sendable, Equatable {
             ("template", templatePath.map { .string($0) } ?? .null),
             ("model", .object(modelMembers)),
             ("samples", .integer(String(samples))),
+            ("limit", limit.map { .integer(String($0)) } ?? .null),
             ("threshold", .double(threshold)),
             ("policy", .object([("approval_gate", .bool(approvalGate))])),
             ("cache", .string(cache.rawValue)),

@@ -40,10 +40,17 @@ extension TriageEval {
         @Option(help: ArgumentHelp("Where reports are written.", valueName: "dir"))
         var reports = "reports"
 
+        @Option(
+            help: ArgumentHelp(
+                "Override the scenario's cache mode (replay, record, refresh, off): e.g. replay a recorded live "
+                    + "scenario offline.", valueName: "mode"))
+        var cache: CacheMode?
+
         func validate() throws {
             if (scenario == nil) == (resume == nil) {
                 throw ValidationError("give a scenario file, or --resume RUN (not both)")
             }
+            if resume != nil && cache != nil { throw ValidationError("--cache applies to a new run, not to --resume") }
         }
 
         func run() async throws {
@@ -58,7 +65,8 @@ extension TriageEval {
                     printError("resuming run \(resume)")
                     outcome = try await runner.resume(runId: resume)
                 } else {
-                    let scenario = try Scenario.load(path: scenario!)
+                    var scenario = try Scenario.load(path: scenario!)
+                    if let cache { scenario.cache = cache }
                     printError(
                         "scenario \(scenario.name): corpus \(scenario.corpus), model \(scenario.model.name), "
                             + "cache \(scenario.cache.rawValue), match \(scenario.match.rawValue)")
@@ -101,3 +109,5 @@ extension TriageEval {
         }
     }
 }
+
+extension CacheMode: ExpressibleByArgument {}
