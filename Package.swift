@@ -61,7 +61,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TriageEvalCLITests",
-            dependencies: ["triage-eval", "TriageEvalTestSupport"],
+            dependencies: [
+                "triage-eval", "TriageEvalTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
     ]

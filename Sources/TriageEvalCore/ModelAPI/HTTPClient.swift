@@ -30,7 +30,7 @@ package protocol HTTPClient: Sendable {
 ///
 /// URLSession is chosen over a hand-written libcurl binding or async-http-client because it ships with the
 /// toolchain (no extra build time), speaks HTTP/1.1 and TLS through the system's libcurl and OpenSSL, and its
-/// async API fits the runner's task group; the benchmark in `scripts/bench-runner` measures its throughput.
+/// completion API fits the runner's task group; `scripts/bench-runner` measures its throughput.
 package final class URLSessionHTTPClient: HTTPClient {
     private let session: URLSession
 
@@ -51,23 +51,30 @@ package final class URLSessionHTTPClient: HTTPClient {
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         if let (name, value) = authorization { urlRequest.setValue(value, forHTTPHeaderField: name) }
         urlRequest.httpBody = Data(request.body)
-        do {
-            let (data, response) = try await session.data(for: urlRequest)
-            guard let http = response as? HTTPURLResponse else {
-                throw TransportError.connection("not an HTTP response")
+        // The completion-handler API, not `data(for:)`: on Linux, cancelling a task whose `data(for:)` is
+        // completing can deadlock in FoundationNetworking; a call here always ends by itself (its timeout).
+        let session = self.session
+        return try await withCheckedThrowingContinuation { continuation in
+            let task = session.dataTask(with: urlRequest) { data, response, error in
+                if let error {
+                    let timedOut = (error as? URLError)?.code == .timedOut
+                    continuation.resume(
+                        throwing: timedOut
+                            ? TransportError.timeout : TransportError.connection(error.localizedDescription))
+                    return
+                }
+                guard let http = response as? HTTPURLResponse else {
+                    continuation.resume(throwing: TransportError.connection("not an HTTP response"))
+                    return
+                }
+                var headers: [String: String] = [:]
+                for (name, value) in http.allHeaderFields {
+                    if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
+                }
+                continuation.resume(
+                    returning: HTTPResponse(status: http.statusCode, headers: headers, body: Array(data ?? Data())))
             }
-            var headers: [String: String] = [:]
-            for (name, value) in http.allHeaderFields {
-                if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
-            }
-            return HTTPResponse(status: http.statusCode, headers: headers, body: Array(data))
-        } catch let error as TransportError {
-            throw error
-        } catch let error as URLError {
-            if error.code == .timedOut { throw TransportError.timeout }
-            throw TransportError.connection(error.localizedDescription)
-        } catch {
-            throw TransportError.connection("\(error)")
+            task.resume()
         }
     }
 }

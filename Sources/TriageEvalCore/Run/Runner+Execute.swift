@@ -172,19 +172,34 @@ extension Runner {
             store: store, context: context, provider: provider, baseURL: baseURL, authorization: authorization,
             client: client, limiter: limiter, policy: policy, counters: counters)
         let stop = self.stop
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        // Child tasks never throw: a failure that must end the run (a refused key, a store error) stops new
+        // launches and is rethrown once the calls in flight have ended, so no call is cancelled midway.
+        var failure: (any Error)? = nil
+        await withTaskGroup(of: (any Error)?.self) { group in
             var next = items.makeIterator()
             func launch() -> Bool {
-                guard !stop.isRequested, let item = next.next() else { return false }
-                group.addTask { try await call.run(item) }
+                guard failure == nil, !stop.isRequested, let item = next.next() else { return false }
+                group.addTask {
+                    do {
+                        try await call.run(item)
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
                 return true
             }
             for _ in 0..<scenario.concurrency where !launch() { break }
-            while try await group.next() != nil {
-                progress.advance { counters.note }
+            while let error = await group.next() {
+                if let error {
+                    if failure == nil { failure = error }
+                } else {
+                    progress.advance { counters.note }
+                }
                 _ = launch()
             }
         }
+        if let failure { throw failure }
     }
 
     /// Stores one result row (replacing an earlier one for the same sample, as a resumed transport failure).

@@ -109,7 +109,8 @@ package struct Runner: Sendable {
     package func resume(runId: String) async throws -> Outcome {
         let row = try store.queue.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT scenarioPath, scenarioText, status FROM run WHERE id = ?", arguments: [runId])
+                db, sql: "SELECT scenarioPath, scenarioText, status, cacheMode FROM run WHERE id = ?",
+                arguments: [runId])
         }
         guard let row else { throw RunError.unknownRun(runId) }
         if (row["status"] as String) == "complete" { throw RunError.alreadyComplete(runId) }

@@ -1,0 +1,272 @@
+import Foundation
+import GRDB
+import Testing
+import TriageEvalTestSupport
+
+/// Live runs of the built binary against a real HTTP peer: the scriptable fake provider on 127.0.0.1.
+@Suite(.serialized) struct LiveRunTests {
+    static let demo = Repository.path("corpora/demo")
+
+    /// A scenario on the demo corpus against the fake server.
+    static func scenario(
+        _ temp: TemporaryDirectory, name: String = "live", port: Int, provider: String = "anthropic",
+        model: String = "model-a", cache: String = "record", match: String = "exact", extra: String = "",
+        catalog: String? = nil, limit: Int? = nil, timeout: Int = 10
+    ) throws -> String {
+        var text = """
+            name: \(name)
+            corpus: \(demo)
+            catalog: \(catalog ?? demo + "/catalog.yaml")
+            model:
+              provider: \(provider)
+              name: \(model)
+              base_url: http://127.0.0.1:\(port)
+              api_key_env: FAKE_PROVIDER_KEY
+              timeout: \(timeout)
+            samples: 1
+            concurrency: 4
+            cache: \(cache)
+            match: \(match)
+
+            """
+        if let limit { text += "limit: \(limit)\n" }
+        text += extra
+        return try temp.write("\(name)-\(UUID().uuidString).yaml", text)
+    }
+
+    static let secret = "sk-test-0123456789-never-stored"
+
+    static func run(_ arguments: [String], _ temp: TemporaryDirectory) throws -> BinaryRunner.Result {
+        try BinaryRunner.run(
+            ["run"] + arguments + ["--db", temp.file("live.sqlite"), "--reports", temp.file("reports")],
+            environment: ["FAKE_PROVIDER_KEY": secret])
+    }
+
+    static func rows(_ temp: TemporaryDirectory, _ sql: String, _ arguments: StatementArguments = []) throws -> [Row] {
+        try DatabaseQueue(path: temp.file("live.sqlite")).read { try Row.fetchAll($0, sql: sql, arguments: arguments) }
+    }
+
+    @Test func recordThenReplayOfflineGivesIdenticalResultsAndNoRequests() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let server = try FakeProvider(script: [:], directory: temp)
+        let path = try Self.scenario(temp, port: server.port)
+        let recorded = try Self.run([path], temp)
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let requests = try server.requests()
+        #expect(requests.count == 16)
+        #expect(requests.allSatisfy { $0["path"] as? String == "/v1/messages" && $0["api_key"] as? Bool == true })
+        #expect(
+            requests.allSatisfy {
+                $0["anthropic_version"] as? String == "2023-06-01" && $0["max_tokens"] as? Int == 1024
+            })
+        server.stop()
+
+        let replayed = try Self.run([path, "--cache", "replay"], temp)
+        #expect(replayed.status == 0, "\(replayed.stderr)")
+        let runs = try Self.rows(temp, "SELECT id FROM run ORDER BY startedAt, id").map { $0["id"] as String }
+        #expect(runs.count == 2)
+        let columns = "incidentId, sample, failureClass, decision, route, decisionCorrect, unsafe, replyId"
+        let first = try Self.rows(temp, "SELECT \(columns) FROM result WHERE runId = ? ORDER BY incidentId", [runs[0]])
+        let second = try Self.rows(temp, "SELECT \(columns) FROM result WHERE runId = ? ORDER BY incidentId", [runs[1]])
+        #expect(first == second)
+        #expect(try Self.rows(temp, "SELECT 1 FROM result WHERE runId = ? AND cacheHit = 0", [runs[1]]).isEmpty)
+
+        // The API key reaches neither the store nor the reports nor the output.
+        let stored = try Data(contentsOf: URL(fileURLWithPath: temp.file("live.sqlite")))
+        #expect(stored.range(of: Data(Self.secret.utf8)) == nil)
+        for run in runs {
+            let report = try String(contentsOfFile: temp.file("reports/\(run)/report.json"), encoding: .utf8)
+            #expect(!report.contains(Self.secret))
+        }
+        #expect(!recorded.stderr.contains(Self.secret) && !recorded.stdout.contains(Self.secret))
+    }
+
+    @Test func retriesTransientFailuresButNeverAnInvalidReply() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let server = try FakeProvider(
+            script: [
+                "incidents": [
+                    "inc-15b3af5e5202f96d": [["status": 429, "retry_after": "1"], ["status": 529], ["status": 200]],
+                    "inc-2c10dbac0d937917": [["text": "I would restart the pods."]],
+                    "inc-31786f914c04b4ef": [["status": 400, "error_code": "context_length_exceeded"]],
+                    "inc-3a6aead743e9dfb6": [["malformed": true]],
+                    "inc-3ccbb2d828790d2a": [["reset": true], ["reset": true], ["status": 200]],
+                    "inc-48696c138eca2e46": [
+                        ["text": "{\"incident_id\": \"x\", \"actions\": [", "stop_reason": "max_tokens"]
+                    ],
+                    "inc-4fcc88a1185c1f17": [["status": 500]],
+                ]
+            ], directory: temp)
+        defer { server.stop() }
+        // A reset connection is noticed only at the timeout by URLSession on Linux: keep it short.
+        let path = try Self.scenario(temp, port: server.port, extra: "retry: {max_attempts: 3}\n", timeout: 2)
+        let result = try Self.run([path], temp)
+        #expect(result.status == 0, "\(result.stderr)")
+        let requests = try server.requests()
+        func calls(_ incident: String) -> Int { requests.filter { $0["incident_id"] as? String == incident }.count }
+        #expect(calls("inc-15b3af5e5202f96d") == 3)
+        #expect(calls("inc-2c10dbac0d937917") == 1)  // an invalid text is a result, never retried
+        #expect(calls("inc-31786f914c04b4ef") == 1)  // a context-length 400 is a result, never retried
+        #expect(calls("inc-3a6aead743e9dfb6") == 1)
+        #expect(calls("inc-3ccbb2d828790d2a") == 3)
+        #expect(calls("inc-4fcc88a1185c1f17") == 3)  // 500 three times: out of attempts
+        // The 429 came with retry-after: 1, so the second attempt waited at least a second.
+        let times = requests.filter { $0["incident_id"] as? String == "inc-15b3af5e5202f96d" }.map {
+            $0["time"] as! Double
+        }
+        #expect(times[1] - times[0] >= 0.95)
+
+        func row(for incident: String) throws -> Row {
+            try Self.rows(
+                temp,
+                "SELECT result.*, reply.attempts, reply.httpStatus, reply.stopReason FROM result LEFT JOIN reply ON reply.id = result.replyId WHERE result.incidentId = ?",
+                [incident])[0]
+        }
+        #expect(try row(for: "inc-15b3af5e5202f96d")["failureClass"] == "ok")
+        #expect(try row(for: "inc-15b3af5e5202f96d")["attempts"] == 3)
+        #expect(try row(for: "inc-2c10dbac0d937917")["failureClass"] == "syntax")
+        let context = try row(for: "inc-31786f914c04b4ef")
+        #expect(context["failureClass"] == "transport")
+        #expect(context["httpStatus"] == 400)
+        #expect((context["transportError"] as String?)?.contains("context_length_exceeded") == true)
+        #expect(try row(for: "inc-3a6aead743e9dfb6")["failureClass"] == "transport")
+        #expect(try row(for: "inc-3ccbb2d828790d2a")["failureClass"] == "ok")
+        let truncated = try row(for: "inc-48696c138eca2e46")
+        #expect(truncated["failureClass"] == "truncated")
+        #expect(truncated["stopReason"] == "max_tokens")
+        let failed = try row(for: "inc-4fcc88a1185c1f17")
+        #expect(failed["failureClass"] == "transport")
+        #expect(failed["replyId"] as Int64? == nil)
+
+        // The report keeps transport failures apart from replies.
+        let runId = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let report =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: temp.file("reports/\(runId)/report.json"))))
+            as! [String: Any]
+        #expect(report["results"] as? Int == 16)
+        #expect(report["replies"] as? Int == 13)
+        #expect(report["transportFailures"] as? [String: Int] == ["http_400": 1, "http_500": 1, "no_reply_text": 1])
+    }
+
+    @Test func modelBIsNeverAnsweredWithModelAsReplies() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let server = try FakeProvider(script: [:], directory: temp)
+        defer { server.stop() }
+        #expect(
+            try Self.run([try Self.scenario(temp, port: server.port, model: "model-a", limit: 2)], temp).status == 0)
+        let replayB = try Self.run(
+            [try Self.scenario(temp, port: server.port, model: "model-b", cache: "replay", limit: 2)], temp)
+        #expect(replayB.status == 2)
+        #expect(replayB.stderr.contains("2 of 2 samples have no cached reply for model 'model-b'"), "\(replayB.stderr)")
+        // Recording model B calls the server again rather than reusing model A's replies.
+        #expect(
+            try Self.run([try Self.scenario(temp, port: server.port, model: "model-b", limit: 2)], temp).status == 0)
+        #expect(try server.requests().filter { $0["model"] as? String == "model-b" }.count == 2)
+    }
+
+    @Test func sameEventReusesRepliesAfterACatalogEditAndCountsThemStale() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let server = try FakeProvider(script: [:], directory: temp)
+        defer { server.stop() }
+        #expect(try Self.run([try Self.scenario(temp, port: server.port, limit: 4)], temp).status == 0)
+        let edited = try String(contentsOfFile: Self.demo + "/catalog.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "max_replicas: 30", with: "max_replicas: 10")
+        let catalog = try temp.write("edited-catalog.yaml", edited)
+        let exact = try Self.run(
+            [try Self.scenario(temp, port: server.port, cache: "replay", catalog: catalog, limit: 4)], temp)
+        #expect(exact.status == 2)  // the system prompt changed: no exact match
+        let sameEvent = try Self.run(
+            [
+                try Self.scenario(
+                    temp, port: server.port, cache: "replay", match: "same-event", catalog: catalog, limit: 4)
+            ],
+            temp)
+        #expect(sameEvent.status == 0, "\(sameEvent.stderr)")
+        #expect(try server.requests().count == 4)
+        let runId = sameEvent.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let report = try String(contentsOfFile: temp.file("reports/\(runId)/report.md"), encoding: .utf8)
+        #expect(report.contains("4 cached replies were recorded under another (or an unknown) system prompt"))
+        #expect(report.contains("the model was not asked again"))
+    }
+
+    @Test func aRunKilledMidwayResumesWithExactlyOneResultPerSample() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let server = try FakeProvider(script: ["default": ["delay": 0.4]], directory: temp)
+        defer { server.stop() }
+        let path = try Self.scenario(temp, port: server.port)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BinaryRunner.binaryPath)
+        process.arguments = ["run", path, "--db", temp.file("live.sqlite"), "--reports", temp.file("reports")]
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            ["FAKE_PROVIDER_KEY": Self.secret, "CI": "true"], uniquingKeysWith: { _, new in new })
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var stored = 0
+        for _ in 0..<200 {
+            usleep(50_000)
+            stored = (try? Self.rows(temp, "SELECT COUNT(*) AS n FROM result").first?["n"] as Int?) ?? 0
+            if stored >= 6 { break }
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(stored >= 6 && stored < 16, "killed after \(stored) results")
+        let runId = try Self.rows(temp, "SELECT id, status FROM run")[0]
+        #expect(runId["status"] == "running")
+        let resumed = try Self.run(["--resume", runId["id"] as String], temp)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let results = try Self.rows(
+            temp, "SELECT incidentId, sample FROM result WHERE runId = ?", [runId["id"] as String])
+        #expect(results.count == 16)
+        #expect(Set(results.map { "\($0["incidentId"] as String)#\($0["sample"] as Int)" }).count == 16)
+        #expect(try Self.rows(temp, "SELECT status FROM run")[0]["status"] == "complete")
+        // Only the calls in flight when it was killed were made twice.
+        #expect(try server.requests().count <= 16 + 4)
+        #expect(try Self.run(["--resume", runId["id"] as String], temp).status == 2)  // already complete
+    }
+
+    @Test func setUpProblemsExit2() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let path = try Self.scenario(temp, port: 9, extra: "retry: {max_attempts: 1}\n", limit: 2)
+        let noKey = try BinaryRunner.run(["run", path, "--db", temp.file("a.sqlite"), "--reports", temp.file("r")])
+        #expect(noKey.status == 2)
+        #expect(noKey.stderr.contains("FAKE_PROVIDER_KEY (model.api_key_env) is not set"))
+        let unreachable = try Self.run([path], temp)
+        #expect(unreachable.status == 2)
+        #expect(unreachable.stderr.contains("is unreachable"), "\(unreachable.stderr)")
+        let server = try FakeProvider(script: ["default": ["status": 401]], directory: temp)
+        defer { server.stop() }
+        let refused = try Self.run([try Self.scenario(temp, port: server.port, limit: 2)], temp)
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("answered HTTP 401"))
+    }
+
+    @Test func openAICompatibleServersGetTheirShape() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let server = try FakeProvider(
+            script: ["default": ["text": "{\"incident_id\": \"x\", \"actions\": [", "stop_reason": "max_tokens"]],
+            directory: temp)
+        defer { server.stop() }
+        let path = try Self.scenario(temp, port: server.port, provider: "openai", limit: 2)
+        let withFormat = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(
+            of: "  timeout: 10\n", with: "  timeout: 10\n  response_format: {type: json_object}\n")
+        try withFormat.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try Self.run([path], temp)
+        #expect(result.status == 0, "\(result.stderr)")
+        let requests = try server.requests()
+        #expect(requests.allSatisfy { $0["path"] as? String == "/v1/chat/completions" })
+        #expect(requests.allSatisfy { ($0["response_format"] as? [String: String]) == ["type": "json_object"] })
+        let stops = try Self.rows(temp, "SELECT stopReason FROM reply WHERE source = 'live'").map {
+            $0["stopReason"] as String?
+        }
+        #expect(stops == ["max_tokens", "max_tokens"])  // finish_reason "length"
+    }
+}
