@@ -31,7 +31,12 @@ package final class ByteSource {
     private var rawEnd = 0
     private var rawEOF = false
     private var isGzip = false
-    private var stream = z_stream()
+    // zlib keeps a pointer back to its z_stream and refuses one that moved, so it lives at a fixed address.
+    private let stream: UnsafeMutablePointer<z_stream> = {
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        return stream
+    }()
     private var streamActive = false
     private var decided = false
 
@@ -53,7 +58,8 @@ package final class ByteSource {
     }
 
     deinit {
-        if streamActive { inflateEnd(&stream) }
+        if streamActive { inflateEnd(stream) }
+        stream.deallocate()
         if ownsDescriptor { close(fd) }
     }
 
@@ -78,8 +84,8 @@ package final class ByteSource {
     }
 
     private func startInflate() throws {
-        stream = z_stream()
-        let status = inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        stream.initialize(to: z_stream())
+        let status = inflateInit2_(stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else { throw InputError.corruptGzip(path: path, reason: "inflateInit failed (\(status))") }
         streamActive = true
     }
@@ -108,7 +114,7 @@ package final class ByteSource {
         while true {
             if rawStart == rawEnd {
                 if rawEOF {
-                    if streamActive && stream.total_in > 0 {
+                    if streamActive && stream.pointee.total_in > 0 {
                         throw InputError.corruptGzip(path: path, reason: "truncated gzip stream")
                     }
                     return 0
@@ -121,22 +127,22 @@ package final class ByteSource {
                 try startInflate()
             }
             let produced: Int = try raw.withUnsafeMutableBytes { source in
-                stream.next_in = source.baseAddress!.assumingMemoryBound(to: Bytef.self) + rawStart
-                stream.avail_in = uInt(rawEnd - rawStart)
-                stream.next_out = destination.baseAddress!.assumingMemoryBound(to: Bytef.self)
-                stream.avail_out = uInt(destination.count)
-                let status = inflate(&stream, Z_NO_FLUSH)
-                let consumed = (rawEnd - rawStart) - Int(stream.avail_in)
+                stream.pointee.next_in = source.baseAddress!.assumingMemoryBound(to: Bytef.self) + rawStart
+                stream.pointee.avail_in = uInt(rawEnd - rawStart)
+                stream.pointee.next_out = destination.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                stream.pointee.avail_out = uInt(destination.count)
+                let status = inflate(stream, Z_NO_FLUSH)
+                let consumed = (rawEnd - rawStart) - Int(stream.pointee.avail_in)
                 rawStart += consumed
-                let out = destination.count - Int(stream.avail_out)
+                let out = destination.count - Int(stream.pointee.avail_out)
                 switch status {
                 case Z_OK, Z_BUF_ERROR:
                     break
                 case Z_STREAM_END:
-                    inflateEnd(&stream)
+                    inflateEnd(stream)
                     streamActive = false
                 default:
-                    let message = stream.msg.map { String(cString: $0) } ?? "inflate error \(status)"
+                    let message = stream.pointee.msg.map { String(cString: $0) } ?? "inflate error \(status)"
                     throw InputError.corruptGzip(path: path, reason: message)
                 }
                 return out

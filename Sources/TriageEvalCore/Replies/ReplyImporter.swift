@@ -75,7 +75,9 @@ package enum ReplyImporter {
                 }
                 let incidentId = try string("incident_id")!
                 let model = try string("model")!
-                let text = try string("text")!
+                let text = try string("text", required: value["http_status"] == nil)
+                var httpStatus: Int? = nil
+                if case .integer(let digits)? = value["http_status"] { httpStatus = Int(digits) }
                 let provider = try string("provider", required: false) ?? defaultProvider
                 let stopReason = try string("stop_reason", required: false)
                 guard case .integer(let sampleDigits) = value["sample"], let sample = Int(sampleDigits), sample >= 0
@@ -128,14 +130,15 @@ package enum ReplyImporter {
                 try db.execute(
                     sql: """
                         INSERT INTO reply (incidentId, sample, provider, model, requestSha256, userSha256,
-                            systemSha256, text, stopReason, usage, inputTokens, outputTokens, latencyMs, source,
-                            recordedAt)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            systemSha256, text, stopReason, usage, inputTokens, outputTokens, latencyMs, httpStatus,
+                            error, source, recordedAt)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         incidentId, sample, provider, model, requestSha, userSha, systemSha, text, stopReason, usage,
                         int("input_tokens") ?? int("prompt_tokens"), int("output_tokens") ?? int("completion_tokens"),
-                        latency, source, try string("recorded_at", required: false) ?? now,
+                        latency, httpStatus, try string("error", required: false), source,
+                        try string("recorded_at", required: false) ?? now,
                     ])
                 summary.imported += 1
             }) {}

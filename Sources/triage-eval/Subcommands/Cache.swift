@@ -6,7 +6,7 @@ extension TriageEval {
     struct Cache: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Manage cached model replies.",
-            subcommands: [Import.self]
+            subcommands: [Import.self, Export.self]
         )
     }
 }
@@ -43,6 +43,47 @@ extension TriageEval.Cache {
                         "\(file): \(summary.read) replies read, \(summary.imported) imported, "
                             + "\(summary.alreadyPresent) already present")
                 }
+            }
+        }
+    }
+}
+
+extension TriageEval.Cache {
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "export",
+            abstract: "Write cached replies as JSON Lines (gzipped when the file ends in .gz).",
+            discussion: """
+                One reply a line: incident_id, sample, provider, model, text, stop_reason, usage, latency_ms, \
+                request_sha256, user_sha256, system_sha256, recorded_at (and http_status, error for a stored \
+                HTTP error) — what 'cache import' reads back, so recorded replies can ship with a corpus.
+
+                Example:
+                  triage-eval cache export --model smollm2 -o corpora/k8s-real/replies-smollm2.jsonl.gz
+                """
+        )
+
+        @OptionGroup var store: StoreOptions
+
+        @Option(help: "Only this model's replies.")
+        var model: String?
+
+        @Option(name: .customLong("run"), help: ArgumentHelp("Only the replies this run judged.", valueName: "run"))
+        var runId: String?
+
+        @Option(
+            name: [.short, .customLong("output")],
+            help: ArgumentHelp("The file (default: standard output).", valueName: "file"))
+        var output: String?
+
+        func run() throws {
+            try reportingSetupErrors {
+                let file = try OutputFile(path: output)
+                let count = try ReplyExporter.export(
+                    store: try store.open(), filter: ReplyExporter.Filter(model: model, runId: runId)
+                ) { file.writeLine($0) }
+                try file.close()
+                printError("exported \(count) replies")
             }
         }
     }

@@ -59,3 +59,35 @@ import TriageEvalTestSupport
         #expect(try temp.store.queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM reply") } == 0)
     }
 }
+
+@Suite struct ReplyExportTests {
+    @Test func exportThenImportRoundTripsEveryField() throws {
+        let source = try ReplyImporterTests.storeWithDemoIncidents()
+        defer { source.remove() }
+        let line =
+            #"{"incident_id":"inc-4fcc88a1185c1f17","sample":1,"provider":"openai","model":"m","text":"{\"a\": \"é\"}","stop_reason":"max_tokens","usage":{"prompt_tokens":12,"completion_tokens":3},"latency_ms":812.5,"request_sha256":"\#(String(repeating: "a", count: 64))","system_sha256":"\#(String(repeating: "b", count: 64))","recorded_at":"2026-11-29T10:00:00Z"}"#
+        let path = try source.directory.write("in.jsonl", line + "\n")
+        #expect(
+            try ReplyImporter.importFile(path: path, defaultProvider: "anthropic", store: source.store).imported == 1)
+        let exported = source.directory.file("out.jsonl.gz")
+        let file = try OutputFile(path: exported)
+        #expect(try ReplyExporter.export(store: source.store, filter: .init(model: "m")) { file.writeLine($0) } == 1)
+        try file.close()
+
+        let target = try ReplyImporterTests.storeWithDemoIncidents()
+        defer { target.remove() }
+        #expect(try ReplyImporter.importFile(path: exported, defaultProvider: "x", store: target.store).imported == 1)
+        let row = try target.store.queue.read { db in try Row.fetchOne(db, sql: "SELECT * FROM reply")! }
+        #expect(row["provider"] == "openai")
+        #expect(row["text"] == #"{"a": "é"}"#)
+        #expect(row["stopReason"] == "max_tokens")
+        #expect(row["inputTokens"] == 12 && row["outputTokens"] == 3)
+        #expect(row["latencyMs"] == 812.5)
+        #expect(row["requestSha256"] == String(repeating: "a", count: 64))
+        #expect(row["systemSha256"] == String(repeating: "b", count: 64))
+        #expect(row["recordedAt"] == "2026-11-29T10:00:00Z")
+        // The event key was computed at the first import from the stored event, and carried by the export.
+        let user = try IncidentEvents.userMessage(store: target.store, incidentId: "inc-4fcc88a1185c1f17")
+        #expect(row["userSha256"] == Digest.sha256Hex(user))
+    }
+}
