@@ -92,6 +92,13 @@ package enum PythonJSONEncoder {
     /// Writes a string as `json.dumps` with `ensure_ascii=True` does.
     package static func writeString(_ text: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
+        // Printable ASCII other than quote and backslash is copied as it is; anything else goes through UTF-16.
+        let utf8 = text.utf8
+        if utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) {
+            output.append(contentsOf: utf8)
+            output.append(UInt8(ascii: "\""))
+            return
+        }
         for unit in text.utf16 {
             switch unit {
             case 0x22: output.append(contentsOf: [0x5C, 0x22])

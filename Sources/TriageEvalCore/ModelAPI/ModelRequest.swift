@@ -18,11 +18,19 @@ package struct ModelRequest: Sendable {
     package var params: [(key: String, value: JSONValue)]
     /// The sample index.
     package var sample: Int
+    /// SHA-256 of the system prompt.
+    package let systemSha256: String
+    /// SHA-256 of the user message: with (incident, provider, model, sample), the event key.
+    package let userSha256: String
 
+    /// Creates a request; the hashes of the prompts may be passed in when the caller has them already.
     package init(
         provider: String, model: String, system: String, user: String, maxTokens: Int, temperature: Double?,
-        responseFormat: JSONValue?, params: [(key: String, value: JSONValue)], sample: Int
+        responseFormat: JSONValue?, params: [(key: String, value: JSONValue)], sample: Int,
+        systemSha256: String? = nil, userSha256: String? = nil
     ) {
+        self.systemSha256 = systemSha256 ?? Digest.sha256Hex(system)
+        self.userSha256 = userSha256 ?? Digest.sha256Hex(user)
         self.provider = provider
         self.model = model
         self.system = system
@@ -34,15 +42,16 @@ package struct ModelRequest: Sendable {
         self.sample = sample
     }
 
-    /// The request key: SHA-256 of a canonical form (keys sorted at every level, compact) of everything that
-    /// shapes the answer — provider, model, system text, messages, max_tokens, temperature, response_format,
-    /// other params and the sample index. A key without the model would answer model B with model A's replies.
+    /// The request key: SHA-256 of a canonical form (keys sorted at every level, compact JSON) of everything that
+    /// shapes the answer — provider, model, the system text and the user message (by their SHA-256), max_tokens,
+    /// temperature, response_format, other params and the sample index. A key without the model would answer
+    /// model B with model A's replies.
     package var requestSha256: String {
         let canonical: JSONValue = .object([
             ("provider", .string(provider)),
             ("model", .string(model)),
-            ("system", .string(system)),
-            ("messages", .array([.object([("role", .string("user")), ("content", .string(user))])])),
+            ("system_sha256", .string(systemSha256)),
+            ("messages", .array([.object([("role", .string("user")), ("content_sha256", .string(userSha256))])])),
             ("max_tokens", .integer(String(maxTokens))),
             ("temperature", temperature.map { .double($0) } ?? .null),
             ("response_format", responseFormat ?? .null),
@@ -51,12 +60,6 @@ package struct ModelRequest: Sendable {
         ])
         return Digest.sha256Hex(PythonJSONEncoder.encode(Self.sortedKeys(canonical)))
     }
-
-    /// SHA-256 of the user message: with (incident, provider, model, sample), the event key.
-    package var userSha256: String { Digest.sha256Hex(user) }
-
-    /// SHA-256 of the system prompt.
-    package var systemSha256: String { Digest.sha256Hex(system) }
 
     private static func sortedKeys(_ value: JSONValue) -> JSONValue {
         switch value {

@@ -131,6 +131,16 @@ package enum DNSLabel {
 package enum LabelSelector {
     /// Why `text` is not a valid selector, or nil when it is. An empty selector (which selects everything) fails.
     package static func problem(in text: String) -> String? {
+        // The common `key=value` form, checked without splitting and trimming.
+        let bytes = text.utf8
+        if !bytes.isEmpty, !bytes.contains(where: { " ,()!".utf8.contains($0) }),
+            let equals = bytes.firstIndex(of: UInt8(ascii: "=")),
+            !bytes[bytes.index(after: equals)...].contains(UInt8(ascii: "="))
+        {
+            let key = String(Substring(bytes[..<equals]))
+            let value = String(Substring(bytes[bytes.index(after: equals)...]))
+            return keyProblem(key) ?? valueProblem(value)
+        }
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else { return "empty selector (it would select every pod)" }
         for requirement in splitRequirements(trimmed) {

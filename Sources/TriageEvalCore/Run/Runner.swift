@@ -59,7 +59,8 @@ package struct Runner: Sendable {
         var label: Label
         var sample: Int
         var request: ModelRequest
-        var requestSha256: String
+        /// The request key (computed when an exact lookup or a live call needs it).
+        var requestSha256: String { request.requestSha256 }
     }
 
     /// A stored reply found for an item.
@@ -156,59 +157,68 @@ package struct Runner: Sendable {
 
     private func workItems(scenario: Scenario, planner: Planner, labels: [Label]) throws -> [WorkItem] {
         let system = planner.systemPrompt
+        let systemSha256 = Digest.sha256Hex(system)
         var items: [WorkItem] = []
         items.reserveCapacity(labels.count * scenario.samples)
         for label in labels {
             let user = try IncidentEvents.userMessage(store: store, incidentId: label.incidentId)
+            let userSha256 = Digest.sha256Hex(user)
             for sample in 0..<scenario.samples {
                 let request = ModelRequest(
                     provider: scenario.model.provider, model: scenario.model.name, system: system, user: user,
                     maxTokens: scenario.model.maxTokens, temperature: scenario.model.temperature,
-                    responseFormat: scenario.model.responseFormat, params: scenario.model.params, sample: sample)
+                    responseFormat: scenario.model.responseFormat, params: scenario.model.params, sample: sample,
+                    systemSha256: systemSha256, userSha256: userSha256)
                 items.append(
-                    WorkItem(label: label, sample: sample, request: request, requestSha256: request.requestSha256))
+                    WorkItem(label: label, sample: sample, request: request))
             }
         }
         return items
     }
 
-    /// Finds stored replies: by request key (exact) or event key (same-event); the newest wins. Nothing is read
-    /// in `refresh` and `off` modes.
+    /// Finds stored replies: by request key (exact) or event key (same-event); the newest wins, and for an
+    /// event key one recorded under the current system prompt wins over a stale one. Nothing is read in
+    /// `refresh` and `off` modes. The model's replies are read in one scan, not one query per sample.
     private func lookUp(_ items: [WorkItem], scenario: Scenario, systemSha256: String) throws -> [String: CachedReply] {
-        guard scenario.cache == .replay || scenario.cache == .record else { return [:] }
-        return try store.queue.read { db in
-            let exact = try db.makeStatement(
+        guard scenario.cache == .replay || scenario.cache == .record, !items.isEmpty else { return [:] }
+        let provider = scenario.model.provider
+        let model = scenario.model.name
+        let (byRequest, byEvent) = try store.queue.read { db -> ([String: CachedReply], [String: CachedReply]) in
+            var byRequest: [String: CachedReply] = [:]
+            var byEvent: [String: CachedReply] = [:]
+            let rows = try Row.fetchCursor(
+                db,
                 sql: """
-                    SELECT id, text, error, systemSha256 FROM reply WHERE requestSha256 = ?
-                    ORDER BY id DESC LIMIT 1
-                    """)
-            let event = try db.makeStatement(
-                sql: """
-                    SELECT id, text, error, systemSha256 FROM reply
-                    WHERE incidentId = ? AND userSha256 = ? AND provider = ? AND model = ? AND sample = ?
-                    ORDER BY (systemSha256 = ?) DESC, id DESC LIMIT 1
-                    """)
-            var found: [String: CachedReply] = [:]
-            for item in items {
-                let row: Row?
-                switch scenario.match {
-                case .exact:
-                    row = try Row.fetchOne(exact, arguments: [item.requestSha256])
-                case .sameEvent:
-                    row = try Row.fetchOne(
-                        event,
-                        arguments: [
-                            item.label.incidentId, item.request.userSha256, item.request.provider, item.request.model,
-                            item.sample, systemSha256,
-                        ])
+                    SELECT id, incidentId, sample, userSha256, requestSha256, systemSha256, text, error FROM reply
+                    WHERE provider = ? AND model = ? ORDER BY id
+                    """,
+                arguments: [provider, model])
+            while let row = try rows.next() {
+                let reply = CachedReply(
+                    id: row["id"], text: row["text"], error: row["error"], systemSha256: row["systemSha256"])
+                if let request = row["requestSha256"] as String? { byRequest[request] = reply }
+                let event = "\(row["incidentId"] as String)#\(row["sample"] as Int)#\(row["userSha256"] as String)"
+                // Later rows win, except that a stale reply never displaces a current one.
+                if let existing = byEvent[event], existing.systemSha256 == systemSha256,
+                    reply.systemSha256 != systemSha256
+                {
+                    continue
                 }
-                if let row {
-                    found[item.key] = CachedReply(
-                        id: row["id"], text: row["text"], error: row["error"], systemSha256: row["systemSha256"])
-                }
+                byEvent[event] = reply
             }
-            return found
+            return (byRequest, byEvent)
         }
+        var found: [String: CachedReply] = [:]
+        for item in items {
+            switch scenario.match {
+            case .exact:
+                if let reply = byRequest[item.requestSha256] { found[item.key] = reply }
+            case .sameEvent:
+                let event = "\(item.label.incidentId)#\(item.sample)#\(item.request.userSha256)"
+                if let reply = byEvent[event] { found[item.key] = reply }
+            }
+        }
+        return found
     }
 
     private func createRun(scenario: Scenario, planner: Planner, labels: [Label]) throws -> String {
