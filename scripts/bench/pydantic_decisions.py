@@ -8,23 +8,9 @@ import json
 import sys
 import time
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-
-class Action(BaseModel):
-    name: str
-    params: dict[str, str]
-    rationale: str
-
-
-class Decision(BaseModel):
-    incident_id: str
-    actions: list[Action]
-    confidence: float
-    needs_human: bool
-
-
-ALLOWED = {"restart_pods", "scale_up", "rollback_release", "clear_redis_keys"}
+from production import ALLOWED, Decision
 texts = [json.loads(line)["text"] for line in open(sys.argv[1], encoding="utf-8")]
 rounds = int(sys.argv[2])
 routes = {"execute": 0, "approve": 0, "escalate": 0}

@@ -10,23 +10,9 @@ import sqlite3
 import sys
 import time
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-
-class Action(BaseModel):
-    name: str
-    params: dict[str, str]
-    rationale: str
-
-
-class Decision(BaseModel):
-    incident_id: str
-    actions: list[Action]
-    confidence: float
-    needs_human: bool
-
-
-ALLOWED = {"restart_pods", "scale_up", "rollback_release", "clear_redis_keys"}
+from production import ALLOWED, Decision
 db = sqlite3.connect(sys.argv[1])
 db.execute("CREATE TABLE IF NOT EXISTS pyresult (incidentId TEXT, sample INTEGER, route TEXT, correct INTEGER,"
            " PRIMARY KEY (incidentId, sample))")
