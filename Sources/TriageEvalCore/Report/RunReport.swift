@@ -295,7 +295,9 @@ package struct RunReport: Codable, Sendable, Equatable {
                     continue
                 }
                 okDecisions += 1
-                let violations = try JSONParser.parse(result["policyViolations"] as String).arrayElements ?? []
+                let violationsText: String = result["policyViolations"]
+                let violations =
+                    violationsText == "[]" ? [] : try JSONParser.parse(violationsText).arrayElements ?? []
                 if !violations.isEmpty {
                     refused += 1
                     if (result["route"] as String) == Route.execute.rawValue { refusedExecutions += 1 }
