@@ -126,3 +126,43 @@ import TriageEvalTestSupport
         #expect(unknown.stderr.contains("no run 'no-such-run'"))
     }
 }
+
+/// `export` gives every row needed to recompute the report's numbers with other tools.
+@Suite struct ExportEndToEndTests {
+    @Test func theReportCanBeRecomputedFromTheCSVExport() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let db = temp.file("demo.sqlite")
+        let run = try BinaryRunner.run(
+            ["run", Repository.path("scenarios/demo.yaml"), "--db", db, "--reports", temp.file("reports")])
+        let runId = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let export = try BinaryRunner.run(["export", runId, "--db", db, "--format", "csv", "-o", temp.file("r.csv.gz")])
+        #expect(export.status == 0, "\(export.stderr)")
+        let gunzip = Process()
+        gunzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gunzip.arguments = ["-d", temp.file("r.csv.gz")]
+        try gunzip.run()
+        gunzip.waitUntilExit()
+        let lines = try String(contentsOfFile: temp.file("r.csv"), encoding: .utf8).split(separator: "\n")
+        let header = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let rows = lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        #expect(rows.count == 32)
+        func column(_ name: String) -> [String] { rows.map { $0[header.firstIndex(of: name)!] } }
+        let report =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: temp.file("reports/\(runId)/report.json"))))
+            as! [String: Any]
+        let invalid = column("failure_class").filter { ["empty", "wrapped", "truncated", "syntax"].contains($0) }.count
+        #expect((report["invalidJSON"] as! [String: Any])["count"] as? Int == invalid)
+        #expect(
+            (report["decisionAccuracy"] as! [String: Any])["count"] as? Int
+                == column("decision_correct").filter { $0 == "true" }.count)
+        #expect(report["unsafeExecutions"] as? Int == column("unsafe").filter { $0 == "true" }.count)
+        #expect(column("confidence").contains("NaN"))
+        let jsonl = try BinaryRunner.run(["export", runId, "--db", db])
+        let first =
+            try JSONSerialization.jsonObject(with: Data(jsonl.stdout.split(separator: "\n")[1].utf8)) as! [String: Any]
+        #expect(first["confidence"] as? String == "NaN")
+        #expect(try BinaryRunner.run(["export", "nope", "--db", db]).status == 2)
+    }
+}
