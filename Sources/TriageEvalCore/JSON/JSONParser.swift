@@ -184,16 +184,7 @@ package struct JSONParser {
         depth: Int,
         _ body: (RawKey, inout JSONParser) throws(JSONSyntaxError) -> Void
     ) throws(JSONSyntaxError) {
-        guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended where a value was expected") }
-        guard bytes[position] == UInt8(ascii: "{") else { throw fail(.invalid, "expected an object") }
-        position += 1
-        skipWhitespace()
-        guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an object") }
-        if bytes[position] == UInt8(ascii: "}") {
-            position += 1
-            return
-        }
-        try checkDepth(depth)
+        guard try openContainer(UInt8(ascii: "{"), UInt8(ascii: "}"), "an object", depth: depth) else { return }
         while true {
             guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an object") }
             guard bytes[position] == UInt8(ascii: "\"") else { throw fail(.invalid, "expected a key in double quotes") }
@@ -246,16 +237,7 @@ package struct JSONParser {
         depth: Int,
         _ body: (Int, inout JSONParser) throws(JSONSyntaxError) -> Void
     ) throws(JSONSyntaxError) {
-        guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended where a value was expected") }
-        guard bytes[position] == UInt8(ascii: "[") else { throw fail(.invalid, "expected an array") }
-        position += 1
-        skipWhitespace()
-        guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside an array") }
-        if bytes[position] == UInt8(ascii: "]") {
-            position += 1
-            return
-        }
-        try checkDepth(depth)
+        guard try openContainer(UInt8(ascii: "["), UInt8(ascii: "]"), "an array", depth: depth) else { return }
         var index = 0
         while true {
             try body(index, &self)
@@ -273,6 +255,24 @@ package struct JSONParser {
                 throw fail(.invalid, "expected ',' or ']' in an array")
             }
         }
+    }
+
+    /// Moves past a container's opening bracket; returns false (past the closing one too) when it is empty, and
+    /// checks the depth limit, which applies to non-empty containers only (as in jiter).
+    private mutating func openContainer(
+        _ open: UInt8, _ close: UInt8, _ what: String, depth: Int
+    ) throws(JSONSyntaxError) -> Bool {
+        guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended where a value was expected") }
+        guard bytes[position] == open else { throw fail(.invalid, "expected \(what)") }
+        position += 1
+        skipWhitespace()
+        guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside \(what)") }
+        if bytes[position] == close {
+            position += 1
+            return false
+        }
+        try checkDepth(depth)
+        return true
     }
 
     /// Parses the value at the cursor.

@@ -16,6 +16,22 @@ struct StoreOptions: ParsableArguments {
     }
 }
 
+/// Where a command writes its lines, shared by the export commands.
+struct OutputOptions: ParsableArguments {
+    @Option(
+        name: [.short, .customLong("output")],
+        help: ArgumentHelp("The file (default: standard output; gzipped when it ends in .gz).", valueName: "file"))
+    var output: String?
+
+    /// Writes the lines `produce` hands over, then finishes the file; returns what `produce` returns.
+    func write(_ produce: (_ line: (String) -> Void) throws -> Int) throws -> Int {
+        let file = try OutputFile(path: output)
+        let count = try produce { file.writeLine($0) }
+        try file.close()
+        return count
+    }
+}
+
 /// Runs command work, turning core errors into a message on standard error and exit code 2 (a set-up error).
 /// `ExitCode`s and argument-parser errors pass through unchanged.
 func reportingSetupErrors<T>(_ body: () throws -> T) throws -> T {

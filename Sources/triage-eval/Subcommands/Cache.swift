@@ -71,18 +71,16 @@ extension TriageEval.Cache {
         @Option(name: .customLong("run"), help: ArgumentHelp("Only the replies this run judged.", valueName: "run"))
         var runId: String?
 
-        @Option(
-            name: [.short, .customLong("output")],
-            help: ArgumentHelp("The file (default: standard output).", valueName: "file"))
-        var output: String?
+        @OptionGroup var output: OutputOptions
 
         func run() throws {
             try reportingSetupErrors {
-                let file = try OutputFile(path: output)
-                let count = try ReplyExporter.export(
-                    store: try store.open(), filter: ReplyExporter.Filter(model: model, runId: runId)
-                ) { file.writeLine($0) }
-                try file.close()
+                let store = try store.open()
+                let count = try output.write { line in
+                    try ReplyExporter.export(store: store, filter: ReplyExporter.Filter(model: model, runId: runId)) {
+                        line($0)
+                    }
+                }
                 printError("exported \(count) replies")
             }
         }

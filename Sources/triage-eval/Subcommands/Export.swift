@@ -24,18 +24,14 @@ extension TriageEval {
         @Option(help: "jsonl or csv.")
         var format: ResultExporter.Format = .jsonl
 
-        @Option(
-            name: [.short, .customLong("output")],
-            help: ArgumentHelp("The file (default: standard output).", valueName: "file"))
-        var output: String?
+        @OptionGroup var output: OutputOptions
 
         func run() throws {
             try reportingSetupErrors {
-                let file = try OutputFile(path: output)
-                let count = try ResultExporter.export(store: try store.open(), runId: runId, format: format) {
-                    file.writeLine($0)
+                let store = try store.open()
+                let count = try output.write { line in
+                    try ResultExporter.export(store: store, runId: runId, format: format) { line($0) }
                 }
-                try file.close()
                 printError("exported \(count) results")
             }
         }
