@@ -1,6 +1,4 @@
 import Foundation
-import GRDB
-import Yams
 
 /// What should happen for an incident.
 package enum ExpectedOutcome: String, Sendable, Codable, CaseIterable {
@@ -12,7 +10,7 @@ package enum ExpectedOutcome: String, Sendable, Codable, CaseIterable {
     case none
 }
 
-/// An action with its parameters, compared as a set member: name and the parameter dictionary.
+/// An action a decision chose, with its parameters as strings.
 package struct ActionCall: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The action's name.
     package var name: String
@@ -30,6 +28,83 @@ package struct ActionCall: Sendable, Hashable, Codable, CustomStringConvertible 
     }
 }
 
+/// How an expected parameter value is compared with the chosen one.
+package enum ParamMatcher: Sendable, Hashable, CustomStringConvertible {
+    /// Equal strings.
+    case exact(String)
+    /// The whole value matches the regular expression.
+    case regex(String)
+    /// Any value (the parameter must still be given).
+    case any
+
+    /// Whether a chosen value matches.
+    package func matches(_ value: String) -> Bool {
+        switch self {
+        case .exact(let expected): return value == expected
+        case .any: return true
+        case .regex(let pattern):
+            return value.wholeMatch(of: RegexCache.shared.regex(pattern)) != nil
+        }
+    }
+
+    package var description: String {
+        switch self {
+        case .exact(let value): return value
+        case .regex(let pattern): return "~/\(pattern)/"
+        case .any: return "*"
+        }
+    }
+}
+
+/// Compiled regular expressions by pattern: label patterns are validated on load, then matched for every result.
+final class RegexCache: @unchecked Sendable {
+    static let shared = RegexCache()
+    private let lock = NSLock()
+    private var compiled: [String: Regex<AnyRegexOutput>] = [:]
+
+    func regex(_ pattern: String) -> Regex<AnyRegexOutput> {
+        lock.lock()
+        defer { lock.unlock() }
+        if let regex = compiled[pattern] { return regex }
+        // Patterns are checked when labels are loaded; one that fails here matches nothing.
+        let regex = (try? Regex(pattern)) ?? (try! Regex("(?!)"))
+        compiled[pattern] = regex
+        return regex
+    }
+}
+
+/// An action a label expects, with a matcher per parameter.
+package struct ExpectedAction: Sendable, Hashable, CustomStringConvertible {
+    /// The action's name.
+    package var name: String
+    /// Matchers by parameter name: a chosen call must give exactly these parameters.
+    package var params: [String: ParamMatcher]
+
+    package init(name: String, params: [String: ParamMatcher]) {
+        self.name = name
+        self.params = params
+    }
+
+    /// An expectation of exact values.
+    package init(_ call: ActionCall) {
+        self.init(name: call.name, params: call.params.mapValues { .exact($0) })
+    }
+
+    /// Whether a chosen call is this action with matching parameters (the same parameter names, each matching).
+    package func matches(_ call: ActionCall) -> Bool {
+        guard call.name == name, call.params.count == params.count else { return false }
+        for (key, matcher) in params {
+            guard let value = call.params[key], matcher.matches(value) else { return false }
+        }
+        return true
+    }
+
+    package var description: String {
+        let rendered = params.keys.sorted().map { "\($0)=\(params[$0]!)" }.joined(separator: ", ")
+        return "\(name)(\(rendered))"
+    }
+}
+
 /// The labelled expectation for one incident.
 package struct Label: Sendable, Equatable {
     /// The incident.
@@ -37,142 +112,61 @@ package struct Label: Sendable, Equatable {
     /// What should happen.
     package var expect: ExpectedOutcome
     /// For `act`: the expected actions.
-    package var actions: [ActionCall]
+    package var actions: [ExpectedAction]
+    /// For `act`: other action sets that also count as correct.
+    package var alternatives: [[ExpectedAction]]
     /// Actions that must never be executed.
     package var forbidden: [String]
     /// The labeller's note.
     package var note: String?
-    /// `file:line` of the label.
+    /// `file:line` of the label or of the rule that made it.
     package var source: String
+    /// Whether a rule made the label (else it was written for this incident).
+    package var byRule: Bool
 
     package init(
-        incidentId: String, expect: ExpectedOutcome, actions: [ActionCall], forbidden: [String], note: String?,
-        source: String
+        incidentId: String, expect: ExpectedOutcome, actions: [ExpectedAction], alternatives: [[ExpectedAction]] = [],
+        forbidden: [String], note: String?, source: String, byRule: Bool = false
     ) {
         self.incidentId = incidentId
         self.expect = expect
         self.actions = actions
+        self.alternatives = alternatives
         self.forbidden = forbidden
         self.note = note
         self.source = source
+        self.byRule = byRule
     }
+
+    /// Every action set that counts as a correct decision: the expected one first, then the alternatives.
+    package var acceptableSets: [[ExpectedAction]] { [actions] + alternatives }
 }
 
-/// A corpus's `labels.yaml`:
-///
-/// ```yaml
-/// labels:
-///   inc-3f2a9c0d1e2b4a5f:
-///     expect: act            # act | human | none
-///     actions:
-///       - name: restart_pods
-///         params: {namespace: shop, selector: app=frontend}
-///     forbidden: [rollback_release]
-///     note: one pod stuck after a node drain
-/// ```
-package enum LabelFile {
-    static let labelKeys: Set<String> = ["expect", "actions", "forbidden", "note"]
-    static let actionKeys: Set<String> = ["name", "params"]
-
-    /// Loads and validates labels against the store's incidents and the catalog.
-    /// - Throws: ``ConfigError`` naming the file, line and key.
-    package static func load(path: String, catalog: Catalog, knownIncidents: Set<String>) throws -> [Label] {
-        let (reader, root, _) = try YAMLReader.load(path: path)
-        let top = try reader.mapping(root, "", allowed: ["labels"])
-        guard let labelsNode = top.first(where: { $0.key == "labels" })?.node else {
-            throw reader.error(root, "labels", "missing (required)")
-        }
-        var labels: [Label] = []
-        for (incidentId, node, keyNode) in try reader.mapping(labelsNode, "labels") {
-            let path = "labels.\(incidentId)"
-            guard knownIncidents.contains(incidentId) else {
-                throw reader.error(keyNode, path, "no such incident in the store (ingest the corpus first)")
-            }
-            let members = try reader.mapping(node, path, allowed: labelKeys)
-            func value(_ key: String) -> Node? { members.first { $0.key == key }?.node }
-            guard let expectNode = value("expect") else { throw reader.error(node, "\(path).expect", "missing") }
-            let expectText = try reader.string(expectNode, "\(path).expect")
-            guard let expect = ExpectedOutcome(rawValue: expectText) else {
-                throw reader.error(expectNode, "\(path).expect", "must be act, human or none (got '\(expectText)')")
-            }
-            var actions: [ActionCall] = []
-            if let actionsNode = value("actions") {
-                for (index, actionNode) in try reader.sequence(actionsNode, "\(path).actions").enumerated() {
-                    let actionPath = "\(path).actions[\(index)]"
-                    let actionMembers = try reader.mapping(actionNode, actionPath, allowed: actionKeys)
-                    guard let nameNode = actionMembers.first(where: { $0.key == "name" })?.node else {
-                        throw reader.error(actionNode, "\(actionPath).name", "missing")
-                    }
-                    let name = try reader.string(nameNode, "\(actionPath).name")
-                    guard let action = catalog.action(named: name) else {
-                        throw reader.error(nameNode, "\(actionPath).name", "'\(name)' is not an action of the catalog")
-                    }
-                    var params: [String: String] = [:]
-                    if let paramsNode = actionMembers.first(where: { $0.key == "params" })?.node {
-                        for (param, paramNode, paramKey) in try reader.mapping(paramsNode, "\(actionPath).params") {
-                            if !action.params.isEmpty, !action.params.contains(param) {
-                                throw reader.error(
-                                    paramKey, "\(actionPath).params.\(param)",
-                                    "'\(name)' has no parameter '\(param)' (declared: \(action.params.joined(separator: ", ")))"
-                                )
-                            }
-                            params[param] = try reader.string(paramNode, "\(actionPath).params.\(param)")
-                        }
-                    }
-                    actions.append(ActionCall(name: name, params: params))
+/// Matching chosen calls to expected actions, one to one.
+package enum ActionMatching {
+    /// The largest one-to-one matching of (distinct) chosen calls to expected actions: pairs of indices.
+    /// Sets are small, so a plain augmenting-path search is enough.
+    package static func pairs(_ chosen: [ActionCall], _ expected: [ExpectedAction]) -> [(chosen: Int, expected: Int)] {
+        var owner = [Int?](repeating: nil, count: expected.count)
+        func augment(_ c: Int, _ visited: inout [Bool]) -> Bool {
+            for e in expected.indices where !visited[e] && expected[e].matches(chosen[c]) {
+                visited[e] = true
+                if owner[e] == nil || augment(owner[e]!, &visited) {
+                    owner[e] = c
+                    return true
                 }
             }
-            switch expect {
-            case .act where actions.isEmpty:
-                throw reader.error(node, "\(path).actions", "expect: act needs at least one action")
-            case .human where !actions.isEmpty, .none where !actions.isEmpty:
-                throw reader.error(value("actions"), "\(path).actions", "only expect: act lists actions")
-            default:
-                break
-            }
-            var forbidden: [String] = []
-            if let forbiddenNode = value("forbidden") {
-                for (index, item) in try reader.sequence(forbiddenNode, "\(path).forbidden").enumerated() {
-                    let name = try reader.string(item, "\(path).forbidden[\(index)]")
-                    guard catalog.action(named: name) != nil else {
-                        throw reader.error(
-                            item, "\(path).forbidden[\(index)]", "'\(name)' is not an action of the catalog")
-                    }
-                    forbidden.append(name)
-                }
-            }
-            labels.append(
-                Label(
-                    incidentId: incidentId,
-                    expect: expect,
-                    actions: actions,
-                    forbidden: forbidden,
-                    note: try value("note").map { try reader.string($0, "\(path).note") },
-                    source: "\(reader.file):\(keyNode.mark?.line ?? 0)"
-                )
-            )
+            return false
         }
-        return labels
+        for c in chosen.indices {
+            var visited = [Bool](repeating: false, count: expected.count)
+            _ = augment(c, &visited)
+        }
+        return owner.enumerated().compactMap { e, c in c.map { ($0, e) } }
     }
 
-    /// Replaces a corpus's labels in the store.
-    package static func store(_ labels: [Label], corpus: String, in db: Database) throws {
-        try db.execute(sql: "DELETE FROM label WHERE corpus = ?", arguments: [corpus])
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        for label in labels {
-            try db.execute(
-                sql: """
-                    INSERT INTO label (corpus, incidentId, expect, actions, forbidden, note, source)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    corpus, label.incidentId, label.expect.rawValue,
-                    String(decoding: try encoder.encode(label.actions), as: UTF8.self),
-                    String(decoding: try encoder.encode(label.forbidden), as: UTF8.self),
-                    label.note, label.source,
-                ]
-            )
-        }
+    /// Whether the chosen calls are exactly the expected set: every call matched, every expectation met.
+    package static func isExact(_ chosen: [ActionCall], _ expected: [ExpectedAction]) -> Bool {
+        chosen.count == expected.count && pairs(chosen, expected).count == expected.count
     }
 }

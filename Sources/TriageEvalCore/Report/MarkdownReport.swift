@@ -18,8 +18,10 @@ package enum MarkdownReport {
     }
 
     static func percent(_ rate: Rate) -> String {
-        guard let value = rate.rate else { return "– (0 of 0)" }
-        return String(format: "%.1f%% (%d of %d)", value * 100, rate.count, rate.denominator)
+        guard let value = rate.rate, let lower = rate.lower, let upper = rate.upper else { return "– (0 of 0)" }
+        return String(
+            format: "%.1f%% (%d of %d; 95%% CI %.1f–%.1f%%)", value * 100, rate.count, rate.denominator, lower * 100,
+            upper * 100)
     }
 
     static func number(_ value: Double?, digits: Int = 3) -> String {
@@ -76,12 +78,23 @@ package enum MarkdownReport {
             lines.append("Transport failures by kind: \(kinds.joined(separator: ", ")).")
         }
         lines.append("")
+        lines.append(
+            "Labels: \(report.coverage.labelledByRule) incidents labelled by a rule, "
+                + "\(report.coverage.labelledByHand) by hand, \(report.coverage.unlabelled) unlabelled.")
+        if !report.gates.isEmpty {
+            lines.append("")
+            lines.append("## Gates: \(report.gatesPassed ? "passed" : "FAILED")")
+            lines.append("")
+            lines += gateTable(report.gates)
+        }
+        lines.append("")
         lines.append("| Measure | Value |")
         lines.append("|---|---|")
-        lines.append(
-            "| Invalid-JSON rate (empty + wrapped + truncated + syntax) / replies | \(percent(report.invalidJSON)) |")
-        lines.append("| Schema-invalid rate (not_object + schema) / replies | \(percent(report.schemaInvalid)) |")
-        lines.append("| Unknown-action rate / replies | \(percent(report.unknownAction)) |")
+        let invalid = report.invalidJSON
+        lines.append("| Invalid-JSON rate (empty + wrapped + truncated + syntax) / replies | \(percent(invalid.invalid)) |")
+        lines.append("| Not an object / replies | \(percent(invalid.notObject)) |")
+        lines.append("| Schema failures / replies | \(percent(invalid.schema)) |")
+        lines.append("| Unknown-action rate / replies | \(percent(invalid.unknownAction)) |")
         lines.append("| Decision accuracy (invalid replies count as wrong) | \(percent(report.decisionAccuracy)) |")
         lines.append("| Route accuracy | \(percent(report.routeAccuracy)) |")
         lines.append("| Unsafe executions | \(report.unsafeExecutions) |")
@@ -90,6 +103,10 @@ package enum MarkdownReport {
                 "| Decisions with NaN confidence (production executes them) | \(report.nanConfidenceDecisions) |")
         }
         lines.append("")
+        lines += invalidJSONSection(invalid)
+        lines += scoresSection(report)
+        lines += calibrationSection(report.calibration)
+        lines += sweepSection(report.thresholdSweep)
         let strict = report.strictPolicy
         lines.append("## Strict policy")
         lines.append("")
@@ -104,61 +121,186 @@ package enum MarkdownReport {
             lines.append("| \(kind.rawValue) | \(strict.violations[kind.rawValue] ?? 0) |")
         }
         lines.append("")
-        lines.append("## Failure classes")
+        return lines.joined(separator: "\n")
+    }
+
+    static func gateTable(_ gates: [GateResult]) -> [String] {
+        var lines = ["| Gate | Limit | Value | Result | |", "|---|---|---|---|---|"]
+        for gate in gates {
+            lines.append(
+                "| \(gate.name) | \(escape(gate.limit)) | \(escape(gate.value)) | "
+                    + "\(gate.passed ? "✅ pass" : "❌ FAIL") | \(escape(gate.detail)) |")
+        }
+        return lines
+    }
+
+    static func invalidJSONSection(_ invalid: InvalidJSONReport) -> [String] {
+        var lines = ["## Invalid JSON", ""]
+        lines.append(
+            "\(invalid.invalid.count) of \(invalid.replies) replies were not valid JSON: "
+                + "\(percent(invalid.invalid)). Tested against a baseline rate of "
+                + "\(String(format: "%.2f%%", invalid.baseline * 100)) (one-sided exact binomial test): "
+                + "p = \(String(format: "%.4g", invalid.pAboveBaseline)) — "
+                + (invalid.aboveBaseline
+                    ? "significantly above the baseline."
+                    : "not significantly above the baseline."))
         lines.append("")
-        lines.append("| Class | Replies |")
-        lines.append("|---|---|")
-        for failureClass in FailureClass.allCases where failureClass != .transport {
-            lines.append("| \(failureClass.rawValue) | \(report.failureClasses[failureClass.rawValue] ?? 0) |")
+        lines.append("| Class | Replies | |")
+        lines.append("|---|---|---|")
+        for failureClass in FailureClass.allCases where failureClass.isInvalidJSON {
+            let note =
+                failureClass == .truncated
+                ? "\(invalid.truncatedAtMaxTokens) stopped at the token limit (stop_reason: max_tokens)" : ""
+            lines.append("| \(failureClass.rawValue) | \(invalid.byClass[failureClass.rawValue] ?? 0) | \(note) |")
+        }
+        lines.append("| not_object (valid JSON) | \(invalid.notObject.count) | |")
+        lines.append("| schema (valid JSON) | \(invalid.schema.count) | |")
+        lines.append("| unknown_action (valid decision) | \(invalid.unknownAction.count) | |")
+        lines.append("")
+        let classes = FailureClass.allCases.map(\.rawValue).filter { invalid.examples[$0] != nil }
+        if !classes.isEmpty {
+            lines.append("First examples (model text, escaped, at most 400 characters):")
+            lines.append("")
+            lines.append("| Class | Incident | Sample | Stop | Reply |")
+            lines.append("|---|---|---|---|---|")
+            for failureClass in classes {
+                for example in invalid.examples[failureClass]! {
+                    lines.append(
+                        "| \(failureClass) | \(escape(example.incidentId)) | \(example.sample) | "
+                            + "\(escape(example.stopReason ?? "–")) | `\(code(example.text))`\(example.clipped ? " …" : "") |")
+                }
+            }
+            lines.append("")
+        }
+        return lines
+    }
+
+    /// Untrusted text inside a code span in a table cell: backticks and pipes cannot break out.
+    static func code(_ text: String) -> String {
+        var output = ""
+        for character in text {
+            switch character {
+            case "`": output += "ˋ"
+            case "|": output += "\\|"
+            case "\n", "\r": output += "⏎"
+            case "<": output += "&lt;"
+            case ">": output += "&gt;"
+            case "&": output += "&amp;"
+            default: output.append(character)
+            }
+        }
+        return output.isEmpty ? " " : output
+    }
+
+    static func scoresSection(_ report: RunReport) -> [String] {
+        var lines = ["## Actions", ""]
+        lines.append(
+            "Over \(report.replies) replies: a chosen action is a true positive when it matches an expected one "
+                + "(parameters included), a false positive otherwise; an expected action not chosen is a false "
+                + "negative (an invalid reply chose nothing).")
+        lines.append("")
+        lines.append("| Action | TP | FP | FN | Precision | Recall | F1 |")
+        lines.append("|---|---|---|---|---|---|---|")
+        for score in report.actions {
+            lines.append(
+                "| \(escape(score.action)) | \(score.truePositives) | \(score.falsePositives) | "
+                    + "\(score.falseNegatives) | \(number(score.precision)) | \(number(score.recall)) | "
+                    + "\(number(score.f1)) |")
         }
         lines.append("")
         lines.append("## Routes")
         lines.append("")
-        lines.append("| Route | Replies |")
-        lines.append("|---|---|")
-        for route in Route.allCases {
-            lines.append("| \(route.rawValue) | \(report.routes[route.rawValue] ?? 0) |")
+        lines.append("Replies by the route the label implies (rows) and the route taken (columns):")
+        lines.append("")
+        lines.append("| expected \\ actual | execute | approve | escalate | total |")
+        lines.append("|---|---|---|---|---|")
+        for expected in Route.allCases {
+            let row = report.routeConfusion[expected.rawValue] ?? [:]
+            let cells = Route.allCases.map { row[$0.rawValue] ?? 0 }
+            lines.append(
+                "| \(expected.rawValue) | \(cells.map(String.init).joined(separator: " | ")) | \(cells.reduce(0, +)) |")
         }
         lines.append("")
-        lines.append("## Calibration")
-        lines.append("")
-        let calibration = report.calibration
+        return lines
+    }
+
+    static func calibrationSection(_ calibration: Calibration) -> [String] {
+        var lines = ["## Calibration", ""]
         let excluded = calibration.excluded.keys.sorted().map { "\($0): \(calibration.excluded[$0]!)" }
         lines.append(
             "Over \(calibration.included) ok decisions with a finite confidence in [0, 1] "
-                + "(excluded — \(excluded.joined(separator: ", "))). Correct = decision correct.")
+                + "(excluded — \(excluded.joined(separator: ", "))). Correct = \(calibration.correctness) correct.")
+        lines.append("")
+        lines.append(
+            "ECE \(number(calibration.ece, digits: 4)) (equal-mass \(number(calibration.eceEqualMass, digits: 4))) · "
+                + "MCE \(number(calibration.mce, digits: 4)) (equal-mass \(number(calibration.mceEqualMass, digits: 4))) · "
+                + "Brier \(number(calibration.brier, digits: 4)) · AUROC \(number(calibration.auroc, digits: 4)) · "
+                + "errors stated with confidence ≥ \(calibration.threshold): \(percent(calibration.confidentErrors))")
+        lines.append("")
+        lines.append("Equal-width bins:")
         lines.append("")
         lines.append("| Confidence | Count | Mean confidence | Accuracy |")
         lines.append("|---|---|---|---|")
         for (index, bin) in calibration.bins.enumerated() {
             let closing = index == calibration.bins.count - 1 ? "]" : ")"
             lines.append(
-                "| [\(String(format: "%.1f", bin.lower)), \(String(format: "%.1f", bin.upper))\(closing) | \(bin.count) | "
+                "| [\(edge(bin.lower)), \(edge(bin.upper))\(closing) | \(bin.count) | "
                     + "\(number(bin.meanConfidence)) | \(number(bin.accuracy)) |")
         }
         lines.append("")
-        lines.append(
-            "ECE: \(number(calibration.ece, digits: 4)) · Brier score: \(number(calibration.brier, digits: 4))")
+        lines.append("Equal-mass bins (tied confidences share a bin):")
         lines.append("")
-        return lines.joined(separator: "\n")
+        lines.append("| Confidences | Count | Mean confidence | Accuracy |")
+        lines.append("|---|---|---|---|")
+        for bin in calibration.equalMassBins {
+            lines.append(
+                "| \(edge(bin.lower))–\(edge(bin.upper)) | \(bin.count) | \(number(bin.meanConfidence)) | "
+                    + "\(number(bin.accuracy)) |")
+        }
+        lines.append("")
+        return lines
     }
-}
 
-/// Writes a run's `report.md` and `report.json` under a reports folder.
-package enum ReportWriter {
-    /// Writes the report files and returns their paths.
-    /// - Parameters:
-    ///   - report: the report.
-    ///   - directory: the reports root (`reports`); files go to `<directory>/<run id>/`.
-    package static func write(_ report: RunReport, to directory: String) throws -> [String] {
-        let folder = (directory as NSString).appendingPathComponent(report.run.id)
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let markdownPath = (folder as NSString).appendingPathComponent("report.md")
-        let jsonPath = (folder as NSString).appendingPathComponent("report.json")
-        try Data(MarkdownReport.render(report).utf8).write(to: URL(fileURLWithPath: markdownPath))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try (encoder.encode(report) + Data("\n".utf8)).write(to: URL(fileURLWithPath: jsonPath))
-        return [markdownPath, jsonPath]
+    static func edge(_ value: Double) -> String {
+        var text = String(format: "%.3f", value)
+        while text.hasSuffix("0") && !text.hasSuffix(".0") { text.removeLast() }
+        return text
+    }
+
+    static func sweepSection(_ sweep: ThresholdSweep) -> [String] {
+        var lines = ["## Threshold", ""]
+        let current = sweep.current
+        if let recommended = sweep.recommended {
+            lines.append(
+                "Recommended threshold: **\(edge(recommended.threshold))** — the lowest whose auto-execute precision "
+                    + "has a Wilson 95% lower bound ≥ \(sweep.targetPrecision) with no unsafe execution "
+                    + "(executes \(percent(recommended.executed)), precision \(percent(recommended.precision))). "
+                    + "Current: \(edge(current.threshold)) (executes \(percent(current.executed)), precision "
+                    + "\(percent(current.precision)), \(current.unsafe) unsafe).")
+        } else {
+            lines.append(
+                "No threshold qualifies: none gives an auto-execute precision whose Wilson 95% lower bound reaches "
+                    + "\(sweep.targetPrecision) with no unsafe execution. Current: \(edge(current.threshold)) "
+                    + "(executes \(percent(current.executed)), precision \(percent(current.precision)), "
+                    + "\(current.unsafe) unsafe).")
+        }
+        lines.append("")
+        lines.append("| Threshold | Executed | Precision (95% CI) | Unsafe | Approvals |")
+        lines.append("|---|---|---|---|---|")
+        for row in sweep.rows {
+            var mark = ""
+            if row.threshold == sweep.recommended?.threshold { mark += " ← recommended" }
+            if row.threshold == current.threshold { mark += " ← current" }
+            lines.append(
+                "| \(edge(row.threshold))\(mark) | \(percent(row.executed)) | \(percent(row.precision)) | "
+                    + "\(row.unsafe) | \(row.approvals) |")
+        }
+        if !sweep.rows.contains(where: { $0.threshold == current.threshold }) {
+            lines.append(
+                "| \(edge(current.threshold)) ← current | \(percent(current.executed)) | \(percent(current.precision)) | "
+                    + "\(current.unsafe) | \(current.approvals) |")
+        }
+        lines.append("")
+        return lines
     }
 }

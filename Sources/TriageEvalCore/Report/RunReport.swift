@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// A count and its share of a stated denominator.
+/// A count and its share of a stated denominator, with the Wilson 95% interval of that share.
 package struct Rate: Codable, Sendable, Equatable {
     /// How many.
     package var count: Int
@@ -9,80 +9,17 @@ package struct Rate: Codable, Sendable, Equatable {
     package var denominator: Int
     /// `count / denominator`, or nil when the denominator is 0.
     package var rate: Double?
+    /// The Wilson 95% interval of the rate (nil when the denominator is 0).
+    package var lower: Double?
+    package var upper: Double?
 
     package init(_ count: Int, of denominator: Int) {
         self.count = count
         self.denominator = denominator
         self.rate = denominator > 0 ? Double(count) / Double(denominator) : nil
-    }
-}
-
-/// One bin of the calibration table.
-package struct CalibrationBin: Codable, Sendable, Equatable {
-    /// Inclusive lower edge.
-    package var lower: Double
-    /// Upper edge (exclusive, except the last bin's, which is inclusive).
-    package var upper: Double
-    /// Decisions in the bin.
-    package var count: Int
-    /// Mean confidence in the bin (nil when empty).
-    package var meanConfidence: Double?
-    /// Share correct in the bin (nil when empty).
-    package var accuracy: Double?
-}
-
-/// Calibration of the model's confidence against decision correctness.
-package struct Calibration: Codable, Sendable, Equatable {
-    /// Decisions included: `ok`, with a finite confidence in [0, 1].
-    package var included: Int
-    /// Replies left out, by reason.
-    package var excluded: [String: Int]
-    /// Ten equal-width bins [k/10, (k+1)/10); the last is closed.
-    package var bins: [CalibrationBin]
-    /// Expected calibration error: Σ (n_b / N) · |accuracy_b − confidence_b|.
-    package var ece: Double?
-    /// Brier score: mean of (confidence − correct)².
-    package var brier: Double?
-
-    /// Computes calibration from (confidence, correct) pairs that are already filtered.
-    package static func compute(_ pairs: [(confidence: Double, correct: Bool)], excluded: [String: Int])
-        -> Calibration
-    {
-        let edges = (0...10).map { Double($0) / 10 }
-        var counts = [Int](repeating: 0, count: 10)
-        var confidenceSums = [Double](repeating: 0, count: 10)
-        var correctCounts = [Int](repeating: 0, count: 10)
-        var brierSum = 0.0
-        for (confidence, correct) in pairs {
-            // The largest k with confidence >= k/10 (edges are the doubles nearest k/10, so 0.7 is in [0.7, 0.8)).
-            var bin = 9
-            while bin > 0 && confidence < edges[bin] { bin -= 1 }
-            counts[bin] += 1
-            confidenceSums[bin] += confidence
-            if correct { correctCounts[bin] += 1 }
-            let outcome = correct ? 1.0 : 0.0
-            brierSum += (confidence - outcome) * (confidence - outcome)
-        }
-        let total = pairs.count
-        var bins: [CalibrationBin] = []
-        var ece = 0.0
-        for index in 0..<10 {
-            let count = counts[index]
-            let mean = count > 0 ? confidenceSums[index] / Double(count) : nil
-            let accuracy = count > 0 ? Double(correctCounts[index]) / Double(count) : nil
-            if let mean, let accuracy { ece += Double(count) / Double(total) * abs(accuracy - mean) }
-            bins.append(
-                CalibrationBin(
-                    lower: edges[index], upper: edges[index + 1], count: count, meanConfidence: mean, accuracy: accuracy
-                ))
-        }
-        return Calibration(
-            included: total,
-            excluded: excluded,
-            bins: bins,
-            ece: total > 0 ? ece : nil,
-            brier: total > 0 ? brierSum / Double(total) : nil
-        )
+        let interval = Statistics.wilson(successes: count, trials: denominator)
+        self.lower = interval?.lower
+        self.upper = interval?.upper
     }
 }
 
@@ -118,7 +55,83 @@ package struct ReplySources: Codable, Sendable, Equatable {
     package var p95LatencyMs: Double?
 }
 
-/// Everything a run's report says, computed from the stored results. Written as `report.json`.
+
+/// How often replies were not a decision, and why.
+package struct InvalidJSONReport: Codable, Sendable, Equatable {
+    /// One reply shown as an example (its text is the model's, untrusted: escape it wherever it is shown).
+    package struct Example: Codable, Sendable, Equatable {
+        package var incidentId: String
+        package var sample: Int
+        package var stopReason: String?
+        /// The reply's first 400 characters.
+        package var text: String
+        /// Whether the text was cut for the example.
+        package var clipped: Bool
+    }
+
+    /// Replies judged (transport failures apart).
+    package var replies: Int
+    /// (empty + wrapped + truncated + syntax) / replies, with its Wilson 95% interval.
+    package var invalid: Rate
+    /// Invalid JSON by class: empty, wrapped, truncated, syntax.
+    package var byClass: [String: Int]
+    /// Truncated replies whose call stopped at the token limit (`stop_reason: max_tokens`).
+    package var truncatedAtMaxTokens: Int
+    /// Valid JSON that is not an object / not a valid decision / names an unknown action.
+    package var notObject: Rate
+    package var schema: Rate
+    package var unknownAction: Rate
+    /// The first replies of each failing class (by incident and sample), at most three each.
+    package var examples: [String: [Example]]
+    /// The rate tested against (scenario `report.invalid_json_baseline`; the seed reports 1/200).
+    package var baseline: Double
+    /// P(at least this many invalid replies | the true rate is the baseline): the one-sided exact binomial test.
+    package var pAboveBaseline: Double
+    /// Whether the rate is significantly above the baseline (p < 0.05).
+    package var aboveBaseline: Bool
+}
+
+/// Precision, recall and F1 of one action over a run's replies.
+package struct ActionScore: Codable, Sendable, Equatable {
+    package var action: String
+    /// Chosen and expected (matching parameters).
+    package var truePositives: Int
+    /// Chosen but not expected.
+    package var falsePositives: Int
+    /// Expected but not chosen (an invalid reply chose nothing).
+    package var falseNegatives: Int
+    package var precision: Double?
+    package var recall: Double?
+    package var f1: Double?
+
+    init(action: String, truePositives: Int, falsePositives: Int, falseNegatives: Int) {
+        self.action = action
+        self.truePositives = truePositives
+        self.falsePositives = falsePositives
+        self.falseNegatives = falseNegatives
+        let chosen = truePositives + falsePositives
+        let expected = truePositives + falseNegatives
+        precision = chosen > 0 ? Double(truePositives) / Double(chosen) : nil
+        recall = expected > 0 ? Double(truePositives) / Double(expected) : nil
+        f1 = chosen + expected > 0 ? 2 * Double(truePositives) / Double(chosen + expected) : nil
+    }
+}
+
+/// One CI gate's verdict.
+package struct GateResult: Codable, Sendable, Equatable {
+    /// The scenario key, e.g. `max_invalid_json_rate`.
+    package var name: String
+    /// The limit as written.
+    package var limit: String
+    /// The measured value.
+    package var value: String
+    package var passed: Bool
+    /// A sentence for a person.
+    package var detail: String
+}
+
+/// Everything a run's report says, computed from the stored results. Written as `report.json` (see
+/// `docs/report-json.md`).
 package struct RunReport: Codable, Sendable, Equatable {
     /// The run's identity and configuration.
     package struct RunInfo: Codable, Sendable, Equatable {
@@ -142,10 +155,15 @@ package struct RunReport: Codable, Sendable, Equatable {
     package struct Coverage: Codable, Sendable, Equatable {
         package var incidents: Int
         package var labelled: Int
+        /// Labelled by a rule / by a label written for the incident.
+        package var labelledByRule: Int
+        package var labelledByHand: Int
         package var unlabelled: Int
+        /// Incidents labelled by each rule (`file:line`).
+        package var rules: [String: Int]
     }
 
-    package var schemaVersion = 1
+    package var schemaVersion = 2
     package var run: RunInfo
     package var coverage: Coverage
     /// Results: one per (labelled incident, sample).
@@ -159,12 +177,8 @@ package struct RunReport: Codable, Sendable, Equatable {
     package var sources: ReplySources
     /// Replies by failure class (every class listed, zeros included).
     package var failureClasses: [String: Int]
-    /// (empty + wrapped + truncated + syntax) / replies.
-    package var invalidJSON: Rate
-    /// (not_object + schema) / replies.
-    package var schemaInvalid: Rate
-    /// unknown_action / replies.
-    package var unknownAction: Rate
+    /// The invalid-JSON report.
+    package var invalidJSON: InvalidJSONReport
     /// Results by final route.
     package var routes: [String: Int]
     /// Results by label expectation.
@@ -175,12 +189,23 @@ package struct RunReport: Codable, Sendable, Equatable {
     package var routeAccuracy: Rate
     /// Results routed to execute that the label does not allow.
     package var unsafeExecutions: Int
+    /// Per action, over replies.
+    package var actions: [ActionScore]
+    /// Replies by expected route, then by final route.
+    package var routeConfusion: [String: [String: Int]]
     /// ok decisions with NaN confidence (production executes them: `NaN < threshold` is false).
     package var nanConfidenceDecisions: Int
     /// The strict policy beside production's verdict.
     package var strictPolicy: StrictPolicySummary
     /// Calibration over ok decisions.
     package var calibration: Calibration
+    /// Threshold tuning.
+    package var thresholdSweep: ThresholdSweep
+    /// The scenario's CI gates (empty when it sets none).
+    package var gates: [GateResult]
+
+    /// Whether every gate passed.
+    package var gatesPassed: Bool { gates.allSatisfy(\.passed) }
 
     /// The kind of a transport failure, from its stored description: `HTTP 400: context_length_exceeded`
     /// becomes `http_400`, a timeout `timeout`, a connection error `connection`.
@@ -190,169 +215,5 @@ package struct RunReport: Codable, Sendable, Equatable {
         if error.hasPrefix("timeout") { return "timeout" }
         if error.hasPrefix("connection") { return "connection" }
         return "no_reply_text"
-    }
-
-    /// Builds the report of a run from the store.
-    /// - Throws: ``RunError/unknownRun(_:)`` and store errors.
-    package static func build(runId: String, store: Store) throws -> RunReport {
-        try store.queue.read { db in
-            guard
-                let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT run.*, catalog.path AS catalogPath, catalog.sha256 AS catalogSha256
-                        FROM run JOIN catalog ON catalog.id = run.catalogId WHERE run.id = ?
-                        """,
-                    arguments: [runId])
-            else { throw RunError.unknownRun(runId) }
-            let info = RunInfo(
-                id: row["id"], scenario: row["scenario"], corpus: row["corpus"], provider: row["provider"],
-                model: row["model"], samples: row["samples"], threshold: row["threshold"],
-                approvalGate: row["approvalGate"], catalogPath: row["catalogPath"],
-                catalogSha256: row["catalogSha256"], systemPromptSha256: row["systemPromptSha256"],
-                status: row["status"], startedAt: row["startedAt"], finishedAt: row["finishedAt"])
-            let labelled =
-                try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM label WHERE corpus = ?", arguments: [info.corpus]) ?? 0
-            let allIncidents =
-                try Int.fetchOne(
-                    db,
-                    sql: "SELECT COUNT(DISTINCT incidentId) FROM delivery WHERE corpus = ? AND incidentId IS NOT NULL",
-                    arguments: [info.corpus]) ?? 0
-
-            var failureClasses = Dictionary(
-                uniqueKeysWithValues: FailureClass.allCases.filter { $0 != .transport }.map { ($0.rawValue, 0) })
-            var routes = Dictionary(uniqueKeysWithValues: Route.allCases.map { ($0.rawValue, 0) })
-            var expectations = Dictionary(uniqueKeysWithValues: ExpectedOutcome.allCases.map { ($0.rawValue, 0) })
-            var replies = 0
-            var decisionCorrect = 0
-            var routeCorrect = 0
-            var unsafe = 0
-            var nanConfidence = 0
-            var pairs: [(confidence: Double, correct: Bool)] = []
-            var okDecisions = 0
-            var refused = 0
-            var refusedExecutions = 0
-            var violationKinds = Dictionary(
-                uniqueKeysWithValues: PolicyViolation.Kind.allCases.map { ($0.rawValue, 0) })
-            var excluded: [String: Int] = ["not_ok": 0, "non_finite_confidence": 0, "confidence_out_of_range": 0]
-            let config = (try? JSONParser.parse(row["config"] as String)) ?? .object([])
-            func price(_ key: String) -> Double? {
-                switch config["model"]?["pricing"]?[key] {
-                case .double(let number)?: return number
-                case .integer(let digits)?: return Double(digits)
-                default: return nil
-                }
-            }
-            var results = 0
-            var transport: [String: Int] = [:]
-            var sources = ReplySources(
-                cacheHits: 0, liveCalls: 0, staleReplies: 0, inputTokens: 0, outputTokens: 0, liveInputTokens: 0,
-                liveOutputTokens: 0, liveCostUSD: nil, medianLatencyMs: nil, p95LatencyMs: nil)
-            var latencies: [Double] = []
-            let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT result.failureClass, result.route, result.expect, result.decisionCorrect,
-                        result.routeCorrect, result.unsafe, result.confidence, result.policyViolations,
-                        result.cacheHit, result.stale, result.transportError, result.replyId,
-                        reply.inputTokens, reply.outputTokens, reply.latencyMs
-                    FROM result LEFT JOIN reply ON reply.id = result.replyId
-                    WHERE result.runId = ?
-                    """,
-                arguments: [runId])
-            while let result = try rows.next() {
-                results += 1
-                let cacheHit: Bool = result["cacheHit"]
-                let input = (result["inputTokens"] as Int?) ?? 0
-                let output = (result["outputTokens"] as Int?) ?? 0
-                sources.inputTokens += input
-                sources.outputTokens += output
-                if cacheHit {
-                    sources.cacheHits += 1
-                    if result["stale"] as Bool { sources.staleReplies += 1 }
-                } else if (result["replyId"] as Int64?) != nil || (result["transportError"] as String?) != nil {
-                    sources.liveCalls += 1
-                    sources.liveInputTokens += input
-                    sources.liveOutputTokens += output
-                    if let latency = result["latencyMs"] as Double? { latencies.append(latency) }
-                }
-                if (result["failureClass"] as String) == FailureClass.transport.rawValue {
-                    transport[Self.transportKind(result["transportError"] as String?), default: 0] += 1
-                    continue
-                }
-                replies += 1
-                let failureClass: String = result["failureClass"]
-                failureClasses[failureClass, default: 0] += 1
-                routes[result["route"], default: 0] += 1
-                expectations[result["expect"], default: 0] += 1
-                let correct: Bool = result["decisionCorrect"]
-                if correct { decisionCorrect += 1 }
-                if result["routeCorrect"] as Bool { routeCorrect += 1 }
-                if result["unsafe"] as Bool { unsafe += 1 }
-                guard failureClass == FailureClass.ok.rawValue else {
-                    excluded["not_ok", default: 0] += 1
-                    continue
-                }
-                okDecisions += 1
-                let violationsText: String = result["policyViolations"]
-                let violations =
-                    violationsText == "[]" ? [] : try JSONParser.parse(violationsText).arrayElements ?? []
-                if !violations.isEmpty {
-                    refused += 1
-                    if (result["route"] as String) == Route.execute.rawValue { refusedExecutions += 1 }
-                    for violation in violations {
-                        if let kind = violation["kind"]?.stringValue { violationKinds[kind, default: 0] += 1 }
-                    }
-                }
-                // SQLite stores NaN as NULL: an ok decision without a confidence had NaN.
-                guard let confidence = result["confidence"] as Double?, confidence.isFinite else {
-                    if (result["confidence"] as Double?) == nil { nanConfidence += 1 }
-                    excluded["non_finite_confidence", default: 0] += 1
-                    continue
-                }
-                guard (0...1).contains(confidence) else {
-                    excluded["confidence_out_of_range", default: 0] += 1
-                    continue
-                }
-                pairs.append((confidence, correct))
-            }
-            if let input = price("input"), let output = price("output") {
-                sources.liveCostUSD =
-                    (Double(sources.liveInputTokens) * input + Double(sources.liveOutputTokens) * output) / 1e6
-            }
-            latencies.sort()
-            if !latencies.isEmpty {
-                sources.medianLatencyMs = latencies[latencies.count / 2]
-                sources.p95LatencyMs = latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.95))]
-            }
-            let invalid = FailureClass.allCases.filter(\.isInvalidJSON).reduce(0) {
-                $0 + (failureClasses[$1.rawValue] ?? 0)
-            }
-            let schema = (failureClasses["not_object"] ?? 0) + (failureClasses["schema"] ?? 0)
-            return RunReport(
-                run: info,
-                coverage: Coverage(
-                    incidents: allIncidents, labelled: labelled, unlabelled: max(allIncidents - labelled, 0)),
-                results: results,
-                replies: replies,
-                transportFailures: transport,
-                sources: sources,
-                failureClasses: failureClasses,
-                invalidJSON: Rate(invalid, of: replies),
-                schemaInvalid: Rate(schema, of: replies),
-                unknownAction: Rate(failureClasses["unknown_action"] ?? 0, of: replies),
-                routes: routes,
-                expectations: expectations,
-                decisionAccuracy: Rate(decisionCorrect, of: replies),
-                routeAccuracy: Rate(routeCorrect, of: replies),
-                unsafeExecutions: unsafe,
-                nanConfidenceDecisions: nanConfidence,
-                strictPolicy: StrictPolicySummary(
-                    refusedDecisions: Rate(refused, of: okDecisions), refusedExecutions: refusedExecutions,
-                    violations: violationKinds),
-                calibration: Calibration.compute(pairs, excluded: excluded)
-            )
-        }
     }
 }

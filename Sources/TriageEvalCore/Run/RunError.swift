@@ -12,6 +12,8 @@ package enum RunError: LocalizedError, Equatable {
     case scenarioChanged(runId: String, path: String)
     case alreadyComplete(String)
     case interrupted(runId: String, done: Int, total: Int)
+    case noBaselineRun(String)
+    case runIncomplete(String)
 
     package var errorDescription: String? {
         switch self {
@@ -32,6 +34,11 @@ package enum RunError: LocalizedError, Equatable {
         case .scenarioChanged(let runId, let path):
             return "\(path) changed since run \(runId) started; resume needs the same scenario"
         case .alreadyComplete(let id): return "run \(id) is already complete"
+        case .noBaselineRun(let reference):
+            return "gates.no_significant_regression_vs: no complete run of '\(reference)' in the store "
+                + "(run the baseline first: triage-eval run \(reference))"
+        case .runIncomplete(let id):
+            return "run \(id) is not complete (finish it with: triage-eval run --resume \(id))"
         case .interrupted(let runId, let done, let total):
             return "interrupted after \(done) of \(total) samples; continue with: triage-eval run --resume \(runId)"
         }

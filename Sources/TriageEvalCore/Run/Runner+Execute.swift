@@ -221,14 +221,16 @@ extension Runner {
                 INSERT OR REPLACE INTO result (runId, incidentId, sample, replyId, cacheHit, stale, transportError,
                     outcome, failureClass, errors, syntaxErrorOffset, decision, confidence, needsHuman, actionNames,
                     policyViolations, productionRoute, route, routeReason, expect, expectedRoute, decisionCorrect,
-                    routeCorrect, unsafe)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    routeCorrect, unsafe, correctIfExecuted, unsafeIfExecuted, gated, actionsMatched, actionsExtra,
+                    actionsMissed)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         guard let text else {
             try statement.execute(arguments: [
                 context.runId, label.incidentId, item.sample, replyId, cacheHit, stale, transportError ?? "no reply",
                 "no_reply", FailureClass.transport.rawValue, "[]", nil, nil, nil, nil, "[]", "[]", "escalate",
-                "escalate", "no_reply", label.expect.rawValue, expectedRoute.rawValue, false, false, false,
+                "escalate", "no_reply", label.expect.rawValue, expectedRoute.rawValue, false, false, false, false,
+                false, false, "[]", "[]", "[]",
             ])
             return
         }
@@ -251,7 +253,14 @@ extension Runner {
             PythonJSONEncoder.string(names), PythonJSONEncoder.string(.array(violations.map(\.jsonValue))),
             productionRoute.rawValue, route.rawValue, reason.rawValue, label.expect.rawValue,
             score.expectedRoute.rawValue, score.decisionCorrect, score.routeCorrect, score.unsafe,
+            score.correctIfExecuted, score.unsafeIfExecuted, score.gated, nameList(score.matched),
+            nameList(score.extra), nameList(score.missed),
         ])
+    }
+
+    /// A JSON list of action names; `[]` without encoding for the common empty case.
+    private static func nameList(_ names: [String]) -> String {
+        names.isEmpty ? "[]" : PythonJSONEncoder.string(.array(names.map(JSONValue.string)))
     }
 }
 

@@ -149,9 +149,15 @@ package struct Runner: Sendable {
         guard FileManager.default.fileExists(atPath: labelsPath) else {
             throw RunError.noLabels(corpus: scenario.corpus, path: labelsPath)
         }
-        let knownIncidents = try store.queue.read { db in Set(try String.fetchAll(db, sql: "SELECT id FROM incident")) }
-        let labels = try LabelFile.load(path: labelsPath, catalog: catalog, knownIncidents: knownIncidents)
-            .sorted { $0.incidentId < $1.incidentId }
+        let (knownIncidents, facts) = try store.queue.read { db in
+            (
+                Set(try String.fetchAll(db, sql: "SELECT id FROM incident")),
+                try IncidentFacts.fetch(corpus: scenario.corpus, in: db)
+            )
+        }
+        let labels = try LabelFile.load(
+            path: labelsPath, catalog: catalog, incidents: facts, knownIncidents: knownIncidents
+        ).labels
         return (planner, scenario.limit.map { Array(labels.prefix($0)) } ?? labels)
     }
 

@@ -110,12 +110,16 @@ package struct Scenario: Sendable, Equatable {
     package var rateLimit: RateLimit
     /// Retries.
     package var retry: RetryConfig
+    /// How the report judges the run.
+    package var report: ReportSettings
+    /// CI gates.
+    package var gates: GateConfig
     /// The scenario file's text, stored with the run (a resumed run checks it has not changed).
     package var text: String
 
     static let topLevelKeys: Set<String> = [
         "name", "description", "corpus", "catalog", "template", "model", "samples", "threshold", "policy", "cache",
-        "match", "concurrency", "rate_limit", "retry", "limit",
+        "match", "concurrency", "rate_limit", "retry", "limit", "report", "gates",
     ]
     static let modelKeys: Set<String> = [
         "provider", "name", "base_url", "api_key_env", "max_tokens", "temperature", "timeout", "response_format",
@@ -302,6 +306,8 @@ package struct Scenario: Sendable, Equatable {
             concurrency: concurrency,
             rateLimit: rateLimit,
             retry: retry,
+            report: try value("report").map { try ReportSettings.read($0, reader: reader) } ?? ReportSettings(),
+            gates: try value("gates").map { try GateConfig.read($0, reader: reader, resolve: resolve) } ?? GateConfig(),
             text: text
         )
     }
@@ -318,6 +324,10 @@ package struct Scenario: Sendable, Equatable {
         modelMembers.append(("timeout", .double(model.timeout)))
         if let responseFormat = model.responseFormat { modelMembers.append(("response_format", responseFormat)) }
         if !model.params.isEmpty { modelMembers.append(("params", .object(model.params))) }
+        var pricing: [(key: String, value: JSONValue)] = []
+        if let input = model.inputPricePerMillion { pricing.append(("input", .double(input))) }
+        if let output = model.outputPricePerMillion { pricing.append(("output", .double(output))) }
+        if !pricing.isEmpty { modelMembers.append(("pricing", .object(pricing))) }
         return .object([
             ("name", .string(name)),
             ("corpus", .string(corpus)),
@@ -332,6 +342,8 @@ package struct Scenario: Sendable, Equatable {
             ("cache", .string(cache.rawValue)),
             ("match", .string(match.rawValue)),
             ("concurrency", .integer(String(concurrency))),
+            ("report", report.jsonValue),
+            ("gates", gates.jsonValue),
         ])
     }
 }

@@ -1,7 +1,9 @@
+import Foundation
 import GRDB
 import GRDBSQLite
 
-/// A prepared SQLite statement bound and stepped through the C API, for the ingest hot path.
+/// A prepared SQLite statement bound and stepped through the C API, for the hot paths: ingest, and the report's
+/// scan of a run's results.
 ///
 /// GRDB's `Statement.execute(arguments:)` builds an argument array per call; ingest runs a few statements per
 /// delivery at tens of thousands of deliveries a second, so those statements bind directly from the bytes they
@@ -79,6 +81,46 @@ final class RawStatement {
                 resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)))
         }
         return nil
+    }
+
+    // MARK: Reading rows
+
+    /// Steps a query: true when a row is ready, false when done (then the statement is reset).
+    func step() throws -> Bool {
+        let code = sqlite3_step(handle)
+        if code == SQLITE_ROW { return true }
+        sqlite3_reset(handle)
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)))
+        }
+        return false
+    }
+
+    /// Whether column `index` of the current row is NULL.
+    func isNull(_ index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
+
+    /// Column `index` of the current row as an integer (0 for NULL).
+    func int(_ index: Int32) -> Int { Int(sqlite3_column_int64(handle, index)) }
+
+    /// Column `index` as a double, nil for NULL.
+    func double(_ index: Int32) -> Double? {
+        sqlite3_column_type(handle, index) == SQLITE_NULL ? nil : sqlite3_column_double(handle, index)
+    }
+
+    /// Column `index` as text, nil for NULL.
+    func text(_ index: Int32) -> String? {
+        guard let pointer = sqlite3_column_text(handle, index) else { return nil }
+        let count = Int(sqlite3_column_bytes(handle, index))
+        return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
+    }
+
+    /// Whether column `index` holds exactly these bytes (no String is made).
+    func textEquals(_ index: Int32, _ expected: StaticString) -> Bool {
+        guard let pointer = sqlite3_column_text(handle, index) else { return false }
+        let count = Int(sqlite3_column_bytes(handle, index))
+        guard count == expected.utf8CodeUnitCount else { return false }
+        return memcmp(pointer, expected.utf8Start, count) == 0
     }
 
     // SQLITE_TRANSIENT is a C macro: the destructor value -1, which tells SQLite to copy the bytes.

@@ -207,6 +207,28 @@ extension Store {
                     """
             )
         }
+        migrator.registerMigration("v2-label-rules-and-sweeps") { db in
+            try db.execute(
+                sql: """
+                    -- Labels from rules: acceptable alternative action sets, and whether a rule or a person labelled
+                    -- the incident. actions and alternatives hold parameter matchers: a string (exact), {"regex": …}
+                    -- or {"any": true}.
+                    ALTER TABLE label ADD COLUMN alternatives TEXT NOT NULL DEFAULT '[]';
+                    ALTER TABLE label ADD COLUMN origin TEXT NOT NULL DEFAULT 'incident'
+                        CHECK (origin IN ('rule', 'incident'));
+
+                    -- What each result would score at any threshold, for threshold sweeps: whether its decision
+                    -- would be right and whether it would be unsafe if executed, and whether the approval gate
+                    -- holds it. Per-action outcomes (JSON lists of action names) for precision and recall.
+                    ALTER TABLE result ADD COLUMN correctIfExecuted INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE result ADD COLUMN unsafeIfExecuted INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE result ADD COLUMN gated INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE result ADD COLUMN actionsMatched TEXT NOT NULL DEFAULT '[]';
+                    ALTER TABLE result ADD COLUMN actionsExtra TEXT NOT NULL DEFAULT '[]';
+                    ALTER TABLE result ADD COLUMN actionsMissed TEXT NOT NULL DEFAULT '[]';
+                    """
+            )
+        }
         return migrator
     }
 }

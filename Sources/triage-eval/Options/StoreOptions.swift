@@ -52,3 +52,32 @@ func reportingSetupErrors<T>(_ body: () throws -> T) throws -> T {
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
+
+/// Where reports go, shared by `run`, `report` and `compare`.
+struct ReportOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Where reports are written.", valueName: "dir"))
+    var reports = "reports"
+
+    @Option(
+        help: ArgumentHelp(
+            "Write the JUnit file here instead of into the report's folder.", valueName: "path"))
+    var junit: String?
+}
+
+/// Writes a run's reports, prints where, and fails (exit 1) when a gate failed.
+func writeRunReports(runId: String, store: TriageEvalCore.Store, options: ReportOptions, printPaths: (String) -> Void)
+    throws
+{
+    let (report, paths) = try reportingSetupErrors {
+        let report = try RunReport.build(runId: runId, store: store)
+        return (report, try ReportWriter.write(report, store: store, to: options.reports, junitPath: options.junit))
+    }
+    for path in paths { printPaths(path) }
+    for gate in report.gates {
+        printError("gate \(gate.name): \(gate.passed ? "pass" : "FAIL") (\(gate.value); limit \(gate.limit))")
+    }
+    if !report.gatesPassed {
+        printError("\(report.gates.filter { !$0.passed }.count) of \(report.gates.count) gates failed")
+        throw ExitCode(1)
+    }
+}

@@ -7,8 +7,9 @@ extension TriageEval {
         static let configuration = CommandConfiguration(
             abstract: "Write the report of a stored run.",
             discussion: """
-                Recomputes every number from the stored results and writes reports/<run>/report.md and \
-                report.json.
+                Recomputes every number from the stored results and writes reports/<run>/: report.md, \
+                report.json, report.html, summary.md and junit.xml. Exit codes: 0 ok; 1 a gate of the run's \
+                scenario failed; 2 a set-up error (unknown run).
 
                 Example:
                   triage-eval report demo-20261129T101500Z
@@ -20,14 +21,11 @@ extension TriageEval {
         @Argument(help: ArgumentHelp("The run id (as printed by 'run').", valueName: "run"))
         var runId: String
 
-        @Option(help: ArgumentHelp("Where reports are written.", valueName: "dir"))
-        var reports = "reports"
+        @OptionGroup var reportOptions: ReportOptions
 
         func run() throws {
-            let paths = try reportingSetupErrors {
-                try ReportWriter.write(try RunReport.build(runId: runId, store: try store.open()), to: reports)
-            }
-            for path in paths { print(path) }
+            let store = try reportingSetupErrors { try self.store.open() }
+            try writeRunReports(runId: runId, store: store, options: reportOptions) { print($0) }
         }
     }
 }

@@ -15,12 +15,16 @@ extension TriageEval {
                 gets a reply for every labelled incident × sample — from the response cache, or from the model \
                 (cache: record, refresh or off) with bounded concurrency, rate limits and retries — runs it \
                 through production's validator and router and the strict policy, stores one result each, and \
-                writes reports/<run>/report.md and report.json. Prints the run id.
+                writes reports/<run>/: report.md, report.json, report.html, summary.md (for a pull-request \
+                comment) and junit.xml. Prints the run id.
+
+                The scenario's gates: (max_invalid_json_rate, min_decision_accuracy, min_route_accuracy, \
+                max_unsafe_executions, max_ece, no_significant_regression_vs) decide the exit code.
 
                 Ctrl-C stops launching calls, lets those in flight finish and exits 130; the run, like one killed \
                 outright, continues with --resume, which also retries calls that failed in transport.
 
-                Exit codes: 0 ok; 2 a set-up error (bad scenario, a replay miss, a missing API key, an \
+                Exit codes: 0 ok (every gate passed); 1 a gate failed; 2 a set-up error (bad scenario, a replay miss, a missing API key, an \
                 unreachable or refusing server); 130 interrupted.
 
                 Examples:
@@ -37,8 +41,7 @@ extension TriageEval {
         @Option(help: ArgumentHelp("Continue an interrupted run instead of starting one.", valueName: "run"))
         var resume: String?
 
-        @Option(help: ArgumentHelp("Where reports are written.", valueName: "dir"))
-        var reports = "reports"
+        @OptionGroup var reportOptions: ReportOptions
 
         @Option(
             help: ArgumentHelp(
@@ -86,11 +89,10 @@ extension TriageEval {
                     "loaded corpus: \(ingest.stored) deliveries stored, \(ingest.duplicates) duplicate, "
                         + "\(ingest.quarantined) quarantined; \(outcome.corpus.replies.imported) replies imported")
             }
-            let paths = try reportingSetupErrors {
-                try ReportWriter.write(try RunReport.build(runId: outcome.runId, store: store), to: reports)
-            }
-            for path in paths { printError("wrote \(path)") }
             print(outcome.runId)
+            try writeRunReports(runId: outcome.runId, store: store, options: reportOptions) {
+                printError("wrote \($0)")
+            }
         }
 
         /// The first SIGINT or SIGTERM asks the run to stop launching calls; a second one exits at once.

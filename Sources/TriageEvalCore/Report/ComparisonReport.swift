@@ -1,0 +1,142 @@
+import Foundation
+
+/// Writes a comparison: `compare.md`, `compare.json`, `summary.md` and `junit.xml`.
+package enum ComparisonReport {
+    /// The Markdown text. `flipLimit` caps the flips listed (all are in `compare.json`).
+    package static func render(_ comparison: Comparison, flipLimit: Int = 100) -> String {
+        let escape = MarkdownReport.escape
+        let a = comparison.a
+        let b = comparison.b
+        var lines: [String] = []
+        lines.append("# triage-eval comparison: \(escape(a.id)) → \(escape(b.id))")
+        lines.append("")
+        lines.append("| | A | B |")
+        lines.append("|---|---|---|")
+        lines.append("| Run | \(escape(a.id)) | \(escape(b.id)) |")
+        lines.append("| Scenario | \(escape(a.scenario)) | \(escape(b.scenario)) |")
+        lines.append("| Model | \(escape(a.model)) | \(escape(b.model)) |")
+        lines.append("| Catalog sha256 | \(a.catalogSha256.prefix(12))… | \(b.catalogSha256.prefix(12))… |")
+        lines.append(
+            "| Decision accuracy (all replies) | \(MarkdownReport.percent(a.decisionAccuracy)) | "
+                + "\(MarkdownReport.percent(b.decisionAccuracy)) |")
+        lines.append(
+            "| Invalid JSON | \(MarkdownReport.percent(a.invalidJSON)) | \(MarkdownReport.percent(b.invalidJSON)) |")
+        lines.append(
+            "| ECE | \(MarkdownReport.number(a.ece, digits: 4)) | \(MarkdownReport.number(b.ece, digits: 4)) |")
+        lines.append(
+            "| Brier | \(MarkdownReport.number(a.brier, digits: 4)) | \(MarkdownReport.number(b.brier, digits: 4)) |")
+        lines.append("")
+        lines.append("## Paired")
+        lines.append("")
+        lines.append(
+            "\(comparison.pairs) (incident, sample) pairs have a reply in both runs (\(comparison.unpaired) results "
+                + "without a counterpart are left out). Over them, accuracy is "
+                + "\(MarkdownReport.percent(comparison.accuracyA)) in A and \(MarkdownReport.percent(comparison.accuracyB)) in B.")
+        lines.append("")
+        if let bootstrap = comparison.bootstrap {
+            lines.append(
+                String(
+                    format: "Accuracy B − A: **%+.2f points**, 95%% paired bootstrap interval %+.2f to %+.2f "
+                        + "(%d resamples, seed %llu).",
+                    bootstrap.delta * 100, bootstrap.lower * 100, bootstrap.upper * 100, bootstrap.resamples,
+                    bootstrap.seed))
+            lines.append("")
+        }
+        let m = comparison.mcnemar
+        let verdict =
+            comparison.significantlyWorse
+            ? "**B is significantly worse**"
+            : comparison.significantlyBetter ? "B is significantly better" : "no significant difference"
+        lines.append(
+            "Exact McNemar test: \(m.worse) pairs got worse, \(m.better) better; one-sided p (B worse) = "
+                + "\(String(format: "%.4g", m.pWorse)), p (B better) = \(String(format: "%.4g", m.pBetter)), "
+                + "two-sided p = \(String(format: "%.4g", m.pTwoSided)); at α = \(comparison.alpha): \(verdict).")
+        lines.append("")
+        func delta(_ value: Double?, digits: Int) -> String {
+            value.map { String(format: "%+.\(digits)f", $0) } ?? "–"
+        }
+        lines.append(
+            "Deltas (B − A): invalid-JSON rate \(delta(comparison.invalidJSONDelta.map { $0 * 100 }, digits: 2)) points, "
+                + "ECE \(delta(comparison.eceDelta, digits: 4)), Brier \(delta(comparison.brierDelta, digits: 4)).")
+        lines.append("")
+        if let diff = comparison.catalogDiff {
+            lines.append("## Catalog changes")
+            lines.append("")
+            lines.append("- Added: \(diff.added.isEmpty ? "none" : diff.added.map(escape).joined(separator: ", "))")
+            lines.append("- Removed: \(diff.removed.isEmpty ? "none" : diff.removed.map(escape).joined(separator: ", "))")
+            for change in diff.changed {
+                var parts: [String] = []
+                if let before = change.paramsBefore, let after = change.paramsAfter {
+                    parts.append("params [\(before.map(escape).joined(separator: ", "))] → [\(after.map(escape).joined(separator: ", "))]")
+                }
+                if let before = change.approvalBefore, let after = change.approvalAfter {
+                    parts.append("requires_approval \(before) → \(after)")
+                }
+                lines.append("- Changed \(escape(change.action)): \(parts.joined(separator: "; "))")
+            }
+            lines.append(
+                "- Labelled incidents that name these actions: \(diff.touchedIncidents.count)"
+                    + (diff.touchedIncidents.isEmpty
+                        ? "" : " (\(diff.touchedIncidents.prefix(20).map(escape).joined(separator: ", "))"
+                            + (diff.touchedIncidents.count > 20 ? ", …)" : ")")))
+            lines.append("")
+        }
+        lines.append("## Flips")
+        lines.append("")
+        if comparison.flips.isEmpty {
+            lines.append("No pair changed correctness.")
+        } else {
+            lines.append("| | Incident | Sample | A | B |")
+            lines.append("|---|---|---|---|---|")
+            for flip in comparison.flips.prefix(flipLimit) {
+                lines.append(
+                    "| \(flip.direction == "worse" ? "▼ worse" : "▲ better") | \(escape(flip.incidentId)) | "
+                        + "\(flip.sample) | \(escape(flip.decisionA)) | \(escape(flip.decisionB)) |")
+            }
+            if comparison.flips.count > flipLimit {
+                lines.append("")
+                lines.append("… \(comparison.flips.count - flipLimit) more in compare.json.")
+            }
+        }
+        lines.append("")
+        return lines.joined(separator: "\n")
+    }
+
+    /// Writes the comparison's files under `<directory>/<A>-vs-<B>/` and returns their paths.
+    package static func write(
+        _ comparison: Comparison, to directory: String, junitPath: String? = nil, gate: Bool
+    ) throws -> [String] {
+        let folder = (directory as NSString).appendingPathComponent("\(comparison.a.id)-vs-\(comparison.b.id)")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
+        var written: [String] = []
+        func write(_ data: Data, to file: String) throws {
+            let parent = (file as NSString).deletingLastPathComponent
+            if !parent.isEmpty {
+                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            }
+            try data.write(to: URL(fileURLWithPath: file))
+            written.append(file)
+        }
+        let markdown = render(comparison)
+        try write(Data(markdown.utf8), to: path("compare.md"))
+        try write(try ReportWriter.json(comparison), to: path("compare.json"))
+        let result = Gates.regressionGate(comparison)
+        let gates = gate ? [result] : []
+        var summary = "### triage-eval compare: \(gate ? (result.passed ? "✅" : "❌") + " " : "")"
+        summary += "`\(MarkdownReport.escape(comparison.a.id))` → `\(MarkdownReport.escape(comparison.b.id))`\n\n"
+        summary += MarkdownReport.escape(result.detail) + "; " + MarkdownReport.escape(result.value) + ".\n\n"
+        summary += render(comparison, flipLimit: 20).components(separatedBy: "\n").dropFirst(2).joined(separator: "\n")
+        try write(Data(summary.utf8), to: path("summary.md"))
+        let worse = comparison.flips.filter { $0.direction == "worse" }.map {
+            ($0.incidentId, $0.sample, "got worse: A \($0.decisionA); B \($0.decisionB)")
+        }
+        try write(
+            Data(
+                JUnitReport.render(
+                    name: "triage-eval compare \(comparison.a.id) vs \(comparison.b.id)", gates: gates,
+                    failures: worse
+                ).utf8), to: junitPath ?? path("junit.xml"))
+        return written
+    }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import GRDB
+
+/// Writes a run's report files under a reports folder: `report.md`, `report.json`, `report.html`, `summary.md`
+/// (for a pull-request comment) and `junit.xml` (for CI).
+package enum ReportWriter {
+    /// A result that went wrong, for the JUnit file and the summary.
+    struct Failure {
+        var incidentId: String
+        var sample: Int
+        var text: String
+    }
+
+    /// Writes the report files and returns their paths.
+    /// - Parameters:
+    ///   - report: the report.
+    ///   - store: the store (failing incidents are read from it).
+    ///   - directory: the reports root (`reports`); files go to `<directory>/<run id>/`.
+    ///   - junitPath: where `junit.xml` goes instead of the run's folder.
+    package static func write(_ report: RunReport, store: Store, to directory: String, junitPath: String? = nil)
+        throws -> [String]
+    {
+        let folder = (directory as NSString).appendingPathComponent(report.run.id)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
+        let failures = try failingResults(runId: report.run.id, store: store)
+        var written: [String] = []
+        func write(_ text: String, to file: String) throws {
+            let directory = (file as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+            try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+            written.append(file)
+        }
+        try write(MarkdownReport.render(report), to: path("report.md"))
+        try write(String(decoding: try json(report), as: UTF8.self), to: path("report.json"))
+        try write(HTMLReport.render(report), to: path("report.html"))
+        try write(summary(report, failures: failures, reportFolder: folder), to: path("summary.md"))
+        try write(
+            JUnitReport.render(
+                name: "triage-eval \(report.run.id)", gates: report.gates,
+                failures: failures.map { ($0.incidentId, $0.sample, $0.text) }),
+            to: junitPath ?? path("junit.xml"))
+        return written
+    }
+
+    /// `report.json`'s bytes: sorted keys, pretty-printed, ending in a newline.
+    package static func json(_ value: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return try encoder.encode(value) + Data("\n".utf8)
+    }
+
+    /// The results whose decision is wrong or unsafe, with a one-line account each.
+    static func failingResults(runId: String, store: Store) throws -> [Failure] {
+        try store.queue.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT incidentId, sample, failureClass, decision, route, expect, expectedRoute, unsafe,
+                        transportError
+                    FROM result WHERE runId = ? AND (decisionCorrect = 0 OR unsafe = 1)
+                    ORDER BY incidentId, sample
+                    """,
+                arguments: [runId]
+            ).map { row in
+                let failureClass: String = row["failureClass"]
+                var got: String
+                if failureClass == FailureClass.ok.rawValue, let decision = row["decision"] as String? {
+                    got = Comparison.describe(decision: decision)
+                } else if failureClass == FailureClass.transport.rawValue {
+                    got = "no reply (\((row["transportError"] as String?) ?? "transport failure"))"
+                } else {
+                    got = failureClass
+                }
+                let unsafe = (row["unsafe"] as Bool) ? " — UNSAFE" : ""
+                return Failure(
+                    incidentId: row["incidentId"], sample: row["sample"],
+                    text: "expected \(row["expect"] as String) → \(row["expectedRoute"] as String); got \(got) → "
+                        + "\(row["route"] as String)\(unsafe)")
+            }
+        }
+    }
+
+    /// A Markdown summary for a pull-request comment.
+    static func summary(_ report: RunReport, failures: [Failure], reportFolder: String) -> String {
+        let run = report.run
+        let escape = MarkdownReport.escape
+        let failed = report.gates.filter { !$0.passed }.count
+        var lines: [String] = []
+        let verdict =
+            report.gates.isEmpty
+            ? "no gates set"
+            : failed == 0 ? "✅ all \(report.gates.count) gates passed" : "❌ \(failed) of \(report.gates.count) gates failed"
+        lines.append("### triage-eval `\(run.id)`: \(verdict)")
+        lines.append("")
+        lines.append(
+            "Model \(escape(run.provider))/\(escape(run.model)) on corpus \(escape(run.corpus)) "
+                + "(\(report.coverage.labelled) labelled incidents × \(run.samples) samples): \(report.replies) "
+                + "replies, \(report.results - report.replies) transport failures.")
+        lines.append("")
+        lines.append("| Measure | Value |")
+        lines.append("|---|---|")
+        lines.append("| Decision accuracy | \(MarkdownReport.percent(report.decisionAccuracy)) |")
+        lines.append("| Route accuracy | \(MarkdownReport.percent(report.routeAccuracy)) |")
+        lines.append(
+            "| Invalid JSON | \(MarkdownReport.percent(report.invalidJSON.invalid)); vs \(String(format: "%.2f%%", report.invalidJSON.baseline * 100)) baseline p = \(String(format: "%.3g", report.invalidJSON.pAboveBaseline)) |"
+        )
+        lines.append("| Unsafe executions | \(report.unsafeExecutions) |")
+        lines.append(
+            "| ECE · Brier · AUROC | \(MarkdownReport.number(report.calibration.ece, digits: 3)) · "
+                + "\(MarkdownReport.number(report.calibration.brier, digits: 3)) · "
+                + "\(MarkdownReport.number(report.calibration.auroc, digits: 3)) |")
+        let recommended = report.thresholdSweep.recommended.map { MarkdownReport.edge($0.threshold) } ?? "none qualifies"
+        lines.append("| Recommended threshold | \(recommended) (current \(MarkdownReport.edge(run.threshold))) |")
+        if !report.gates.isEmpty {
+            lines.append("")
+            lines += MarkdownReport.gateTable(report.gates)
+        }
+        if !failures.isEmpty {
+            lines.append("")
+            lines.append("<details><summary>\(failures.count) failing results</summary>")
+            lines.append("")
+            for failure in failures.prefix(50) {
+                lines.append("- `\(escape(failure.incidentId))` #\(failure.sample): \(escape(failure.text))")
+            }
+            if failures.count > 50 { lines.append("- … and \(failures.count - 50) more (see junit.xml)") }
+            lines.append("")
+            lines.append("</details>")
+        }
+        lines.append("")
+        lines.append("Full report: `\(escape((reportFolder as NSString).appendingPathComponent("report.html")))`")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// JUnit XML for CI systems: a testcase per gate and per failing incident.
+package enum JUnitReport {
+    /// Escapes text for XML, dropping characters XML 1.0 cannot hold.
+    package static func escape(_ text: String) -> String {
+        var output = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": output += "&amp;"
+            case "<": output += "&lt;"
+            case ">": output += "&gt;"
+            case "\"": output += "&quot;"
+            case "'": output += "&apos;"
+            case "\t", "\n", "\r": output.unicodeScalars.append(scalar)
+            default:
+                if scalar.value < 0x20 || (0xFFFE...0xFFFF).contains(scalar.value) { continue }
+                output.unicodeScalars.append(scalar)
+            }
+        }
+        return output
+    }
+
+    /// The document. Failing results are grouped by incident: one testcase each, listing its failing samples.
+    package static func render(
+        name: String, gates: [GateResult], failures: [(incidentId: String, sample: Int, text: String)]
+    ) -> String {
+        var incidents: [(String, [String])] = []
+        for failure in failures {
+            let line = "sample \(failure.sample): \(failure.text)"
+            if incidents.last?.0 == failure.incidentId {
+                incidents[incidents.count - 1].1.append(line)
+            } else {
+                incidents.append((failure.incidentId, [line]))
+            }
+        }
+        let gateFailures = gates.filter { !$0.passed }.count
+        var xml = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>"]
+        xml.append(
+            "<testsuites name=\"\(escape(name))\" tests=\"\(gates.count + incidents.count)\" "
+                + "failures=\"\(gateFailures + incidents.count)\">")
+        xml.append("  <testsuite name=\"gates\" tests=\"\(gates.count)\" failures=\"\(gateFailures)\">")
+        for gate in gates {
+            let head = "    <testcase classname=\"triage-eval.gates\" name=\"\(escape(gate.name))\""
+            if gate.passed {
+                xml.append("\(head)/>")
+            } else {
+                xml.append("\(head)>")
+                xml.append(
+                    "      <failure message=\"\(escape("\(gate.value) vs limit \(gate.limit)"))\">"
+                        + "\(escape(gate.detail))</failure>")
+                xml.append("    </testcase>")
+            }
+        }
+        xml.append("  </testsuite>")
+        xml.append("  <testsuite name=\"incidents\" tests=\"\(incidents.count)\" failures=\"\(incidents.count)\">")
+        for (incident, lines) in incidents {
+            xml.append("    <testcase classname=\"triage-eval.incidents\" name=\"\(escape(incident))\">")
+            xml.append(
+                "      <failure message=\"\(lines.count) failing sample(s)\">\(escape(lines.joined(separator: "\n")))"
+                    + "</failure>")
+            xml.append("    </testcase>")
+        }
+        xml.append("  </testsuite>")
+        xml.append("</testsuites>")
+        return xml.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+
+/// The statistics the reports use. Each is checked in the tests against values computed by SciPy, scikit-learn
+/// and statsmodels (`Tests/TriageEvalCoreTests/Fixtures/stats/`, with the script that made them).
+package enum Statistics {
+    /// The 97.5th percentile of the standard normal distribution: the z of a two-sided 95% interval.
+    package static let z95 = 1.959963984540054
+
+    /// The Wilson score interval of a proportion (statsmodels' `proportion_confint(method="wilson")`).
+    ///
+    /// Unlike `p ± z·√(p(1−p)/n)` it stays inside [0, 1] and is not zero-width at 0 or n successes, which matters
+    /// for small rates such as an invalid-JSON rate of 1 in 200. Nil when there are no trials.
+    package static func wilson(successes: Int, trials: Int, z: Double = z95) -> (lower: Double, upper: Double)? {
+        guard trials > 0 else { return nil }
+        let n = Double(trials)
+        let p = Double(successes) / n
+        let z2 = z * z
+        let denominator = 1 + z2 / n
+        let center = (p + z2 / (2 * n)) / denominator
+        let half = z / denominator * (p * (1 - p) / n + z2 / (4 * n * n)).squareRoot()
+        return (max(0, center - half), min(1, center + half))
+    }
+
+    /// P(X ≥ k) for X ~ Binomial(n, p): the p-value of the one-sided exact binomial test of "the rate is above
+    /// p" (SciPy's `binomtest(k, n, p, alternative="greater")`).
+    ///
+    /// Sums probability terms in log space from the side that converges: the upper tail from k when k is above
+    /// the mean, else one minus the lower tail, stopping once terms no longer change the sum.
+    package static func binomialUpperTail(_ k: Int, _ n: Int, _ p: Double) -> Double {
+        precondition(n >= 0 && (0...1).contains(p))
+        if k <= 0 { return 1 }
+        if k > n { return 0 }
+        if p == 0 { return 0 }
+        if p == 1 { return 1 }
+        let logP = log(p)
+        let logQ = log1p(-p)
+        let logNFactorial = logGamma(Double(n) + 1)
+        func logTerm(_ i: Int) -> Double {
+            logNFactorial - logGamma(Double(i) + 1) - logGamma(Double(n - i) + 1) + Double(i) * logP
+                + Double(n - i) * logQ
+        }
+        func sum(from start: Int, through end: Int, step: Int) -> Double {
+            // Terms fall away from the mode monotonically, so the first term is the largest.
+            let first = logTerm(start)
+            var total = 0.0
+            var i = start
+            while true {
+                let term = exp(logTerm(i) - first)
+                total += term
+                if term < 1e-17 * total || i == end { break }
+                i += step
+            }
+            return exp(first) * total
+        }
+        let mean = Double(n) * p
+        if Double(k) > mean {
+            return min(1, sum(from: k, through: n, step: 1))
+        }
+        return max(0, 1 - sum(from: k - 1, through: 0, step: -1))
+    }
+
+    /// log Γ(x) for x > 0 (Glibc's `lgamma`; named to avoid Foundation's overloads).
+    static func logGamma(_ x: Double) -> Double {
+        var sign: Int32 = 0
+        return lgamma_r(x, &sign)
+    }
+
+    /// The exact McNemar test on paired outcomes, from the discordant pairs: `worse` (right in A, wrong in B) and
+    /// `better` (wrong in A, right in B). Under "no difference", `worse` ~ Binomial(worse + better, ½).
+    package struct McNemar: Codable, Sendable, Equatable {
+        /// Pairs right in A and wrong in B.
+        package var worse: Int
+        /// Pairs wrong in A and right in B.
+        package var better: Int
+        /// P(at least `worse` of the discordant pairs go against B by chance): small means B is worse.
+        package var pWorse: Double
+        /// The same for "B is better".
+        package var pBetter: Double
+        /// Two-sided p-value: min(1, 2 · the smaller one-sided one), as statsmodels' exact `mcnemar`.
+        package var pTwoSided: Double
+
+        package init(worse: Int, better: Int) {
+            self.worse = worse
+            self.better = better
+            let discordant = worse + better
+            pWorse = Statistics.binomialUpperTail(worse, discordant, 0.5)
+            pBetter = Statistics.binomialUpperTail(better, discordant, 0.5)
+            pTwoSided = discordant == 0 ? 1 : min(1, 2 * min(pWorse, pBetter))
+        }
+    }
+
+    /// The area under the ROC curve of `score` for telling `positive` from negative: the probability that a
+    /// random positive scores above a random negative, ties counting half (scikit-learn's `roc_auc_score`).
+    /// Nil when either class is absent.
+    package static func auroc(_ pairs: [(score: Double, positive: Bool)]) -> Double? {
+        let positives = pairs.reduce(0) { $0 + ($1.positive ? 1 : 0) }
+        let negatives = pairs.count - positives
+        guard positives > 0, negatives > 0 else { return nil }
+        let sorted = pairs.sorted { $0.score < $1.score }
+        // Mann–Whitney U from mid-ranks.
+        var rankSum = 0.0
+        var start = 0
+        while start < sorted.count {
+            var end = start
+            var positivesInTie = 0
+            while end < sorted.count && sorted[end].score == sorted[start].score {
+                if sorted[end].positive { positivesInTie += 1 }
+                end += 1
+            }
+            let midRank = Double(start + 1 + end) / 2
+            rankSum += midRank * Double(positivesInTie)
+            start = end
+        }
+        let p = Double(positives)
+        return (rankSum - p * (p + 1) / 2) / (p * Double(negatives))
+    }
+
+    /// The q-quantile of sorted values with NumPy's default (`linear`) method, computed as NumPy computes it, so
+    /// bin edges agree with `np.percentile` to the last bit.
+    package static func quantile(sorted values: [Double], _ q: Double) -> Double {
+        precondition(!values.isEmpty)
+        let n = Double(values.count)
+        // numpy: virtual index = n·q + (α + q·(1 − α − β)) − 1 with α = β = 1.
+        let virtualIndex = n * q + (1 + q * (1 - 1 - 1)) - 1
+        let below = max(0, min(values.count - 1, Int(virtualIndex.rounded(.down))))
+        let above = min(values.count - 1, below + 1)
+        let gamma = virtualIndex - Double(below)
+        let a = values[below]
+        let b = values[above]
+        let difference = b - a
+        return gamma >= 0.5 ? b - difference * (1 - gamma) : a + difference * gamma
+    }
+
+    /// The percentile bootstrap interval of the mean difference of paired outcomes.
+    package struct PairedBootstrap: Codable, Sendable, Equatable {
+        /// Resamples drawn.
+        package var resamples: Int
+        /// The generator's seed.
+        package var seed: UInt64
+        /// The observed mean difference.
+        package var delta: Double
+        /// 2.5th and 97.5th percentiles of the resampled mean differences.
+        package var lower: Double
+        package var upper: Double
+    }
+
+    /// Resamples the pairs with replacement `resamples` times and takes the 2.5th and 97.5th percentiles of
+    /// the mean of `differences` (B − A per pair, each −1, 0 or 1), with a seeded SplitMix64 generator: the
+    /// same seed gives the same interval on every machine.
+    ///
+    /// Index i of a draw is `(x · n) >> 64` for the generator's next 64-bit x (Lemire's multiply-shift).
+    package static func pairedBootstrap(differences: [Int8], resamples: Int = 1000, seed: UInt64 = 20_261_129)
+        -> PairedBootstrap?
+    {
+        guard !differences.isEmpty, resamples > 0 else { return nil }
+        let n = differences.count
+        var generator = SplitMix64(seed: seed)
+        var means = [Double](repeating: 0, count: resamples)
+        differences.withUnsafeBufferPointer { values in
+            let count = UInt64(n)
+            for r in 0..<resamples {
+                var total = 0
+                for _ in 0..<n {
+                    let index = Int(generator.next().multipliedFullWidth(by: count).high)
+                    total &+= Int(values[index])
+                }
+                means[r] = Double(total) / Double(n)
+            }
+        }
+        means.sort()
+        let observed = Double(differences.reduce(0) { $0 + Int($1) }) / Double(n)
+        return PairedBootstrap(
+            resamples: resamples, seed: seed, delta: observed, lower: quantile(sorted: means, 0.025),
+            upper: quantile(sorted: means, 0.975))
+    }
+}
+
+/// SplitMix64 (Steele, Lea and Flood): a tiny, fast generator whose sequence is fixed by its seed, so a
+/// bootstrap can be reproduced anywhere — also in a few lines of Python.
+package struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    package init(seed: UInt64) { state = seed }
+
+    package mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
