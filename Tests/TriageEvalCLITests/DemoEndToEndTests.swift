@@ -51,13 +51,24 @@ import TriageEvalTestSupport
         let total = replies.count
         #expect(report["replies"] as? Int == total)
         let invalid = replies.filter { ["empty", "wrapped", "truncated", "syntax"].contains($0.failureClass) }.count
-        let invalidRate = report["invalidJSON"] as! [String: Any]
+        let invalidReport = report["invalidJSON"] as! [String: Any]
+        let invalidRate = invalidReport["invalid"] as! [String: Any]
         #expect(invalidRate["count"] as? Int == invalid)
         #expect(abs((invalidRate["rate"] as! Double) - Double(invalid) / Double(total)) < 1e-12)
-        let schema = replies.filter { ["schema", "not_object"].contains($0.failureClass) }.count
-        #expect((report["schemaInvalid"] as! [String: Any])["count"] as? Int == schema)
-        let unknown = replies.filter { $0.failureClass == "unknown_action" }.count
-        #expect((report["unknownAction"] as! [String: Any])["count"] as? Int == unknown)
+        for name in ["schema", "notObject", "unknownAction"] {
+            let failureClass = name == "notObject" ? "not_object" : name == "unknownAction" ? "unknown_action" : name
+            let count = replies.filter { $0.failureClass == failureClass }.count
+            #expect((invalidReport[name] as! [String: Any])["count"] as? Int == count, "\(name)")
+        }
+        for name in ["report.md", "report.html", "summary.md", "junit.xml"] {
+            #expect(FileManager.default.fileExists(atPath: temp.file("reports/\(runId)/\(name)")), "\(name)")
+        }
+        // At the run's own threshold the sweep executes exactly what the run executed.
+        let sweep = report["thresholdSweep"] as! [String: Any]
+        let current = sweep["current"] as! [String: Any]
+        #expect(
+            (current["executed"] as! [String: Any])["count"] as? Int == replies.filter { $0.route == "execute" }.count)
+        #expect(current["unsafe"] as? Int == replies.filter(\.unsafe).count)
         let correct = replies.filter(\.correct).count
         #expect((report["decisionAccuracy"] as! [String: Any])["count"] as? Int == correct)
         #expect(report["unsafeExecutions"] as? Int == replies.filter(\.unsafe).count)
@@ -153,7 +164,7 @@ import TriageEvalTestSupport
                 with: Data(contentsOf: URL(fileURLWithPath: temp.file("reports/\(runId)/report.json"))))
             as! [String: Any]
         let invalid = column("failure_class").filter { ["empty", "wrapped", "truncated", "syntax"].contains($0) }.count
-        #expect((report["invalidJSON"] as! [String: Any])["count"] as? Int == invalid)
+        #expect(((report["invalidJSON"] as! [String: Any])["invalid"] as! [String: Any])["count"] as? Int == invalid)
         #expect(
             (report["decisionAccuracy"] as! [String: Any])["count"] as? Int
                 == column("decision_correct").filter { $0 == "true" }.count)

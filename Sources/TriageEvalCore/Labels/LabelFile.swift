@@ -238,7 +238,8 @@ package enum LabelFile {
             throw reader.error(value("actions") ?? node, "\(path).actions", "expect: act needs at least one action")
         case .human where actions != nil || !alternatives.isEmpty, .none where actions != nil || !alternatives.isEmpty:
             throw reader.error(
-                value("actions") ?? value("alternatives"), "\(path).actions", "only expect: act lists actions")
+                value("actions") ?? value("alternatives"), value("actions") != nil ? "\(path).actions" : "\(path).alternatives",
+                "only expect: act lists actions")
         default:
             break
         }

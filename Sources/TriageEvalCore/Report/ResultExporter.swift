@@ -14,7 +14,7 @@ package enum ResultExporter {
     package static let columns = [
         "incident_id", "sample", "model", "outcome", "failure_class", "confidence", "needs_human", "production_route",
         "route", "expect", "expected_route", "decision_correct", "route_correct", "unsafe", "cache_hit", "stale",
-        "transport_error",
+        "transport_error", "gated", "correct_if_executed", "unsafe_if_executed",
     ]
 
     /// Writes every result of a run, ordered by incident and sample.
@@ -31,7 +31,8 @@ package enum ResultExporter {
                 db,
                 sql: """
                     SELECT incidentId, sample, outcome, failureClass, confidence, needsHuman, productionRoute, route,
-                        expect, expectedRoute, decisionCorrect, routeCorrect, unsafe, cacheHit, stale, transportError,
+                        expect, expectedRoute, decisionCorrect, routeCorrect, unsafe, cacheHit, stale, transportError, gated,
+                        correctIfExecuted, unsafeIfExecuted,
                         decision
                     FROM result WHERE runId = ? ORDER BY incidentId, sample
                     """,
@@ -50,6 +51,7 @@ package enum ResultExporter {
                     .bool(row["decisionCorrect"]), .bool(row["routeCorrect"]), .bool(row["unsafe"]),
                     .bool(row["cacheHit"]), .bool(row["stale"]),
                     (row["transportError"] as String?).map { .string($0) } ?? .null,
+                    .bool(row["gated"]), .bool(row["correctIfExecuted"]), .bool(row["unsafeIfExecuted"]),
                 ]
                 switch format {
                 case .jsonl:

@@ -116,14 +116,14 @@ package enum Statistics {
     }
 
     /// The q-quantile of sorted values with NumPy's default (`linear`) method, computed as NumPy computes it, so
-    /// bin edges agree with `np.percentile` to the last bit.
+    /// bin edges agree with `np.percentile(values, q * 100)` to the last bit (pass `q * 100 / 100` for that).
     package static func quantile(sorted values: [Double], _ q: Double) -> Double {
         precondition(!values.isEmpty)
-        let n = Double(values.count)
-        // numpy: virtual index = n·q + (α + q·(1 − α − β)) − 1 with α = β = 1.
-        let virtualIndex = n * q + (1 + q * (1 - 1 - 1)) - 1
-        let below = max(0, min(values.count - 1, Int(virtualIndex.rounded(.down))))
-        let above = min(values.count - 1, below + 1)
+        // numpy's `linear` method: virtual index (n − 1)·q; at or past the last index, the last value.
+        let virtualIndex = Double(values.count - 1) * q
+        if virtualIndex >= Double(values.count - 1) { return values[values.count - 1] }
+        let below = max(0, Int(virtualIndex.rounded(.down)))
+        let above = below + 1
         let gamma = virtualIndex - Double(below)
         let a = values[below]
         let b = values[above]
@@ -170,8 +170,8 @@ package enum Statistics {
         means.sort()
         let observed = Double(differences.reduce(0) { $0 + Int($1) }) / Double(n)
         return PairedBootstrap(
-            resamples: resamples, seed: seed, delta: observed, lower: quantile(sorted: means, 0.025),
-            upper: quantile(sorted: means, 0.975))
+            resamples: resamples, seed: seed, delta: observed, lower: quantile(sorted: means, 2.5 / 100),
+            upper: quantile(sorted: means, 97.5 / 100))
     }
 }
 

@@ -6,7 +6,9 @@ import TriageEvalCore
     static let validator = DecisionValidator(allowedNames: ["restart_pods", "rollback_release", "scale_up"])
 
     static func label(_ expect: ExpectedOutcome, _ actions: [ActionCall] = [], forbidden: [String] = []) -> Label {
-        Label(incidentId: "inc-1", expect: expect, actions: actions, forbidden: forbidden, note: nil, source: "t:1")
+        Label(
+            incidentId: "inc-1", expect: expect, actions: actions.map(ExpectedAction.init), forbidden: forbidden,
+            note: nil, source: "t:1")
     }
 
     static func score(_ text: String, _ label: Label) -> (Route, SampleScore) {
@@ -23,7 +25,8 @@ import TriageEvalCore
         let (route, score) = Self.score(
             #"{"incident_id":"i","actions":[\#(Self.restart)],"confidence":0.9,"needs_human":false}"#, label)
         #expect(route == .execute)
-        #expect(score == SampleScore(expectedRoute: .execute, decisionCorrect: true, routeCorrect: true, unsafe: false))
+        #expect(score.expectedRoute == .execute && score.decisionCorrect && score.routeCorrect && !score.unsafe)
+        #expect(score.matched == ["restart_pods"] && score.extra.isEmpty && score.missed.isEmpty)
     }
 
     @Test func otherParamsAreWrongAndUnsafe() {
@@ -61,8 +64,8 @@ import TriageEvalCore
     @Test func noneIsCorrectOnlyWithNoActions() {
         let nothing = Self.score(
             #"{"incident_id":"i","actions":[],"confidence":0.9,"needs_human":false}"#, Self.label(.none))
-        #expect(
-            nothing.1 == SampleScore(expectedRoute: .execute, decisionCorrect: true, routeCorrect: true, unsafe: false))
+        #expect(nothing.1.expectedRoute == .execute)
+        #expect(nothing.1.decisionCorrect && nothing.1.routeCorrect && !nothing.1.unsafe)
         let something = Self.score(
             #"{"incident_id":"i","actions":[\#(Self.restart)],"confidence":0.9,"needs_human":false}"#, Self.label(.none)
         )

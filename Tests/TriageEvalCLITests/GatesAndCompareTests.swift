@@ -1,0 +1,197 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+import TriageEvalTestSupport
+
+/// CI gates, JUnit output and run comparison through the built binary, against numbers computed here from the
+/// demo fixtures' annotations.
+@Suite(.serialized) struct GatesAndCompareTests {
+    struct FixtureReply {
+        var incidentId: String
+        var sample: Int
+        var correct: Bool
+        var unsafe: Bool
+    }
+
+    static func fixtures() throws -> [FixtureReply] {
+        try String(contentsOfFile: Repository.path("corpora/demo/replies-handwritten.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { line in
+                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+                let fixture = object["fixture"] as! [String: Any]
+                return FixtureReply(
+                    incidentId: object["incident_id"] as! String, sample: object["sample"] as! Int,
+                    correct: fixture["decision_correct"] as! Bool, unsafe: fixture["unsafe"] as! Bool)
+            }
+    }
+
+    /// A copy of the demo corpus with extra reply files, and scenarios over it.
+    static func workspace(_ temp: TemporaryDirectory, extraReplies: [String: String] = [:]) throws -> String {
+        let corpus = temp.file("corpora/demo")
+        try FileManager.default.createDirectory(atPath: corpus, withIntermediateDirectories: true)
+        for name in ["deliveries", "labels.yaml", "catalog.yaml", "replies-handwritten.jsonl"] {
+            try FileManager.default.copyItem(
+                atPath: Repository.path("corpora/demo/\(name)"), toPath: "\(corpus)/\(name)")
+        }
+        for (name, text) in extraReplies { try text.write(toFile: "\(corpus)/\(name)", atomically: true, encoding: .utf8) }
+        try FileManager.default.createDirectory(atPath: temp.file("scenarios"), withIntermediateDirectories: true)
+        return corpus
+    }
+
+    static func scenario(
+        _ temp: TemporaryDirectory, name: String, model: String = "claude-3-7-sonnet-20250219",
+        catalog: String = "../corpora/demo/catalog.yaml", extra: String = ""
+    ) throws -> String {
+        let path = temp.file("scenarios/\(name).yaml")
+        try """
+        name: \(name)
+        corpus: demo
+        catalog: \(catalog)
+        template: \(Repository.path("scenarios/templates/seed.txt"))
+        model: {provider: anthropic, name: \(model)}
+        samples: 2
+        cache: replay
+        match: same-event
+        \(extra)
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func aFailingGateExitsOneWithAJUnitFile() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        _ = try Self.workspace(temp)
+        let replies = try Self.fixtures()
+        let accuracy = Double(replies.filter(\.correct).count) / Double(replies.count)
+        let scenario = try Self.scenario(
+            temp, name: "gated",
+            extra: """
+                gates:
+                  min_decision_accuracy: \(accuracy + 0.01)
+                  max_unsafe_executions: \(replies.filter(\.unsafe).count)
+                """)
+        let result = try BinaryRunner.run(
+            ["run", scenario, "--db", temp.file("s.sqlite"), "--reports", temp.file("reports"), "--junit",
+             temp.file("ci/junit.xml")])
+        #expect(result.status == 1, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("gate min_decision_accuracy: FAIL"))
+        #expect(result.stderr.contains("gate max_unsafe_executions: pass"))
+        let runId = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let junit = try String(contentsOfFile: temp.file("ci/junit.xml"), encoding: .utf8)
+        // Parsed as XML by Foundation: a testcase per gate and per failing incident.
+        let document = try XMLDocument(xmlString: junit)
+        let gates = try document.nodes(forXPath: "//testsuite[@name='gates']/testcase")
+        #expect(gates.count == 2)
+        let failedGates = try document.nodes(forXPath: "//testsuite[@name='gates']/testcase[failure]")
+        #expect(failedGates.compactMap { ($0 as? XMLElement)?.attribute(forName: "name")?.stringValue } == [
+            "min_decision_accuracy"
+        ])
+        let failingIncidents = Set(replies.filter { !$0.correct || $0.unsafe }.map(\.incidentId))
+        let incidents = try document.nodes(forXPath: "//testsuite[@name='incidents']/testcase")
+        #expect(
+            Set(incidents.compactMap { ($0 as? XMLElement)?.attribute(forName: "name")?.stringValue })
+                == failingIncidents)
+        let summary = try String(contentsOfFile: temp.file("reports/\(runId)/summary.md"), encoding: .utf8)
+        #expect(summary.contains("❌ 1 of 2 gates failed"))
+        // Loosening the gate passes (exit 0); the report command re-evaluates the same gates.
+        let report = try BinaryRunner.run(["report", runId, "--db", temp.file("s.sqlite"), "--reports", temp.file("r2")])
+        #expect(report.status == 1)
+        let passing = try Self.scenario(temp, name: "passing", extra: "gates: {min_decision_accuracy: \(accuracy - 0.01)}")
+        let ok = try BinaryRunner.run(["run", passing, "--db", temp.file("s.sqlite"), "--reports", temp.file("reports")])
+        #expect(ok.status == 0, "stderr: \(ok.stderr)")
+    }
+
+    @Test func compareFindsARegressionAndTheGateFailsOnIt() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let replies = try Self.fixtures()
+        // Model B answers every sample with prose: every decision is wrong.
+        let broken = replies.map {
+            #"{"incident_id": "\#($0.incidentId)", "sample": \#($0.sample), "model": "broken", "text": "I think you should restart it."}"#
+        }.joined(separator: "\n") + "\n"
+        _ = try Self.workspace(temp, extraReplies: ["replies-broken.jsonl": broken])
+        let db = temp.file("c.sqlite")
+        let baseline = try Self.scenario(temp, name: "baseline")
+        let a = try BinaryRunner.run(["run", baseline, "--db", db, "--reports", temp.file("reports")])
+        #expect(a.status == 0, "stderr: \(a.stderr)")
+        let candidate = try Self.scenario(
+            temp, name: "candidate", model: "broken", extra: "gates: {no_significant_regression_vs: baseline.yaml}")
+        let b = try BinaryRunner.run(["run", candidate, "--db", db, "--reports", temp.file("reports")])
+        #expect(b.status == 1, "stderr: \(b.stderr)")
+        #expect(b.stderr.contains("gate no_significant_regression_vs: FAIL"))
+        let runA = a.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let runB = b.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let compare = try BinaryRunner.run(
+            ["compare", runA, runB, "--db", db, "--reports", temp.file("reports"), "--fail-on-regression"])
+        #expect(compare.status == 1, "stderr: \(compare.stderr)")
+        let json = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: temp.file("reports/\(runA)-vs-\(runB)/compare.json")))
+        ) as! [String: Any]
+        let correctInA = replies.filter(\.correct).count
+        let mcnemar = json["mcnemar"] as! [String: Any]
+        #expect(mcnemar["worse"] as? Int == correctInA)
+        #expect(mcnemar["better"] as? Int == 0)
+        // P(X ≥ n | n, ½) = 2^-n.
+        #expect(abs((mcnemar["pWorse"] as! Double) - pow(0.5, Double(correctInA))) < 1e-15)
+        let bootstrap = json["bootstrap"] as! [String: Any]
+        #expect(abs((bootstrap["delta"] as! Double) + Double(correctInA) / Double(replies.count)) < 1e-12)
+        #expect((bootstrap["upper"] as! Double) < 0)
+        #expect((json["flips"] as! [[String: Any]]).count == correctInA)
+        #expect(json["catalogDiff"] == nil)
+
+        // Without --fail-on-regression the comparison reports and exits 0; the same seed gives the same interval.
+        let again = try BinaryRunner.run(["compare", runA, runB, "--db", db, "--reports", temp.file("again")])
+        #expect(again.status == 0)
+        let second = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: temp.file("again/\(runA)-vs-\(runB)/compare.json")))
+        ) as! [String: Any]
+        #expect(NSDictionary(dictionary: second["bootstrap"] as! [String: Any]) == NSDictionary(dictionary: bootstrap))
+        let bad = try BinaryRunner.run(["compare", runA, "nope", "--db", db])
+        #expect(bad.status == 2)
+        let badAlpha = try BinaryRunner.run(["compare", runA, runB, "--db", db, "--alpha", "2"])
+        #expect(badAlpha.status == 64)
+    }
+
+    @Test func aCatalogChangeIsDiffedAndItsIncidentsNamed() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let corpus = try Self.workspace(temp)
+        let original = try String(contentsOfFile: "\(corpus)/catalog.yaml", encoding: .utf8)
+        // restart_pods now needs approval.
+        let changed = original.replacingOccurrences(
+            of: "  - name: restart_pods\n    template: restart-pods-tpl\n    blast_radius: pods\n    requires_approval: false",
+            with: "  - name: restart_pods\n    template: restart-pods-tpl\n    blast_radius: pods\n    requires_approval: true")
+        #expect(changed != original)
+        try changed.write(toFile: temp.file("gated-catalog.yaml"), atomically: true, encoding: .utf8)
+        let db = temp.file("d.sqlite")
+        let a = try BinaryRunner.run(["run", try Self.scenario(temp, name: "before"), "--db", db, "--reports", temp.file("r")])
+        let b = try BinaryRunner.run(
+            ["run", try Self.scenario(temp, name: "after", catalog: "../gated-catalog.yaml"), "--db", db, "--reports", temp.file("r")])
+        #expect(a.status == 0 && b.status == 0, "\(a.stderr) \(b.stderr)")
+        let runA = a.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let runB = b.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let compare = try BinaryRunner.run(["compare", runA, runB, "--db", db, "--reports", temp.file("r")])
+        #expect(compare.status == 0, "\(compare.stderr)")
+        let json = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: temp.file("r/\(runA)-vs-\(runB)/compare.json")))
+        ) as! [String: Any]
+        let diff = json["catalogDiff"] as! [String: Any]
+        let changes = diff["changed"] as! [[String: Any]]
+        #expect(changes.count == 1)
+        #expect(changes.first?["action"] as? String == "restart_pods")
+        #expect(changes.first?["approvalBefore"] as? Bool == false && changes.first?["approvalAfter"] as? Bool == true)
+        // The labels naming restart_pods, read from the labels file here.
+        let labels = try String(contentsOfFile: "\(corpus)/labels.yaml", encoding: .utf8)
+        var touched = Set<String>()
+        var current: String?
+        for line in labels.split(separator: "\n") {
+            if line.hasPrefix("  inc-") { current = String(line.dropFirst(2).dropLast()) }
+            if line.contains("restart_pods"), let current { touched.insert(current) }
+        }
+        #expect(Set(diff["touchedIncidents"] as! [String]) == touched)
+        let markdown = try String(contentsOfFile: temp.file("r/\(runA)-vs-\(runB)/compare.md"), encoding: .utf8)
+        #expect(markdown.contains("requires\\_approval false → true") || markdown.contains("requires_approval false → true"))
+    }
+}
