@@ -34,7 +34,9 @@ import TriageEvalTestSupport
             try FileManager.default.copyItem(
                 atPath: Repository.path("corpora/demo/\(name)"), toPath: "\(corpus)/\(name)")
         }
-        for (name, text) in extraReplies { try text.write(toFile: "\(corpus)/\(name)", atomically: true, encoding: .utf8) }
+        for (name, text) in extraReplies {
+            try text.write(toFile: "\(corpus)/\(name)", atomically: true, encoding: .utf8)
+        }
         try FileManager.default.createDirectory(atPath: temp.file("scenarios"), withIntermediateDirectories: true)
         return corpus
     }
@@ -72,8 +74,10 @@ import TriageEvalTestSupport
                   max_unsafe_executions: \(replies.filter(\.unsafe).count)
                 """)
         let result = try BinaryRunner.run(
-            ["run", scenario, "--db", temp.file("s.sqlite"), "--reports", temp.file("reports"), "--junit",
-             temp.file("ci/junit.xml")])
+            [
+                "run", scenario, "--db", temp.file("s.sqlite"), "--reports", temp.file("reports"), "--junit",
+                temp.file("ci/junit.xml"),
+            ])
         #expect(result.status == 1, "stderr: \(result.stderr)")
         #expect(result.stderr.contains("gate min_decision_accuracy: FAIL"))
         #expect(result.stderr.contains("gate max_unsafe_executions: pass"))
@@ -84,9 +88,10 @@ import TriageEvalTestSupport
         let gates = try document.nodes(forXPath: "//testsuite[@name='gates']/testcase")
         #expect(gates.count == 2)
         let failedGates = try document.nodes(forXPath: "//testsuite[@name='gates']/testcase[failure]")
-        #expect(failedGates.compactMap { ($0 as? XMLElement)?.attribute(forName: "name")?.stringValue } == [
-            "min_decision_accuracy"
-        ])
+        #expect(
+            failedGates.compactMap { ($0 as? XMLElement)?.attribute(forName: "name")?.stringValue } == [
+                "min_decision_accuracy"
+            ])
         let failingIncidents = Set(replies.filter { !$0.correct || $0.unsafe }.map(\.incidentId))
         let incidents = try document.nodes(forXPath: "//testsuite[@name='incidents']/testcase")
         #expect(
@@ -95,10 +100,15 @@ import TriageEvalTestSupport
         let summary = try String(contentsOfFile: temp.file("reports/\(runId)/summary.md"), encoding: .utf8)
         #expect(summary.contains("❌ 1 of 2 gates failed"))
         // Loosening the gate passes (exit 0); the report command re-evaluates the same gates.
-        let report = try BinaryRunner.run(["report", runId, "--db", temp.file("s.sqlite"), "--reports", temp.file("r2")])
+        let report = try BinaryRunner.run([
+            "report", runId, "--db", temp.file("s.sqlite"), "--reports", temp.file("r2"),
+        ])
         #expect(report.status == 1)
-        let passing = try Self.scenario(temp, name: "passing", extra: "gates: {min_decision_accuracy: \(accuracy - 0.01)}")
-        let ok = try BinaryRunner.run(["run", passing, "--db", temp.file("s.sqlite"), "--reports", temp.file("reports")])
+        let passing = try Self.scenario(
+            temp, name: "passing", extra: "gates: {min_decision_accuracy: \(accuracy - 0.01)}")
+        let ok = try BinaryRunner.run([
+            "run", passing, "--db", temp.file("s.sqlite"), "--reports", temp.file("reports"),
+        ])
         #expect(ok.status == 0, "stderr: \(ok.stderr)")
     }
 
@@ -107,9 +117,10 @@ import TriageEvalTestSupport
         defer { temp.remove() }
         let replies = try Self.fixtures()
         // Model B answers every sample with prose: every decision is wrong.
-        let broken = replies.map {
-            #"{"incident_id": "\#($0.incidentId)", "sample": \#($0.sample), "model": "broken", "text": "I think you should restart it."}"#
-        }.joined(separator: "\n") + "\n"
+        let broken =
+            replies.map {
+                #"{"incident_id": "\#($0.incidentId)", "sample": \#($0.sample), "model": "broken", "text": "I think you should restart it."}"#
+            }.joined(separator: "\n") + "\n"
         _ = try Self.workspace(temp, extraReplies: ["replies-broken.jsonl": broken])
         let db = temp.file("c.sqlite")
         let baseline = try Self.scenario(temp, name: "baseline")
@@ -126,9 +137,10 @@ import TriageEvalTestSupport
         let compare = try BinaryRunner.run(
             ["compare", runA, runB, "--db", db, "--reports", temp.file("reports"), "--fail-on-regression"])
         #expect(compare.status == 1, "stderr: \(compare.stderr)")
-        let json = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: URL(fileURLWithPath: temp.file("reports/\(runA)-vs-\(runB)/compare.json")))
-        ) as! [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: temp.file("reports/\(runA)-vs-\(runB)/compare.json")))
+            ) as! [String: Any]
         let correctInA = replies.filter(\.correct).count
         let mcnemar = json["mcnemar"] as! [String: Any]
         #expect(mcnemar["worse"] as? Int == correctInA)
@@ -144,9 +156,10 @@ import TriageEvalTestSupport
         // Without --fail-on-regression the comparison reports and exits 0; the same seed gives the same interval.
         let again = try BinaryRunner.run(["compare", runA, runB, "--db", db, "--reports", temp.file("again")])
         #expect(again.status == 0)
-        let second = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: URL(fileURLWithPath: temp.file("again/\(runA)-vs-\(runB)/compare.json")))
-        ) as! [String: Any]
+        let second =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: temp.file("again/\(runA)-vs-\(runB)/compare.json")))
+            ) as! [String: Any]
         #expect(NSDictionary(dictionary: second["bootstrap"] as! [String: Any]) == NSDictionary(dictionary: bootstrap))
         let bad = try BinaryRunner.run(["compare", runA, "nope", "--db", db])
         #expect(bad.status == 2)
@@ -161,22 +174,31 @@ import TriageEvalTestSupport
         let original = try String(contentsOfFile: "\(corpus)/catalog.yaml", encoding: .utf8)
         // restart_pods now needs approval.
         let changed = original.replacingOccurrences(
-            of: "  - name: restart_pods\n    template: restart-pods-tpl\n    blast_radius: pods\n    requires_approval: false",
-            with: "  - name: restart_pods\n    template: restart-pods-tpl\n    blast_radius: pods\n    requires_approval: true")
+            of:
+                "  - name: restart_pods\n    template: restart-pods-tpl\n    blast_radius: pods\n    requires_approval: false",
+            with:
+                "  - name: restart_pods\n    template: restart-pods-tpl\n    blast_radius: pods\n    requires_approval: true"
+        )
         #expect(changed != original)
         try changed.write(toFile: temp.file("gated-catalog.yaml"), atomically: true, encoding: .utf8)
         let db = temp.file("d.sqlite")
-        let a = try BinaryRunner.run(["run", try Self.scenario(temp, name: "before"), "--db", db, "--reports", temp.file("r")])
+        let a = try BinaryRunner.run([
+            "run", try Self.scenario(temp, name: "before"), "--db", db, "--reports", temp.file("r"),
+        ])
         let b = try BinaryRunner.run(
-            ["run", try Self.scenario(temp, name: "after", catalog: "../gated-catalog.yaml"), "--db", db, "--reports", temp.file("r")])
+            [
+                "run", try Self.scenario(temp, name: "after", catalog: "../gated-catalog.yaml"), "--db", db,
+                "--reports", temp.file("r"),
+            ])
         #expect(a.status == 0 && b.status == 0, "\(a.stderr) \(b.stderr)")
         let runA = a.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let runB = b.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let compare = try BinaryRunner.run(["compare", runA, runB, "--db", db, "--reports", temp.file("r")])
         #expect(compare.status == 0, "\(compare.stderr)")
-        let json = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: URL(fileURLWithPath: temp.file("r/\(runA)-vs-\(runB)/compare.json")))
-        ) as! [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: temp.file("r/\(runA)-vs-\(runB)/compare.json")))
+            ) as! [String: Any]
         let diff = json["catalogDiff"] as! [String: Any]
         let changes = diff["changed"] as! [[String: Any]]
         #expect(changes.count == 1)
@@ -192,6 +214,8 @@ import TriageEvalTestSupport
         }
         #expect(Set(diff["touchedIncidents"] as! [String]) == touched)
         let markdown = try String(contentsOfFile: temp.file("r/\(runA)-vs-\(runB)/compare.md"), encoding: .utf8)
-        #expect(markdown.contains("requires\\_approval false → true") || markdown.contains("requires_approval false → true"))
+        #expect(
+            markdown.contains("requires\\_approval false → true") || markdown.contains("requires_approval false → true")
+        )
     }
 }

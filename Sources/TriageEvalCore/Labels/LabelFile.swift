@@ -147,9 +147,11 @@ package enum LabelFile {
         if let labelsNode = top.first(where: { $0.key == "labels" })?.node {
             for (incidentId, node, keyNode) in try reader.mapping(labelsNode, "labels") {
                 guard knownIncidents.contains(incidentId) else {
-                    throw reader.error(keyNode, "labels.\(incidentId)", "no such incident in the store (ingest the corpus first)")
+                    throw reader.error(
+                        keyNode, "labels.\(incidentId)", "no such incident in the store (ingest the corpus first)")
                 }
-                var spec = try entry(node, path: "labels.\(incidentId)", allowed: entryKeys, reader: reader, catalog: catalog)
+                var spec = try entry(
+                    node, path: "labels.\(incidentId)", allowed: entryKeys, reader: reader, catalog: catalog)
                 spec.line = keyNode.mark?.line ?? spec.line
                 hand[incidentId] = (spec, node)
             }
@@ -226,9 +228,11 @@ package enum LabelFile {
         var alternatives: [[ActionSpec]] = []
         if let alternativesNode = value("alternatives") {
             for (index, setNode) in try reader.sequence(alternativesNode, "\(path).alternatives").enumerated() {
-                let set = try actionSet(setNode, path: "\(path).alternatives[\(index)]", reader: reader, catalog: catalog)
+                let set = try actionSet(
+                    setNode, path: "\(path).alternatives[\(index)]", reader: reader, catalog: catalog)
                 if set.isEmpty {
-                    throw reader.error(setNode, "\(path).alternatives[\(index)]", "an alternative lists at least one action")
+                    throw reader.error(
+                        setNode, "\(path).alternatives[\(index)]", "an alternative lists at least one action")
                 }
                 alternatives.append(set)
             }
@@ -238,7 +242,8 @@ package enum LabelFile {
             throw reader.error(value("actions") ?? node, "\(path).actions", "expect: act needs at least one action")
         case .human where actions != nil || !alternatives.isEmpty, .none where actions != nil || !alternatives.isEmpty:
             throw reader.error(
-                value("actions") ?? value("alternatives"), value("actions") != nil ? "\(path).actions" : "\(path).alternatives",
+                value("actions") ?? value("alternatives"),
+                value("actions") != nil ? "\(path).actions" : "\(path).alternatives",
                 "only expect: act lists actions")
         default:
             break
@@ -283,7 +288,8 @@ package enum LabelFile {
                     if !action.params.contains(param) {
                         throw reader.error(
                             paramKey, "\(actionPath).params.\(param)",
-                            "'\(name)' has no parameter '\(param)' (declared: \(action.params.joined(separator: ", ")))")
+                            "'\(name)' has no parameter '\(param)' (declared: \(action.params.joined(separator: ", ")))"
+                        )
                     }
                     params.append((param, try Self.param(paramNode, "\(actionPath).params.\(param)", reader: reader)))
                 }
@@ -381,7 +387,8 @@ package enum LabelFile {
                     case .any: params[name] = .any
                     case .exact(let template):
                         params[name] = .exact(
-                            try fill(template, incident: incident, escape: { $0 }, line: spec.line, keyPath: paramPath,
+                            try fill(
+                                template, incident: incident, escape: { $0 }, line: spec.line, keyPath: paramPath,
                                 reader: reader))
                     case .regex(let template):
                         params[name] = .regex(

@@ -179,7 +179,8 @@ package struct Comparison: Codable, Sendable, Equatable {
         func catalog(_ runId: String) throws -> Catalog {
             let row = try Row.fetchOne(
                 db,
-                sql: "SELECT catalog.text, catalog.path, catalog.format FROM run JOIN catalog ON catalog.id = run.catalogId WHERE run.id = ?",
+                sql:
+                    "SELECT catalog.text, catalog.path, catalog.format FROM run JOIN catalog ON catalog.id = run.catalogId WHERE run.id = ?",
                 arguments: [runId])!
             return try Catalog.parse(text: row["text"], path: row["path"], format: row["format"])
         }
@@ -206,7 +207,8 @@ package struct Comparison: Codable, Sendable, Equatable {
         let names = Set(added + removed + changed.map(\.action))
         var touched: [String] = []
         for row in try Row.fetchAll(
-            db, sql: "SELECT incidentId, actions, alternatives, forbidden FROM label WHERE corpus = ? ORDER BY incidentId",
+            db,
+            sql: "SELECT incidentId, actions, alternatives, forbidden FROM label WHERE corpus = ? ORDER BY incidentId",
             arguments: [corpus])
         {
             let mentioned = [row["actions"], row["alternatives"], row["forbidden"]].compactMap { $0 as String? }
@@ -253,7 +255,8 @@ package enum Gates {
                 GateResult(
                     name: "max_unsafe_executions", limit: String(limit), value: String(report.unsafeExecutions),
                     passed: report.unsafeExecutions <= limit,
-                    detail: "\(report.unsafeExecutions) decisions would have executed an action the label does not allow"))
+                    detail:
+                        "\(report.unsafeExecutions) decisions would have executed an action the label does not allow"))
         }
         if let limit = config.maxECE {
             let ece = report.calibration.ece
@@ -293,7 +296,8 @@ package enum Gates {
             let wanted = URL(fileURLWithPath: reference).standardizedFileURL.path
             for row in try Row.fetchAll(
                 db,
-                sql: "SELECT id, scenario, scenarioPath FROM run WHERE status = 'complete' AND id != ? ORDER BY startedAt DESC, id DESC",
+                sql:
+                    "SELECT id, scenario, scenarioPath FROM run WHERE status = 'complete' AND id != ? ORDER BY startedAt DESC, id DESC",
                 arguments: [excluding])
             {
                 let path = URL(fileURLWithPath: row["scenarioPath"] as String).standardizedFileURL.path

@@ -31,7 +31,8 @@ package enum ComparisonReport {
         lines.append(
             "\(comparison.pairs) (incident, sample) pairs have a reply in both runs (\(comparison.unpaired) results "
                 + "without a counterpart are left out). Over them, accuracy is "
-                + "\(MarkdownReport.percent(comparison.accuracyA)) in A and \(MarkdownReport.percent(comparison.accuracyB)) in B.")
+                + "\(MarkdownReport.percent(comparison.accuracyA)) in A and \(MarkdownReport.percent(comparison.accuracyB)) in B."
+        )
         lines.append("")
         if let bootstrap = comparison.bootstrap {
             lines.append(
@@ -63,11 +64,14 @@ package enum ComparisonReport {
             lines.append("## Catalog changes")
             lines.append("")
             lines.append("- Added: \(diff.added.isEmpty ? "none" : diff.added.map(escape).joined(separator: ", "))")
-            lines.append("- Removed: \(diff.removed.isEmpty ? "none" : diff.removed.map(escape).joined(separator: ", "))")
+            lines.append(
+                "- Removed: \(diff.removed.isEmpty ? "none" : diff.removed.map(escape).joined(separator: ", "))")
             for change in diff.changed {
                 var parts: [String] = []
                 if let before = change.paramsBefore, let after = change.paramsAfter {
-                    parts.append("params [\(before.map(escape).joined(separator: ", "))] → [\(after.map(escape).joined(separator: ", "))]")
+                    parts.append(
+                        "params [\(before.map(escape).joined(separator: ", "))] → [\(after.map(escape).joined(separator: ", "))]"
+                    )
                 }
                 if let before = change.approvalBefore, let after = change.approvalAfter {
                     parts.append("requires_approval \(before) → \(after)")
@@ -77,7 +81,8 @@ package enum ComparisonReport {
             lines.append(
                 "- Labelled incidents that name these actions: \(diff.touchedIncidents.count)"
                     + (diff.touchedIncidents.isEmpty
-                        ? "" : " (\(diff.touchedIncidents.prefix(20).map(escape).joined(separator: ", "))"
+                        ? ""
+                        : " (\(diff.touchedIncidents.prefix(20).map(escape).joined(separator: ", "))"
                             + (diff.touchedIncidents.count > 20 ? ", …)" : ")")))
             lines.append("")
         }

@@ -75,12 +75,14 @@ package enum HTMLReport {
         html.append("<div class=\"cards\">")
         func card(_ title: String, _ value: String, _ note: String = "", _ cls: String = "") {
             html.append(
-                "<div class=\"card\"><small>\(title)</small><b class=\"\(cls)\">\(value)</b><small>\(note)</small></div>")
+                "<div class=\"card\"><small>\(title)</small><b class=\"\(cls)\">\(value)</b><small>\(note)</small></div>"
+            )
         }
         let invalid = report.invalidJSON
         card("Decision accuracy", percent(report.decisionAccuracy.rate), ciNote(report.decisionAccuracy))
         card("Route accuracy", percent(report.routeAccuracy.rate), ciNote(report.routeAccuracy))
-        card("Invalid JSON", percent(invalid.invalid.rate), ciNote(invalid.invalid), invalid.aboveBaseline ? "fail" : "")
+        card(
+            "Invalid JSON", percent(invalid.invalid.rate), ciNote(invalid.invalid), invalid.aboveBaseline ? "fail" : "")
         card("Unsafe executions", String(report.unsafeExecutions), "", report.unsafeExecutions > 0 ? "fail" : "pass")
         card("ECE", number(report.calibration.ece), "equal-width, \(report.calibration.included) decisions")
         if let recommended = report.thresholdSweep.recommended {
@@ -99,7 +101,8 @@ package enum HTMLReport {
                 + "\(report.coverage.unlabelled) unlabelled. Replies: \(report.sources.cacheHits) cached, "
                 + "\(report.sources.liveCalls) live, \(report.sources.staleReplies) stale (same-event).</p>")
         if !report.gates.isEmpty {
-            html.append("<h2>Gates</h2><table><tr><th>Gate</th><th>Limit</th><th>Value</th><th>Result</th><th></th></tr>")
+            html.append(
+                "<h2>Gates</h2><table><tr><th>Gate</th><th>Limit</th><th>Value</th><th>Result</th><th></th></tr>")
             for gate in report.gates {
                 html.append(
                     "<tr><td>\(escape(gate.name))</td><td>\(escape(gate.limit))</td><td>\(escape(gate.value))</td>"
@@ -152,7 +155,8 @@ package enum HTMLReport {
                     html.append(
                         "<tr><td>\(failureClass)</td><td><code>\(escape(example.incidentId))</code></td>"
                             + "<td class=\"num\">\(example.sample)</td><td>\(escape(example.stopReason ?? "–"))</td>"
-                            + "<td><pre class=\"reply\">\(escape(example.text))\(example.clipped ? " …" : "")</pre></td></tr>")
+                            + "<td><pre class=\"reply\">\(escape(example.text))\(example.clipped ? " …" : "")</pre></td></tr>"
+                    )
                 }
             }
             html.append("</table>")
@@ -362,7 +366,8 @@ package enum HTMLReport {
         let current = sweep.current.threshold
         parts.append(
             "<line data-mark=\"current\" x1=\"\(format(x(current)))\" y1=\"\(format(y(0)))\" x2=\"\(format(x(current)))\" "
-                + "y2=\"\(format(y(1)))\" stroke=\"#555\" stroke-dasharray=\"5 3\"><title>current threshold</title></line>")
+                + "y2=\"\(format(y(1)))\" stroke=\"#555\" stroke-dasharray=\"5 3\"><title>current threshold</title></line>"
+        )
         if let recommended = sweep.recommended?.threshold {
             parts.append(
                 "<line data-mark=\"recommended\" x1=\"\(format(x(recommended)))\" y1=\"\(format(y(0)))\" "
@@ -379,7 +384,9 @@ package enum HTMLReport {
         let top = 60.0
         let maxCount = max(1, confusion.values.flatMap(\.values).max() ?? 1)
         var parts: [String] = []
-        parts.append("<text x=\"\(format(left + 1.5 * cell))\" y=\"22\" text-anchor=\"middle\" font-size=\"12\">route taken</text>")
+        parts.append(
+            "<text x=\"\(format(left + 1.5 * cell))\" y=\"22\" text-anchor=\"middle\" font-size=\"12\">route taken</text>"
+        )
         for (column, route) in routes.enumerated() {
             parts.append(
                 "<text x=\"\(format(left + (Double(column) + 0.5) * cell))\" y=\"\(format(top - 10))\" "

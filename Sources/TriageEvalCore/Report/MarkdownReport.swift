@@ -91,7 +91,8 @@ package enum MarkdownReport {
         lines.append("| Measure | Value |")
         lines.append("|---|---|")
         let invalid = report.invalidJSON
-        lines.append("| Invalid-JSON rate (empty + wrapped + truncated + syntax) / replies | \(percent(invalid.invalid)) |")
+        lines.append(
+            "| Invalid-JSON rate (empty + wrapped + truncated + syntax) / replies | \(percent(invalid.invalid)) |")
         lines.append("| Not an object / replies | \(percent(invalid.notObject)) |")
         lines.append("| Schema failures / replies | \(percent(invalid.schema)) |")
         lines.append("| Unknown-action rate / replies | \(percent(invalid.unknownAction)) |")
@@ -167,7 +168,8 @@ package enum MarkdownReport {
                 for example in invalid.examples[failureClass]! {
                     lines.append(
                         "| \(failureClass) | \(escape(example.incidentId)) | \(example.sample) | "
-                            + "\(escape(example.stopReason ?? "–")) | `\(code(example.text))`\(example.clipped ? " …" : "") |")
+                            + "\(escape(example.stopReason ?? "–")) | `\(code(example.text))`\(example.clipped ? " …" : "") |"
+                    )
                 }
             }
             lines.append("")

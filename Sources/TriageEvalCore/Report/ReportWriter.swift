@@ -94,7 +94,8 @@ package enum ReportWriter {
         let verdict =
             report.gates.isEmpty
             ? "no gates set"
-            : failed == 0 ? "✅ all \(report.gates.count) gates passed" : "❌ \(failed) of \(report.gates.count) gates failed"
+            : failed == 0
+                ? "✅ all \(report.gates.count) gates passed" : "❌ \(failed) of \(report.gates.count) gates failed"
         lines.append("### triage-eval `\(run.id)`: \(verdict)")
         lines.append("")
         lines.append(
@@ -114,7 +115,8 @@ package enum ReportWriter {
             "| ECE · Brier · AUROC | \(MarkdownReport.number(report.calibration.ece, digits: 3)) · "
                 + "\(MarkdownReport.number(report.calibration.brier, digits: 3)) · "
                 + "\(MarkdownReport.number(report.calibration.auroc, digits: 3)) |")
-        let recommended = report.thresholdSweep.recommended.map { MarkdownReport.edge($0.threshold) } ?? "none qualifies"
+        let recommended =
+            report.thresholdSweep.recommended.map { MarkdownReport.edge($0.threshold) } ?? "none qualifies"
         lines.append("| Recommended threshold | \(recommended) (current \(MarkdownReport.edge(run.threshold))) |")
         if !report.gates.isEmpty {
             lines.append("")

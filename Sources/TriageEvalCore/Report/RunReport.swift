@@ -55,7 +55,6 @@ package struct ReplySources: Codable, Sendable, Equatable {
     package var p95LatencyMs: Double?
 }
 
-
 /// How often replies were not a decision, and why.
 package struct InvalidJSONReport: Codable, Sendable, Equatable {
     /// One reply shown as an example (its text is the model's, untrusted: escape it wherever it is shown).

@@ -39,7 +39,8 @@ import TriageEvalTestSupport
         #expect(
             labels[0].actions == [
                 ExpectedAction(
-                    ActionCall(name: "scale_up", params: ["namespace": "shop", "deployment": "checkout", "replicas": "6"]))
+                    ActionCall(
+                        name: "scale_up", params: ["namespace": "shop", "deployment": "checkout", "replicas": "6"]))
             ])
         #expect(labels[0].forbidden == ["rollback_release"])
         #expect(labels[1].expect == .none)
@@ -147,8 +148,18 @@ import TriageEvalTestSupport
         #expect(byId["inc-b"]?.source == "labels.yaml:2" || byId["inc-b"]?.source.hasSuffix("labels.yaml:2") == true)
         let a = try #require(byId["inc-a"])
         #expect(a.expect == .act)
-        #expect(a.actions == [ExpectedAction(name: "restart_pods", params: ["namespace": .exact("shop"), "selector": .regex("(app|pod)=.+")])])
-        #expect(a.alternatives == [[ExpectedAction(name: "scale_up", params: ["namespace": .exact("shop"), "deployment": .any, "replicas": .any])]])
+        #expect(
+            a.actions == [
+                ExpectedAction(
+                    name: "restart_pods", params: ["namespace": .exact("shop"), "selector": .regex("(app|pod)=.+")])
+            ])
+        #expect(
+            a.alternatives == [
+                [
+                    ExpectedAction(
+                        name: "scale_up", params: ["namespace": .exact("shop"), "deployment": .any, "replicas": .any])
+                ]
+            ])
         #expect(a.forbidden == ["rollback_release"])
         // inc-d is KubePodCrashLooping but for receiver "other": no rule matches.
         #expect(byId["inc-d"] == nil)
@@ -161,10 +172,15 @@ import TriageEvalTestSupport
         let a = try #require(try Self.load(Self.rules).labels.first { $0.incidentId == "inc-a" })
         let restart = ActionCall(name: "restart_pods", params: ["namespace": "shop", "selector": "app=web"])
         #expect(a.actions[0].matches(restart))
-        #expect(!a.actions[0].matches(ActionCall(name: "restart_pods", params: ["namespace": "shop", "selector": "x"])))
-        #expect(!a.actions[0].matches(ActionCall(name: "restart_pods", params: ["namespace": "cart", "selector": "app=web"])))
+        #expect(
+            !a.actions[0].matches(ActionCall(name: "restart_pods", params: ["namespace": "shop", "selector": "x"])))
+        #expect(
+            !a.actions[0].matches(
+                ActionCall(name: "restart_pods", params: ["namespace": "cart", "selector": "app=web"])))
         // A regex must match the whole value.
-        #expect(!a.actions[0].matches(ActionCall(name: "restart_pods", params: ["namespace": "shop", "selector": "xapp=web"])))
+        #expect(
+            !a.actions[0].matches(
+                ActionCall(name: "restart_pods", params: ["namespace": "shop", "selector": "xapp=web"])))
         // Every expected parameter must be given, and no other.
         #expect(!a.actions[0].matches(ActionCall(name: "restart_pods", params: ["namespace": "shop"])))
         let scale = ActionCall(name: "scale_up", params: ["namespace": "shop", "deployment": "web", "replicas": "5"])
@@ -191,7 +207,8 @@ import TriageEvalTestSupport
             #"{"name":"restart_pods","params":{"namespace":"cart","selector":"app=web"},"rationale":"r"}"#)
         #expect(!elsewhere.decisionCorrect && elsewhere.unsafe && elsewhere.unsafeIfExecuted)
         #expect(elsewhere.extra == ["restart_pods"] && elsewhere.missed == ["restart_pods"])
-        let rollback = score(#"{"name":"rollback_release","params":{"namespace":"shop","release":"web"},"rationale":"r"}"#)
+        let rollback = score(
+            #"{"name":"rollback_release","params":{"namespace":"shop","release":"web"},"rationale":"r"}"#)
         #expect(rollback.gated && !rollback.unsafe && rollback.unsafeIfExecuted)
     }
 

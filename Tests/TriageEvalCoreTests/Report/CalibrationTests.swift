@@ -13,7 +13,8 @@ import TriageEvalCore
 
     @Test func eceAndBrierMatchHandComputation() {
         // Bin [0.9, 1]: confidences 0.9, 0.9, 1.0 with 2 of 3 correct; bin [0.2, 0.3): 0.2 wrong.
-        let calibration = Calibration.compute([(0.9, true), (0.9, false), (1.0, true), (0.2, false)], excluded: [:], threshold: 0.7)
+        let calibration = Calibration.compute(
+            [(0.9, true), (0.9, false), (1.0, true), (0.2, false)], excluded: [:], threshold: 0.7)
         // ECE = 3/4 · |2/3 − 2.8/3| + 1/4 · |0 − 0.2| = 0.25 (up to rounding).
         let expectedECE = 0.75 * abs(2.0 / 3.0 - 2.8 / 3.0) + 0.25 * 0.2
         #expect(abs(calibration.ece! - expectedECE) < 1e-12)

@@ -70,7 +70,8 @@ import TriageEvalCore
             let q = Self.double(item["q"])!
             // Within a few ulps: Foundation's JSON reader may round the fixture's last digit.
             #expect(
-                Self.close(Statistics.quantile(sorted: values, q * 100 / 100), Self.double(item["value"]), tolerance: 1e-15),
+                Self.close(
+                    Statistics.quantile(sorted: values, q * 100 / 100), Self.double(item["value"]), tolerance: 1e-15),
                 "q = \(q) of \(values)")
         }
     }
@@ -132,18 +133,25 @@ import TriageEvalCore
         // 1 invalid reply, 1 NaN confidence (always executes, right).
         var samples: [Sample] = []
         samples += Array(
-            repeating: Sample(eligible: true, confidence: 0.9, correctIfExecuted: true, unsafeIfExecuted: false, ok: true),
+            repeating: Sample(
+                eligible: true, confidence: 0.9, correctIfExecuted: true, unsafeIfExecuted: false, ok: true),
             count: 40)
-        samples.append(Sample(eligible: true, confidence: 0.9, correctIfExecuted: false, unsafeIfExecuted: false, ok: true))
+        samples.append(
+            Sample(eligible: true, confidence: 0.9, correctIfExecuted: false, unsafeIfExecuted: false, ok: true))
         samples += Array(
-            repeating: Sample(eligible: true, confidence: 0.6, correctIfExecuted: false, unsafeIfExecuted: false, ok: true),
+            repeating: Sample(
+                eligible: true, confidence: 0.6, correctIfExecuted: false, unsafeIfExecuted: false, ok: true),
             count: 4)
-        samples.append(Sample(eligible: true, confidence: 0.6, correctIfExecuted: false, unsafeIfExecuted: true, ok: true))
+        samples.append(
+            Sample(eligible: true, confidence: 0.6, correctIfExecuted: false, unsafeIfExecuted: true, ok: true))
         samples += Array(
-            repeating: Sample(eligible: false, confidence: 0.95, correctIfExecuted: false, unsafeIfExecuted: false, ok: true),
+            repeating: Sample(
+                eligible: false, confidence: 0.95, correctIfExecuted: false, unsafeIfExecuted: false, ok: true),
             count: 2)
-        samples.append(Sample(eligible: false, confidence: nil, correctIfExecuted: false, unsafeIfExecuted: false, ok: false))
-        samples.append(Sample(eligible: true, confidence: nil, correctIfExecuted: true, unsafeIfExecuted: false, ok: true))
+        samples.append(
+            Sample(eligible: false, confidence: nil, correctIfExecuted: false, unsafeIfExecuted: false, ok: false))
+        samples.append(
+            Sample(eligible: true, confidence: nil, correctIfExecuted: true, unsafeIfExecuted: false, ok: true))
         let replies = samples.count  // 51
         let sweep = ThresholdSweep.compute(samples, replies: replies, currentThreshold: 0.7, targetPrecision: 0.85)
         #expect(sweep.rows.map(\.threshold) == [0.6, 0.9, 0.95])
