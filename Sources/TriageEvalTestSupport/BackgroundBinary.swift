@@ -1,0 +1,83 @@
+import Foundation
+
+/// The built `triage-eval` binary running in the background (a server such as `capture`), with its standard
+/// error collected as it comes.
+package final class BackgroundBinary: @unchecked Sendable {
+    private let process = Process()
+    private let lock = NSLock()
+    private var collected = Data()
+    private var reader: Thread?
+
+    /// Starts the binary.
+    package init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: BinaryRunner.binaryPath)
+        process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment
+        merged["CI"] = "true"
+        merged.removeValue(forKey: "TRIAGE_EVAL_DB")
+        for (key, value) in environment { merged[key] = value }
+        process.environment = merged
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let handle = err.fileHandleForReading
+        let reader = Thread { [self] in
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                lock.lock()
+                collected.append(chunk)
+                lock.unlock()
+            }
+        }
+        reader.start()
+        self.reader = reader
+    }
+
+    /// Everything written to standard error so far.
+    package var stderr: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: collected, as: UTF8.self)
+    }
+
+    /// Waits until standard error has a line containing `text`; returns that line.
+    package func waitForLine(containing text: String, timeout: TimeInterval = 30) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let line = stderr.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
+            if !process.isRunning { break }
+            usleep(20_000)
+        }
+        throw BackgroundBinaryError.noLine(text, stderr)
+    }
+
+    /// Sends a signal.
+    package func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// Waits for the process to exit (up to `timeout` seconds, then kills it) and returns its status.
+    package func wait(timeout: TimeInterval = 30) -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Whether it is still running.
+    package var isRunning: Bool { process.isRunning }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+}
+
+/// A background binary never printed what a test waited for.
+package enum BackgroundBinaryError: Error, CustomStringConvertible {
+    case noLine(String, String)
+
+    package var description: String {
+        switch self {
+        case .noLine(let text, let stderr): return "no line containing '\(text)'; stderr so far:\n\(stderr)"
+        }
+    }
+}
