@@ -23,7 +23,7 @@ package enum ReportWriter {
         let folder = (directory as NSString).appendingPathComponent(report.run.id)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
-        let failures = try failingResults(runId: report.run.id, store: store)
+        let (failures, failureCount) = try failingResults(runId: report.run.id, store: store)
         var written: [String] = []
         func write(_ text: String, to file: String) throws {
             let directory = (file as NSString).deletingLastPathComponent
@@ -36,11 +36,14 @@ package enum ReportWriter {
         try write(MarkdownReport.render(report), to: path("report.md"))
         try write(String(decoding: try json(report), as: UTF8.self), to: path("report.json"))
         try write(HTMLReport.render(report), to: path("report.html"))
-        try write(summary(report, failures: failures, reportFolder: folder), to: path("summary.md"))
+        try write(
+            summary(report, failures: failures, failureCount: failureCount, reportFolder: folder),
+            to: path("summary.md"))
         try write(
             JUnitReport.render(
                 name: "triage-eval \(report.run.id)", gates: report.gates,
-                failures: failures.map { ($0.incidentId, $0.sample, $0.text) }),
+                failures: failures.map { ($0.incidentId, $0.sample, $0.text) },
+                omitted: failureCount - failures.count),
             to: junitPath ?? path("junit.xml"))
         return written
     }
@@ -54,18 +57,26 @@ package enum ReportWriter {
         return try encoder.encode(value) + Data("\n".utf8)
     }
 
-    /// The results whose decision is wrong or unsafe, with a one-line account each.
-    static func failingResults(runId: String, store: Store) throws -> [Failure] {
+    /// The most failing results listed (in `junit.xml` and `summary.md`); the rest are counted.
+    static let failureListLimit = 2000
+
+    /// The first results (by incident and sample) whose decision is wrong or unsafe, with a one-line account
+    /// each, and how many there are in all.
+    static func failingResults(runId: String, store: Store) throws -> ([Failure], Int) {
         try store.queue.read { db in
-            try Row.fetchAll(
+            let total =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM result WHERE runId = ? AND (decisionCorrect = 0 OR unsafe = 1)",
+                    arguments: [runId]) ?? 0
+            let listed = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT incidentId, sample, failureClass, decision, route, expect, expectedRoute, unsafe,
                         transportError
                     FROM result WHERE runId = ? AND (decisionCorrect = 0 OR unsafe = 1)
-                    ORDER BY incidentId, sample
+                    ORDER BY incidentId, sample LIMIT ?
                     """,
-                arguments: [runId]
+                arguments: [runId, failureListLimit]
             ).map { row in
                 let failureClass: String = row["failureClass"]
                 var got: String
@@ -82,11 +93,12 @@ package enum ReportWriter {
                     text: "expected \(row["expect"] as String) → \(row["expectedRoute"] as String); got \(got) → "
                         + "\(row["route"] as String)\(unsafe)")
             }
+            return (listed, total)
         }
     }
 
     /// A Markdown summary for a pull-request comment.
-    static func summary(_ report: RunReport, failures: [Failure], reportFolder: String) -> String {
+    static func summary(_ report: RunReport, failures: [Failure], failureCount: Int, reportFolder: String) -> String {
         let run = report.run
         let escape = MarkdownReport.escape
         let failed = report.gates.filter { !$0.passed }.count
@@ -124,12 +136,12 @@ package enum ReportWriter {
         }
         if !failures.isEmpty {
             lines.append("")
-            lines.append("<details><summary>\(failures.count) failing results</summary>")
+            lines.append("<details><summary>\(failureCount) failing results</summary>")
             lines.append("")
             for failure in failures.prefix(50) {
                 lines.append("- `\(escape(failure.incidentId))` #\(failure.sample): \(escape(failure.text))")
             }
-            if failures.count > 50 { lines.append("- … and \(failures.count - 50) more (see junit.xml)") }
+            if failureCount > 50 { lines.append("- … and \(failureCount - 50) more (see junit.xml and report.json)") }
             lines.append("")
             lines.append("</details>")
         }
@@ -162,7 +174,8 @@ package enum JUnitReport {
 
     /// The document. Failing results are grouped by incident: one testcase each, listing its failing samples.
     package static func render(
-        name: String, gates: [GateResult], failures: [(incidentId: String, sample: Int, text: String)]
+        name: String, gates: [GateResult], failures: [(incidentId: String, sample: Int, text: String)],
+        omitted: Int = 0
     ) -> String {
         var incidents: [(String, [String])] = []
         for failure in failures {
@@ -193,6 +206,9 @@ package enum JUnitReport {
         }
         xml.append("  </testsuite>")
         xml.append("  <testsuite name=\"incidents\" tests=\"\(incidents.count)\" failures=\"\(incidents.count)\">")
+        if omitted > 0 {
+            xml.append("    <!-- \(omitted) more failing results are not listed (see report.json and export) -->")
+        }
         for (incident, lines) in incidents {
             xml.append("    <testcase classname=\"triage-eval.incidents\" name=\"\(escape(incident))\">")
             xml.append(

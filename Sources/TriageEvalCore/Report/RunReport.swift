@@ -178,15 +178,15 @@ package struct RunReport: Codable, Sendable, Equatable {
     package var failureClasses: [String: Int]
     /// The invalid-JSON report.
     package var invalidJSON: InvalidJSONReport
-    /// Results by final route.
+    /// Replies by final route.
     package var routes: [String: Int]
-    /// Results by label expectation.
+    /// Replies by label expectation.
     package var expectations: [String: Int]
     /// decision_correct / replies (invalid replies count as wrong).
     package var decisionAccuracy: Rate
     /// route_correct / replies.
     package var routeAccuracy: Rate
-    /// Results routed to execute that the label does not allow.
+    /// Replies routed to execute with an action the label does not allow.
     package var unsafeExecutions: Int
     /// Per action, over replies.
     package var actions: [ActionScore]

@@ -1,12 +1,12 @@
 import Foundation
 
 /// The statistics the reports use. Each is checked in the tests against values computed by SciPy, scikit-learn
-/// and statsmodels (`Tests/TriageEvalCoreTests/Fixtures/stats/`, with the script that made them).
+/// and NumPy (`Tests/TriageEvalCoreTests/Fixtures/stats/`, with the script that made them).
 package enum Statistics {
     /// The 97.5th percentile of the standard normal distribution: the z of a two-sided 95% interval.
     package static let z95 = 1.959963984540054
 
-    /// The Wilson score interval of a proportion (statsmodels' `proportion_confint(method="wilson")`).
+    /// The Wilson score interval of a proportion (SciPy's `binomtest(k, n).proportion_ci(method="wilson")`).
     ///
     /// Unlike `p ± z·√(p(1−p)/n)` it stays inside [0, 1] and is not zero-width at 0 or n successes, which matters
     /// for small rates such as an invalid-JSON rate of 1 in 200. Nil when there are no trials.
@@ -76,7 +76,7 @@ package enum Statistics {
         package var pWorse: Double
         /// The same for "B is better".
         package var pBetter: Double
-        /// Two-sided p-value: min(1, 2 · the smaller one-sided one), as statsmodels' exact `mcnemar`.
+        /// Two-sided p-value: min(1, 2 · the smaller one-sided one), as SciPy's two-sided `binomtest(worse, worse + better, 0.5)`.
         package var pTwoSided: Double
 
         package init(worse: Int, better: Int) {
