@@ -50,11 +50,25 @@ import TriageEvalTestSupport
         let temp = try TemporaryDirectory()
         defer { temp.remove() }
         let server = try FakeProvider(script: [:], directory: temp)
-        let path = try Self.scenario(temp, port: server.port)
+        let plain = try Self.scenario(temp, port: server.port)
+        let path = plain + ".priced.yaml"
+        try String(contentsOfFile: plain, encoding: .utf8)
+            .replacingOccurrences(of: "  timeout: 10\n", with: "  timeout: 10\n  pricing: {input: 3, output: 15}\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
         let recorded = try Self.run([path], temp)
         #expect(recorded.status == 0, "\(recorded.stderr)")
         let requests = try server.requests()
         #expect(requests.count == 16)
+        // The cost: the tokens the provider reported (as stored) at the scenario's prices.
+        let recordedRun = recorded.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let tokens = try Self.rows(temp, "SELECT SUM(inputTokens) AS i, SUM(outputTokens) AS o FROM reply")[0]
+        let expectedCost = (Double(tokens["i"] as Int) * 3 + Double(tokens["o"] as Int) * 15) / 1e6
+        let pricedReport =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: temp.file("reports/\(recordedRun)/report.json"))))
+            as! [String: Any]
+        let cost = (pricedReport["sources"] as! [String: Any])["liveCostUSD"] as? Double
+        #expect(cost.map { abs($0 - expectedCost) < 1e-12 } == true, "cost \(String(describing: cost))")
         #expect(requests.allSatisfy { $0["path"] as? String == "/v1/messages" && $0["api_key"] as? Bool == true })
         #expect(
             requests.allSatisfy {
