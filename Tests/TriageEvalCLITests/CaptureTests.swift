@@ -10,7 +10,7 @@ import FoundationNetworking
 /// `triage-eval capture` as Alertmanager sees it: a real HTTP peer on loopback, the store checked afterwards.
 @Suite(.serialized) struct CaptureTests {
     static let capturedFile = Repository.path(
-        "corpora/demo/deliveries/alertmanager-0.25-loopback-run3-exact-bytes.jsonl")
+        "corpora/handwritten/deliveries/alertmanager-0.25-loopback-run3-exact-bytes.jsonl")
 
     /// The captured deliveries, each as sent (the file keeps the trailing LF of every body).
     static func deliveries() throws -> [Data] {

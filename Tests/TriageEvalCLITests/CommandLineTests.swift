@@ -59,15 +59,13 @@ import TriageEvalTestSupport
     @Test func replayMissExits2AndListsWhatIsMissing() throws {
         let temp = try TemporaryDirectory()
         defer { temp.remove() }
-        let scenario = try String(contentsOfFile: Repository.path("scenarios/demo.yaml"), encoding: .utf8)
-            .replacingOccurrences(of: "samples: 2", with: "samples: 3")
+        let scenario = try String(
+            contentsOfFile: Repository.path("Tests/TriageEvalCLITests/Fixtures/handwritten.yaml"), encoding: .utf8
+        )
+        .replacingOccurrences(of: "samples: 2", with: "samples: 3")
         let path = try temp.write(
             "scenarios/three.yaml",
-            scenario.replacingOccurrences(
-                of: "../corpora/demo/catalog.yaml", with: Repository.path("corpora/demo/catalog.yaml")
-            )
-            .replacingOccurrences(of: "corpus: demo", with: "corpus: \(Repository.path("corpora/demo"))")
-            .replacingOccurrences(of: "templates/seed.txt", with: Repository.path("scenarios/templates/seed.txt")))
+            scenario.replacingOccurrences(of: "../../../", with: Repository.path("") + "/"))
         let result = try BinaryRunner.run(["run", path, "--db", temp.file("s.sqlite"), "--reports", temp.file("r")])
         #expect(result.status == 2)
         #expect(result.stderr.contains("16 of 48 samples have no cached reply"), "\(result.stderr)")

@@ -17,7 +17,7 @@ import TriageEvalTestSupport
 
     static func fixtureReplies() throws -> [FixtureReply] {
         let text = try String(
-            contentsOfFile: Repository.path("corpora/demo/replies-handwritten.jsonl"), encoding: .utf8)
+            contentsOfFile: Repository.path("corpora/handwritten/replies-handwritten.jsonl"), encoding: .utf8)
         return try text.split(separator: "\n").map { line in
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
             let fixture = object["fixture"] as! [String: Any]
@@ -37,12 +37,13 @@ import TriageEvalTestSupport
         defer { temp.remove() }
         let result = try BinaryRunner.run(
             [
-                "run", Repository.path("scenarios/demo.yaml"), "--db", temp.file("demo.sqlite"), "--reports",
+                "run", Repository.path("Tests/TriageEvalCLITests/Fixtures/handwritten.yaml"), "--db",
+                temp.file("demo.sqlite"), "--reports",
                 temp.file("reports"),
             ])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let runId = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(runId.hasPrefix("demo-"))
+        #expect(runId.hasPrefix("handwritten-"))
         let reportData = try Data(contentsOf: URL(fileURLWithPath: temp.file("reports/\(runId)/report.json")))
         let report = try JSONSerialization.jsonObject(with: reportData) as! [String: Any]
         #expect(FileManager.default.fileExists(atPath: temp.file("reports/\(runId)/report.md")))
@@ -111,7 +112,8 @@ import TriageEvalTestSupport
         // A second run on the same store re-reads nothing and gives the same numbers.
         let again = try BinaryRunner.run(
             [
-                "run", Repository.path("scenarios/demo.yaml"), "--db", temp.file("demo.sqlite"), "--reports",
+                "run", Repository.path("Tests/TriageEvalCLITests/Fixtures/handwritten.yaml"), "--db",
+                temp.file("demo.sqlite"), "--reports",
                 temp.file("reports"),
             ])
         #expect(again.status == 0)
@@ -123,7 +125,8 @@ import TriageEvalTestSupport
         defer { temp.remove() }
         let db = temp.file("demo.sqlite")
         let run = try BinaryRunner.run([
-            "run", Repository.path("scenarios/demo.yaml"), "--db", db, "--reports", temp.file("a"),
+            "run", Repository.path("Tests/TriageEvalCLITests/Fixtures/handwritten.yaml"), "--db", db, "--reports",
+            temp.file("a"),
         ])
         let runId = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let report = try BinaryRunner.run(
@@ -145,7 +148,10 @@ import TriageEvalTestSupport
         defer { temp.remove() }
         let db = temp.file("demo.sqlite")
         let run = try BinaryRunner.run(
-            ["run", Repository.path("scenarios/demo.yaml"), "--db", db, "--reports", temp.file("reports")])
+            [
+                "run", Repository.path("Tests/TriageEvalCLITests/Fixtures/handwritten.yaml"), "--db", db, "--reports",
+                temp.file("reports"),
+            ])
         let runId = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let export = try BinaryRunner.run(["export", runId, "--db", db, "--format", "csv", "-o", temp.file("r.csv.gz")])
         #expect(export.status == 0, "\(export.stderr)")

@@ -16,7 +16,7 @@ import TriageEvalTestSupport
     }
 
     static func fixtures() throws -> [FixtureReply] {
-        try String(contentsOfFile: Repository.path("corpora/demo/replies-handwritten.jsonl"), encoding: .utf8)
+        try String(contentsOfFile: Repository.path("corpora/handwritten/replies-handwritten.jsonl"), encoding: .utf8)
             .split(separator: "\n").map { line in
                 let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
                 let fixture = object["fixture"] as! [String: Any]
@@ -28,11 +28,11 @@ import TriageEvalTestSupport
 
     /// A copy of the demo corpus with extra reply files, and scenarios over it.
     static func workspace(_ temp: TemporaryDirectory, extraReplies: [String: String] = [:]) throws -> String {
-        let corpus = temp.file("corpora/demo")
+        let corpus = temp.file("corpora/handwritten")
         try FileManager.default.createDirectory(atPath: corpus, withIntermediateDirectories: true)
         for name in ["deliveries", "labels.yaml", "catalog.yaml", "replies-handwritten.jsonl"] {
             try FileManager.default.copyItem(
-                atPath: Repository.path("corpora/demo/\(name)"), toPath: "\(corpus)/\(name)")
+                atPath: Repository.path("corpora/handwritten/\(name)"), toPath: "\(corpus)/\(name)")
         }
         for (name, text) in extraReplies {
             try text.write(toFile: "\(corpus)/\(name)", atomically: true, encoding: .utf8)
@@ -43,12 +43,12 @@ import TriageEvalTestSupport
 
     static func scenario(
         _ temp: TemporaryDirectory, name: String, model: String = "claude-3-7-sonnet-20250219",
-        catalog: String = "../corpora/demo/catalog.yaml", extra: String = ""
+        catalog: String = "../corpora/handwritten/catalog.yaml", extra: String = ""
     ) throws -> String {
         let path = temp.file("scenarios/\(name).yaml")
         try """
         name: \(name)
-        corpus: demo
+        corpus: handwritten
         catalog: \(catalog)
         template: \(Repository.path("scenarios/templates/seed.txt"))
         model: {provider: anthropic, name: \(model)}

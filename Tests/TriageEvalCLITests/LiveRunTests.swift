@@ -5,7 +5,7 @@ import TriageEvalTestSupport
 
 /// Live runs of the built binary against a real HTTP peer: the scriptable fake provider on 127.0.0.1.
 @Suite(.serialized) struct LiveRunTests {
-    static let demo = Repository.path("corpora/demo")
+    static let demo = Repository.path("corpora/handwritten")
 
     /// A scenario on the demo corpus against the fake server.
     static func scenario(

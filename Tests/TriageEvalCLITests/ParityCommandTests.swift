@@ -63,7 +63,7 @@ import TriageEvalTestSupport
         let temp = try TemporaryDirectory()
         defer { temp.remove() }
         let db = temp.file("s.sqlite")
-        _ = try BinaryRunner.run(["ingest", Repository.path("corpora/demo/deliveries"), "--db", db])
+        _ = try BinaryRunner.run(["ingest", Repository.path("corpora/handwritten/deliveries"), "--db", db])
         let user = try BinaryRunner.run(["prompt", "incident", "inc-4fcc88a1185c1f17", "--db", db])
         #expect(user.status == 0)
         #expect(
@@ -82,7 +82,7 @@ import TriageEvalTestSupport
     }
 
     @Test func catalogLintExitCodes() throws {
-        let seed = try BinaryRunner.run(["catalog", "lint", Repository.path("corpora/demo/catalog.yaml")])
+        let seed = try BinaryRunner.run(["catalog", "lint", Repository.path("corpora/handwritten/catalog.yaml")])
         #expect(seed.status == 0)
         #expect(seed.stdout.isEmpty)
         let broken = Repository.path("Tests/TriageEvalCoreTests/Fixtures/catalogs/broken.yaml")

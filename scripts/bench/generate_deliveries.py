@@ -15,7 +15,7 @@ import sys
 
 n = int(sys.argv[1])
 out_path = sys.argv[2]
-source = sys.argv[3] if len(sys.argv) > 3 else "corpora/demo/deliveries/alertmanager-0.25-loopback-run3-exact-bytes.jsonl"
+source = sys.argv[3] if len(sys.argv) > 3 else "corpora/handwritten/deliveries/alertmanager-0.25-loopback-run3-exact-bytes.jsonl"
 
 bodies = [line.rstrip("\n") for line in open(source, encoding="utf-8") if line.strip()]
 groups = {}

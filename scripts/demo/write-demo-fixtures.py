@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes corpora/demo/labels.yaml and corpora/demo/replies-handwritten.jsonl.
+"""Writes corpora/handwritten/labels.yaml and corpora/handwritten/replies-handwritten.jsonl.
 
 The replies are hand-written test fixtures, not model output: each one is written here on purpose to exercise
 one behaviour (valid, fenced, truncated, unknown action, low confidence, ...). Each line carries a "fixture" key
@@ -13,7 +13,7 @@ import json
 import pathlib
 
 root = pathlib.Path(__file__).resolve().parents[2]
-corpus = root / "corpora" / "demo"
+corpus = root / "corpora" / "handwritten"
 MODEL = "claude-3-7-sonnet-20250219"
 
 

@@ -22,7 +22,7 @@ extension TriageEval.Cache {
                 skipped; a different reply for the same incident, model and sample is an error.
 
                 Example:
-                  triage-eval cache import corpora/demo/replies.jsonl
+                  triage-eval cache import corpora/handwritten/replies.jsonl
                 """
         )
 

@@ -24,7 +24,7 @@ extension TriageEval.CatalogCommand {
                 when the file cannot be read.
 
                 Example:
-                  triage-eval catalog lint corpora/demo/catalog.yaml
+                  triage-eval catalog lint corpora/handwritten/catalog.yaml
                 """
         )
 

@@ -25,7 +25,7 @@ extension TriageEval.Decision {
 
                 Example:
                   echo '{"id": 1, "text": "{\\"incident_id\\": \\"i\\"}"}' | \\
-                    triage-eval decision check --catalog corpora/demo/catalog.yaml
+                    triage-eval decision check --catalog corpora/handwritten/catalog.yaml
                 """
         )
 

@@ -24,7 +24,7 @@ extension TriageEval.Prompt {
                 The seed's template with json.dumps(CATALOG, indent=2) in place of {catalog_json}.
 
                 Example:
-                  triage-eval prompt system --catalog corpora/demo/catalog.yaml | sha256sum
+                  triage-eval prompt system --catalog corpora/handwritten/catalog.yaml | sha256sum
                 """
         )
 

@@ -5,7 +5,8 @@ import TriageEvalCore
 import TriageEvalTestSupport
 
 @Suite struct IngestTests {
-    static let captured = Repository.path("corpora/demo/deliveries/alertmanager-0.25-loopback-run3-exact-bytes.jsonl")
+    static let captured = Repository.path(
+        "corpora/handwritten/deliveries/alertmanager-0.25-loopback-run3-exact-bytes.jsonl")
 
     static func body(
         receiver: String = "sre-webhook", groupKey: String = "{}:{alertname=\"X\"}",

@@ -7,7 +7,7 @@ import TriageEvalTestSupport
 @Suite struct ReplyImporterTests {
     static func storeWithDemoIncidents() throws -> TemporaryStore {
         let temp = try TemporaryStore()
-        _ = try Ingestor(store: temp.store).ingest(paths: [Repository.path("corpora/demo/deliveries")])
+        _ = try Ingestor(store: temp.store).ingest(paths: [Repository.path("corpora/handwritten/deliveries")])
         return temp
     }
 

@@ -5,9 +5,9 @@ import TriageEvalTestSupport
 
 @Suite struct ScenarioTests {
     @Test func theDemoScenarioLoads() throws {
-        let scenario = try Scenario.load(path: Repository.path("scenarios/demo.yaml"))
-        #expect(scenario.name == "demo")
-        #expect(scenario.corpus == "demo")
+        let scenario = try Scenario.load(path: Repository.path("Tests/TriageEvalCLITests/Fixtures/handwritten.yaml"))
+        #expect(scenario.name == "handwritten")
+        #expect(scenario.corpus == "handwritten")
         #expect(scenario.samples == 2)
         #expect(scenario.threshold == 0.7)
         #expect(scenario.approvalGate)
@@ -15,7 +15,7 @@ import TriageEvalTestSupport
         #expect(scenario.model.name == "claude-3-7-sonnet-20250219")
         #expect(scenario.model.maxTokens == 1024)
         #expect(scenario.model.baseURL == nil && scenario.model.apiKeyEnv == nil && scenario.model.temperature == nil)
-        #expect(scenario.catalogPath.hasSuffix("corpora/demo/catalog.yaml"))
+        #expect(scenario.catalogPath.hasSuffix("corpora/handwritten/catalog.yaml"))
         #expect(!scenario.catalogPath.contains(".."))
     }
 
