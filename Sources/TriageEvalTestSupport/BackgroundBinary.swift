@@ -12,11 +12,7 @@ package final class BackgroundBinary: @unchecked Sendable {
     package init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: BinaryRunner.binaryPath)
         process.arguments = arguments
-        var merged = ProcessInfo.processInfo.environment
-        merged["CI"] = "true"
-        merged.removeValue(forKey: "TRIAGE_EVAL_DB")
-        for (key, value) in environment { merged[key] = value }
-        process.environment = merged
+        process.environment = BinaryRunner.environment(environment)
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice

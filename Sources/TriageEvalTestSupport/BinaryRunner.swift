@@ -22,6 +22,16 @@ package enum BinaryRunner {
         return Repository.path(".build/release/triage-eval")
     }
 
+    /// The environment the binary runs in: this one, marked as CI (plain progress lines), without a store
+    /// override, plus `extra`.
+    package static func environment(_ extra: [String: String]) -> [String: String] {
+        var merged = ProcessInfo.processInfo.environment
+        merged["CI"] = "true"
+        merged.removeValue(forKey: "TRIAGE_EVAL_DB")
+        for (key, value) in extra { merged[key] = value }
+        return merged
+    }
+
     /// Runs the binary with arguments in a working directory.
     package static func run(
         _ arguments: [String],
@@ -33,11 +43,7 @@ package enum BinaryRunner {
         process.executableURL = URL(fileURLWithPath: binaryPath)
         process.arguments = arguments
         if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
-        var merged = ProcessInfo.processInfo.environment
-        merged["CI"] = "true"
-        merged.removeValue(forKey: "TRIAGE_EVAL_DB")
-        for (key, value) in environment { merged[key] = value }
-        process.environment = merged
+        process.environment = Self.environment(environment)
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

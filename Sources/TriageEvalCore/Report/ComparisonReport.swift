@@ -115,14 +115,7 @@ package enum ComparisonReport {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
         var written: [String] = []
-        func write(_ data: Data, to file: String) throws {
-            let parent = (file as NSString).deletingLastPathComponent
-            if !parent.isEmpty {
-                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-            }
-            try data.write(to: URL(fileURLWithPath: file))
-            written.append(file)
-        }
+        func write(_ data: Data, to file: String) throws { written.append(try ReportWriter.writeFile(data, to: file)) }
         let markdown = render(comparison)
         try write(Data(markdown.utf8), to: path("compare.md"))
         try write(try ReportWriter.json(comparison), to: path("compare.json"))

@@ -25,16 +25,9 @@ package enum ReportWriter {
         func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
         let (failures, failureCount) = try failingResults(runId: report.run.id, store: store)
         var written: [String] = []
-        func write(_ text: String, to file: String) throws {
-            let directory = (file as NSString).deletingLastPathComponent
-            if !directory.isEmpty {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            }
-            try Data(text.utf8).write(to: URL(fileURLWithPath: file))
-            written.append(file)
-        }
+        func write(_ text: String, to file: String) throws { written.append(try writeFile(Data(text.utf8), to: file)) }
         try write(MarkdownReport.render(report), to: path("report.md"))
-        try write(String(decoding: try json(report), as: UTF8.self), to: path("report.json"))
+        written.append(try writeFile(try json(report), to: path("report.json")))
         try write(HTMLReport.render(report), to: path("report.html"))
         try write(
             summary(report, failures: failures, failureCount: failureCount, reportFolder: folder),
@@ -46,6 +39,16 @@ package enum ReportWriter {
                 omitted: failureCount - failures.count),
             to: junitPath ?? path("junit.xml"))
         return written
+    }
+
+    /// Writes a report file, creating its folder; returns the path.
+    static func writeFile(_ data: Data, to file: String) throws -> String {
+        let directory = (file as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        try data.write(to: URL(fileURLWithPath: file))
+        return file
     }
 
     /// `report.json`'s bytes: sorted keys, pretty-printed, ending in a newline.
