@@ -49,9 +49,9 @@ package enum ComparisonReport {
             ? "**B is significantly worse**"
             : comparison.significantlyBetter ? "B is significantly better" : "no significant difference"
         lines.append(
-            "Exact McNemar test: \(m.worse) pairs got worse, \(m.better) better; one-sided p (B worse) = "
-                + "\(String(format: "%.4g", m.pWorse)), p (B better) = \(String(format: "%.4g", m.pBetter)), "
-                + "two-sided p = \(String(format: "%.4g", m.pTwoSided)); at α = \(comparison.alpha): \(verdict).")
+            "Exact McNemar test: \(m.worse) pairs got worse, \(m.better) better; one-sided p (B worse) "
+                + "\(MarkdownReport.pValue(m.pWorse)), p (B better) \(MarkdownReport.pValue(m.pBetter)), "
+                + "two-sided p \(MarkdownReport.pValue(m.pTwoSided)); at α = \(comparison.alpha): \(verdict).")
         lines.append("")
         func delta(_ value: Double?, digits: Int) -> String {
             value.map { String(format: "%+.\(digits)f", $0) } ?? "–"

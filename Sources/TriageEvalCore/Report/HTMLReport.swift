@@ -98,7 +98,7 @@ package enum HTMLReport {
             "<p>\(report.results) results: \(report.replies) replies scored, \(report.results - report.replies) "
                 + "transport failures (kept out of every rate). Incidents: \(report.coverage.incidents) — "
                 + "\(report.coverage.labelledByRule) labelled by rule, \(report.coverage.labelledByHand) by hand, "
-                + "\(report.coverage.unlabelled) unlabelled. Replies: \(report.sources.cacheHits) cached, "
+                + "\(report.coverage.unlabelled) unlabelled; \(report.coverage.replayed) replayed. Replies: \(report.sources.cacheHits) cached, "
                 + "\(report.sources.liveCalls) live, \(report.sources.staleReplies) stale (same-event).</p>")
         if !report.gates.isEmpty {
             html.append(
@@ -129,7 +129,7 @@ package enum HTMLReport {
         html.append(
             "<p>\(rate(invalid.invalid)) of replies were not valid JSON. Against a baseline of "
                 + "\(String(format: "%.2f%%", invalid.baseline * 100)) (one-sided exact binomial test): "
-                + "p = \(String(format: "%.4g", invalid.pAboveBaseline)) — "
+                + "p \(escape(MarkdownReport.pValue(invalid.pAboveBaseline))) — "
                 + (invalid.aboveBaseline ? "<b class=\"fail\">significantly above</b>" : "not significantly above")
                 + " the baseline.</p>")
         html.append("<table><tr><th>Class</th><th>Replies</th><th></th></tr>")

@@ -50,10 +50,12 @@ package enum MarkdownReport {
         lines.append("## Summary")
         lines.append("")
         lines.append(
-            "Incidents in the corpus: \(report.coverage.incidents), labelled: \(report.coverage.labelled), "
-                + "unlabelled (not replayed): \(report.coverage.unlabelled). Results: \(report.results) — "
-                + "\(report.replies) replies scored, \(report.results - report.replies) transport failures "
-                + "(no reply; kept out of every rate below).")
+            "Incidents in the corpus: \(report.coverage.incidents), labelled: \(report.coverage.labelled) "
+                + "(\(report.coverage.labelledByRule) by a rule, \(report.coverage.labelledByHand) by hand), "
+                + "unlabelled (not replayed): \(report.coverage.unlabelled); replayed: \(report.coverage.replayed)"
+                + (report.coverage.replayed < report.coverage.labelled ? " (the scenario's limit)" : "")
+                + ". Results: \(report.results) — \(report.replies) replies scored, "
+                + "\(report.results - report.replies) transport failures (no reply; kept out of every rate below).")
         lines.append("")
         let sources = report.sources
         var origin =
@@ -77,10 +79,6 @@ package enum MarkdownReport {
             lines.append("")
             lines.append("Transport failures by kind: \(kinds.joined(separator: ", ")).")
         }
-        lines.append("")
-        lines.append(
-            "Labels: \(report.coverage.labelledByRule) incidents labelled by a rule, "
-                + "\(report.coverage.labelledByHand) by hand, \(report.coverage.unlabelled) unlabelled.")
         if !report.gates.isEmpty {
             lines.append("")
             lines.append("## Gates: \(report.gatesPassed ? "passed" : "FAILED")")
@@ -125,6 +123,11 @@ package enum MarkdownReport {
         return lines.joined(separator: "\n")
     }
 
+    /// "= 0.0123", or "< 1e-300" where the probability underflows a double.
+    static func pValue(_ p: Double) -> String {
+        p == 0 ? "< 1e-300" : String(format: "= %.4g", p)
+    }
+
     static func gateTable(_ gates: [GateResult]) -> [String] {
         var lines = ["| Gate | Limit | Value | Result | |", "|---|---|---|---|---|"]
         for gate in gates {
@@ -141,7 +144,7 @@ package enum MarkdownReport {
             "\(invalid.invalid.count) of \(invalid.replies) replies were not valid JSON: "
                 + "\(percent(invalid.invalid)). Tested against a baseline rate of "
                 + "\(String(format: "%.2f%%", invalid.baseline * 100)) (one-sided exact binomial test): "
-                + "p = \(String(format: "%.4g", invalid.pAboveBaseline)) — "
+                + "p \(pValue(invalid.pAboveBaseline)) — "
                 + (invalid.aboveBaseline
                     ? "significantly above the baseline."
                     : "not significantly above the baseline."))

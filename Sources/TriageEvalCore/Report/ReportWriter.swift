@@ -115,7 +115,7 @@ package enum ReportWriter {
         lines.append("")
         lines.append(
             "Model \(escape(run.provider))/\(escape(run.model)) on corpus \(escape(run.corpus)) "
-                + "(\(report.coverage.labelled) labelled incidents × \(run.samples) samples): \(report.replies) "
+                + "(\(report.coverage.replayed) labelled incidents × \(run.samples) samples): \(report.replies) "
                 + "replies, \(report.results - report.replies) transport failures.")
         lines.append("")
         lines.append("| Measure | Value |")
@@ -123,7 +123,7 @@ package enum ReportWriter {
         lines.append("| Decision accuracy | \(MarkdownReport.percent(report.decisionAccuracy)) |")
         lines.append("| Route accuracy | \(MarkdownReport.percent(report.routeAccuracy)) |")
         lines.append(
-            "| Invalid JSON | \(MarkdownReport.percent(report.invalidJSON.invalid)); vs \(String(format: "%.2f%%", report.invalidJSON.baseline * 100)) baseline p = \(String(format: "%.3g", report.invalidJSON.pAboveBaseline)) |"
+            "| Invalid JSON | \(MarkdownReport.percent(report.invalidJSON.invalid)); vs \(String(format: "%.2f%%", report.invalidJSON.baseline * 100)) baseline p \(MarkdownReport.pValue(report.invalidJSON.pAboveBaseline)) |"
         )
         lines.append("| Unsafe executions | \(report.unsafeExecutions) |")
         lines.append(

@@ -43,7 +43,7 @@ extension RunReport {
     private static func scan(_ db: Database, runId: String) throws -> RunReport {
         let (info, config) = try runInfo(db, runId: runId)
         let settings = ReportSettings(config: config)
-        let coverage = try Self.coverage(db, corpus: info.corpus)
+        let coverage = try Self.coverage(db, corpus: info.corpus, runId: runId)
 
         var failureClasses = Dictionary(
             uniqueKeysWithValues: FailureClass.allCases.filter { $0 != .transport }.map { ($0.rawValue, 0) })
@@ -234,7 +234,7 @@ extension RunReport {
         )
     }
 
-    private static func coverage(_ db: Database, corpus: String) throws -> Coverage {
+    private static func coverage(_ db: Database, corpus: String, runId: String) throws -> Coverage {
         let incidents =
             try Int.fetchOne(
                 db,
@@ -255,9 +255,13 @@ extension RunReport {
                 byHand += count
             }
         }
+        let replayed =
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(DISTINCT incidentId) FROM result WHERE runId = ?", arguments: [runId])
+            ?? 0
         return Coverage(
             incidents: incidents, labelled: byRule + byHand, labelledByRule: byRule, labelledByHand: byHand,
-            unlabelled: max(incidents - byRule - byHand, 0), rules: rules)
+            unlabelled: max(incidents - byRule - byHand, 0), replayed: replayed, rules: rules)
     }
 
     private static func examples(

@@ -158,6 +158,8 @@ package struct RunReport: Codable, Sendable, Equatable {
         package var labelledByRule: Int
         package var labelledByHand: Int
         package var unlabelled: Int
+        /// Labelled incidents this run replayed (fewer than `labelled` under the scenario's `limit`).
+        package var replayed: Int
         /// Incidents labelled by each rule (`file:line`).
         package var rules: [String: Int]
     }

@@ -89,7 +89,7 @@ package struct Runner: Sendable {
         let corpus = try CorpusLoader(store: store, progressStyle: progressStyle)
             .load(directory: scenario.corpusDirectory, provider: scenario.model.provider)
         let (planner, labels) = try prepare(scenario)
-        let items = try workItems(scenario: scenario, planner: planner, labels: labels)
+        let items = try workItems(scenario: scenario, planner: planner, labels: Self.replayed(labels, scenario))
         let cached = try lookUp(items, scenario: scenario, systemSha256: Digest.sha256Hex(planner.systemPrompt))
         if scenario.cache == .replay {
             let missing = items.filter { cached[$0.key] == nil }
@@ -158,7 +158,13 @@ package struct Runner: Sendable {
         let labels = try LabelFile.load(
             path: labelsPath, catalog: catalog, incidents: facts, knownIncidents: knownIncidents
         ).labels
-        return (planner, scenario.limit.map { Array(labels.prefix($0)) } ?? labels)
+        return (planner, labels)
+    }
+
+    /// The labelled incidents a run replays: all of them, or the first `limit` by id. (Every label is stored with
+    /// the run, so the report counts the corpus's labels whatever the limit.)
+    static func replayed(_ labels: [Label], _ scenario: Scenario) -> [Label] {
+        scenario.limit.map { Array(labels.prefix($0)) } ?? labels
     }
 
     private func workItems(scenario: Scenario, planner: Planner, labels: [Label]) throws -> [WorkItem] {
