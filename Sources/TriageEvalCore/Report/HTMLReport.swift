@@ -86,7 +86,7 @@ package enum HTMLReport {
         card("Unsafe executions", String(report.unsafeExecutions), "", report.unsafeExecutions > 0 ? "fail" : "pass")
         card("ECE", number(report.calibration.ece), "equal-width, \(report.calibration.included) decisions")
         if let recommended = report.thresholdSweep.recommended {
-            card("Recommended threshold", MarkdownReport.edge(recommended.threshold), "current \(run.threshold)")
+            card("Recommended threshold", MarkdownReport.threshold(recommended.threshold), "current \(run.threshold)")
         } else {
             card("Recommended threshold", "none", "no threshold reaches the target")
         }
@@ -199,7 +199,7 @@ package enum HTMLReport {
             if row.threshold == sweep.recommended?.threshold { mark += " ← recommended" }
             if row.threshold == sweep.current.threshold { mark += " ← current" }
             html.append(
-                "<tr><td>\(MarkdownReport.edge(row.threshold))\(mark)</td><td>\(rate(row.executed))</td>"
+                "<tr><td>\(MarkdownReport.threshold(row.threshold))\(mark)</td><td>\(rate(row.executed))</td>"
                     + "<td>\(rate(row.precision))</td><td class=\"num\">\(row.unsafe)</td>"
                     + "<td class=\"num\">\(row.approvals)</td></tr>")
         }
@@ -359,7 +359,7 @@ package enum HTMLReport {
             parts.append(
                 "<circle data-mark=\"threshold\" cx=\"\(format(x(row.threshold)))\" "
                     + "cy=\"\(format(y(row.executed.rate ?? 0)))\" r=\"3.5\" fill=\"\(unsafe ? "#d92d20" : "#2f6fdf")\">"
-                    + "<title>threshold \(MarkdownReport.edge(row.threshold)): executes "
+                    + "<title>threshold \(MarkdownReport.threshold(row.threshold)): executes "
                     + "\(percent(row.executed.rate)), precision \(percent(row.precision.rate)), \(row.unsafe) unsafe"
                     + "</title></circle>")
         }

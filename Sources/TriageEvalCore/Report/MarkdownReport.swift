@@ -266,6 +266,9 @@ package enum MarkdownReport {
         return lines
     }
 
+    /// A threshold as the shortest text that reads back as the same number (two thresholds never look alike).
+    static func threshold(_ value: Double) -> String { "\(value)" }
+
     static func edge(_ value: Double) -> String {
         var text = String(format: "%.3f", value)
         while text.hasSuffix("0") && !text.hasSuffix(".0") { text.removeLast() }
@@ -277,15 +280,15 @@ package enum MarkdownReport {
         let current = sweep.current
         if let recommended = sweep.recommended {
             lines.append(
-                "Recommended threshold: **\(edge(recommended.threshold))** — the lowest whose auto-execute precision "
+                "Recommended threshold: **\(threshold(recommended.threshold))** — the lowest whose auto-execute precision "
                     + "has a Wilson 95% lower bound ≥ \(sweep.targetPrecision) with no unsafe execution "
                     + "(executes \(percent(recommended.executed)), precision \(percent(recommended.precision))). "
-                    + "Current: \(edge(current.threshold)) (executes \(percent(current.executed)), precision "
+                    + "Current: \(threshold(current.threshold)) (executes \(percent(current.executed)), precision "
                     + "\(percent(current.precision)), \(current.unsafe) unsafe).")
         } else {
             lines.append(
                 "No threshold qualifies: none gives an auto-execute precision whose Wilson 95% lower bound reaches "
-                    + "\(sweep.targetPrecision) with no unsafe execution. Current: \(edge(current.threshold)) "
+                    + "\(sweep.targetPrecision) with no unsafe execution. Current: \(threshold(current.threshold)) "
                     + "(executes \(percent(current.executed)), precision \(percent(current.precision)), "
                     + "\(current.unsafe) unsafe).")
         }
@@ -297,12 +300,12 @@ package enum MarkdownReport {
             if row.threshold == sweep.recommended?.threshold { mark += " ← recommended" }
             if row.threshold == current.threshold { mark += " ← current" }
             lines.append(
-                "| \(edge(row.threshold))\(mark) | \(percent(row.executed)) | \(percent(row.precision)) | "
+                "| \(threshold(row.threshold))\(mark) | \(percent(row.executed)) | \(percent(row.precision)) | "
                     + "\(row.unsafe) | \(row.approvals) |")
         }
         if !sweep.rows.contains(where: { $0.threshold == current.threshold }) {
             lines.append(
-                "| \(edge(current.threshold)) ← current | \(percent(current.executed)) | \(percent(current.precision)) | "
+                "| \(threshold(current.threshold)) ← current | \(percent(current.executed)) | \(percent(current.precision)) | "
                     + "\(current.unsafe) | \(current.approvals) |")
         }
         lines.append("")

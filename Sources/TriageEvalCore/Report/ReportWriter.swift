@@ -131,8 +131,8 @@ package enum ReportWriter {
                 + "\(MarkdownReport.number(report.calibration.brier, digits: 3)) · "
                 + "\(MarkdownReport.number(report.calibration.auroc, digits: 3)) |")
         let recommended =
-            report.thresholdSweep.recommended.map { MarkdownReport.edge($0.threshold) } ?? "none qualifies"
-        lines.append("| Recommended threshold | \(recommended) (current \(MarkdownReport.edge(run.threshold))) |")
+            report.thresholdSweep.recommended.map { MarkdownReport.threshold($0.threshold) } ?? "none qualifies"
+        lines.append("| Recommended threshold | \(recommended) (current \(MarkdownReport.threshold(run.threshold))) |")
         if !report.gates.isEmpty {
             lines.append("")
             lines += MarkdownReport.gateTable(report.gates)
