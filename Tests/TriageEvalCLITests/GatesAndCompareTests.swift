@@ -112,6 +112,62 @@ import TriageEvalTestSupport
         #expect(ok.status == 0, "stderr: \(ok.stderr)")
     }
 
+    /// The other gates, and calibration by route correctness, checked against the CSV export.
+    @Test func everyGateAndRouteCalibration() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        _ = try Self.workspace(temp)
+        let db = temp.file("g.sqlite")
+        let probe = try BinaryRunner.run(
+            ["run", try Self.scenario(temp, name: "probe"), "--db", db, "--reports", temp.file("r")])
+        let probeRun = probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let export = try BinaryRunner.run(["export", probeRun, "--db", db, "--format", "csv"])
+        let lines = export.stdout.split(separator: "\n")
+        let header = lines[0].split(separator: ",").map(String.init)
+        let rows = lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        func column(_ name: String) -> [String] { rows.map { $0[header.firstIndex(of: name)!] } }
+        let replies = rows.count
+        let invalid = column("failure_class").filter { ["empty", "wrapped", "truncated", "syntax"].contains($0) }.count
+        let routeRight = column("route_correct").filter { $0 == "true" }.count
+        let invalidRate = Double(invalid) / Double(replies)
+        let routeAccuracy = Double(routeRight) / Double(replies)
+        let scenario = try Self.scenario(
+            temp, name: "all-gates",
+            extra: """
+                report: {correctness: route, bins: 5}
+                gates:
+                  max_invalid_json_rate: \(invalidRate - 0.001)
+                  min_route_accuracy: \(routeAccuracy)
+                  max_ece: 1
+                """)
+        let result = try BinaryRunner.run(["run", scenario, "--db", db, "--reports", temp.file("r")])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("gate max_invalid_json_rate: FAIL"))
+        #expect(result.stderr.contains("gate min_route_accuracy: pass"))
+        #expect(result.stderr.contains("gate max_ece: pass"))
+        let runId = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let report =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: temp.file("r/\(runId)/report.json")))) as! [String: Any]
+        let calibration = report["calibration"] as! [String: Any]
+        #expect(calibration["correctness"] as? String == "route")
+        let bins = calibration["bins"] as! [[String: Any]]
+        #expect(bins.count == 5)
+        // Route-correct ok decisions with a confidence in [0, 1], counted from the export.
+        var included = 0
+        var right = 0
+        for (index, failureClass) in column("failure_class").enumerated() where failureClass == "ok" {
+            guard let confidence = Double(column("confidence")[index]), (0...1).contains(confidence) else { continue }
+            included += 1
+            if column("route_correct")[index] == "true" { right += 1 }
+        }
+        #expect(calibration["included"] as? Int == included)
+        let weighted = bins.reduce(0.0) { sum, bin in
+            sum + (bin["accuracy"] as? Double ?? 0) * Double(bin["count"] as! Int)
+        }
+        #expect(abs(weighted - Double(right)) < 1e-9)
+    }
+
     @Test func compareFindsARegressionAndTheGateFailsOnIt() throws {
         let temp = try TemporaryDirectory()
         defer { temp.remove() }
