@@ -130,9 +130,8 @@ package struct Runner: Sendable {
                     arguments: [runId]
                 ).map { "\($0["incidentId"] as String)#\($0["sample"] as Int)" })
         }
-        let items = try workItems(scenario: scenario, planner: planner, labels: labels).filter {
-            !done.contains($0.key)
-        }
+        let items = try workItems(scenario: scenario, planner: planner, labels: Self.replayed(labels, scenario))
+            .filter { !done.contains($0.key) }
         let cached = try lookUp(items, scenario: scenario, systemSha256: Digest.sha256Hex(planner.systemPrompt))
         return try await execute(
             runId: runId, scenario: scenario, planner: planner, items: items, cached: cached,
