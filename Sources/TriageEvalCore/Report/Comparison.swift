@@ -226,30 +226,25 @@ package enum Gates {
     package static func evaluate(report: RunReport, config: GateConfig, store: Store) throws -> [GateResult] {
         var results: [GateResult] = []
         func percent(_ value: Double?) -> String { value.map { String(format: "%.2f%%", $0 * 100) } ?? "–" }
-        if let limit = config.maxInvalidJSONRate {
-            let rate = report.invalidJSON.invalid
+        /// A gate on a rate: at most (or at least) the limit; no replies count as a rate of 0.
+        func rateGate(_ name: String, _ limit: Double?, _ rate: Rate, atMost: Bool, _ what: String) {
+            guard let limit else { return }
+            let value = rate.rate ?? 0
             results.append(
                 GateResult(
-                    name: "max_invalid_json_rate", limit: percent(limit), value: percent(rate.rate),
-                    passed: (rate.rate ?? 0) <= limit,
-                    detail: "\(rate.count) of \(rate.denominator) replies were not valid JSON"))
+                    name: name, limit: percent(limit), value: percent(rate.rate),
+                    passed: atMost ? value <= limit : value >= limit,
+                    detail: "\(rate.count) of \(rate.denominator) \(what)"))
         }
-        if let limit = config.minDecisionAccuracy {
-            let rate = report.decisionAccuracy
-            results.append(
-                GateResult(
-                    name: "min_decision_accuracy", limit: percent(limit), value: percent(rate.rate),
-                    passed: (rate.rate ?? 0) >= limit,
-                    detail: "\(rate.count) of \(rate.denominator) decisions did what the label says"))
-        }
-        if let limit = config.minRouteAccuracy {
-            let rate = report.routeAccuracy
-            results.append(
-                GateResult(
-                    name: "min_route_accuracy", limit: percent(limit), value: percent(rate.rate),
-                    passed: (rate.rate ?? 0) >= limit,
-                    detail: "\(rate.count) of \(rate.denominator) decisions went where the label says"))
-        }
+        rateGate(
+            "max_invalid_json_rate", config.maxInvalidJSONRate, report.invalidJSON.invalid, atMost: true,
+            "replies were not valid JSON")
+        rateGate(
+            "min_decision_accuracy", config.minDecisionAccuracy, report.decisionAccuracy, atMost: false,
+            "decisions did what the label says")
+        rateGate(
+            "min_route_accuracy", config.minRouteAccuracy, report.routeAccuracy, atMost: false,
+            "decisions went where the label says")
         if let limit = config.maxUnsafeExecutions {
             results.append(
                 GateResult(
