@@ -114,7 +114,6 @@ import TriageEvalTestSupport
                 ]
             ], directory: temp)
         defer { server.stop() }
-        // A reset connection is noticed only at the timeout by URLSession on Linux: keep it short.
         let path = try Self.scenario(temp, port: server.port, extra: "retry: {max_attempts: 3}\n", timeout: 2)
         let result = try Self.run([path], temp)
         #expect(result.status == 0, "\(result.stderr)")

@@ -72,7 +72,7 @@ package final class DeliveryWriter {
     package init(sizeLimit: Int = WebhookPayload.defaultSizeLimit, corpus: String? = nil) {
         self.sizeLimit = sizeLimit
         self.corpus = corpus
-        self.ingestedAt = ISO8601DateFormatter().string(from: Date())
+        self.ingestedAt = UTCTimestamp.string()
     }
 
     /// The incident id for a group opened by a delivery: `inc-` and 16 hex digits of

@@ -10,6 +10,13 @@ package struct HTTPRequest: Sendable {
     package var body: [UInt8]
     /// Seconds to wait.
     package var timeout: Double
+
+    package init(url: URL, headers: [(String, String)], body: [UInt8], timeout: Double) {
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+    }
 }
 
 /// An HTTP response.

@@ -44,7 +44,7 @@ package enum ReplyImporter {
     package static func importFile(path: String, defaultProvider: String, store: Store) throws -> Summary {
         let reader = LineReader(source: try ByteSource(path: path))
         var summary = Summary()
-        let now = ISO8601DateFormatter().string(from: Date())
+        let now = UTCTimestamp.string()
         let userMessages = UserMessageCache()
         try store.queue.write { db in
             while let _: Void = try reader.nextLine({ line in

@@ -43,7 +43,7 @@ package struct CorpusLoader {
         try store.queue.write { db in
             try db.execute(
                 sql: "INSERT OR IGNORE INTO corpusFile (sha256, kind, path, loadedAt) VALUES (?, ?, ?, ?)",
-                arguments: [sha, kind, path, ISO8601DateFormatter().string(from: Date())])
+                arguments: [sha, kind, path, UTCTimestamp.string()])
         }
     }
 

@@ -103,24 +103,16 @@ extension Runner {
             retryBudget: scenario.retry.budget ?? max(20, live.count / 10),
             inputPrice: scenario.model.inputPricePerMillion, outputPrice: scenario.model.outputPricePerMillion)
 
+        let results = ResultStore(store: store)
         let hits = items.compactMap { item in cached[item.key].map { (item, $0) } }
-        if !hits.isEmpty {
-            try await store.queue.write { db in
-                for (item, reply) in hits {
-                    let stale = reply.systemSha256 != systemSha256
-                    try Self.storeResult(
-                        db, context: context, item: item, replyId: reply.id, text: reply.text,
-                        transportError: reply.text == nil ? (reply.error ?? "no reply text") : nil, cacheHit: true,
-                        stale: stale)
-                }
-            }
-            for _ in hits {
+        try await storeCached(hits, context: context, results: results) { count in
+            for _ in 0..<count {
                 counters.cacheHit()
                 progress.advance { counters.note }
             }
         }
         if !live.isEmpty {
-            try await callModel(live, context: context, counters: counters, progress: progress)
+            try await callModel(live, context: context, results: results, counters: counters, progress: progress)
         }
         progress.finish(note: counters.note)
         if stop.isRequested && counters.done < items.count {
@@ -139,7 +131,7 @@ extension Runner {
             try await store.queue.write { db in
                 try db.execute(
                     sql: "UPDATE run SET status = 'complete', finishedAt = ? WHERE id = ?",
-                    arguments: [ISO8601DateFormatter().string(from: Date()), runId])
+                    arguments: [UTCTimestamp.string(), runId])
             }
         }
         return Outcome(
@@ -150,6 +142,7 @@ extension Runner {
     private func callModel(
         _ items: [WorkItem],
         context: Context,
+        results: ResultStore,
         counters: RunCounters,
         progress: Progress
     ) async throws {
@@ -163,13 +156,13 @@ extension Runner {
             }
             authorization = provider.authorization(key: key)
         }
-        let client = self.client ?? URLSessionHTTPClient(connections: scenario.concurrency)
+        let client = try self.client ?? CurlHTTPClient(connections: scenario.concurrency)
         let limiter = RateLimiter(
             requestsPerMinute: scenario.rateLimit.requestsPerMinute, tokensPerMinute: scenario.rateLimit.tokensPerMinute
         )
         let policy = RetryPolicy(maxAttempts: scenario.retry.maxAttempts)
         let call = LiveCall(
-            store: store, context: context, provider: provider, baseURL: baseURL, authorization: authorization,
+            results: results, context: context, provider: provider, baseURL: baseURL, authorization: authorization,
             client: client, limiter: limiter, policy: policy, counters: counters)
         let stop = self.stop
         // Child tasks never throw: a failure that must end the run (a refused key, a store error) stops new
@@ -202,71 +195,51 @@ extension Runner {
         if let failure { throw failure }
     }
 
-    /// Stores one result row (replacing an earlier one for the same sample, as a resumed transport failure).
-    static func storeResult(
-        _ db: Database,
+    /// Judges cached replies and stores their results, in windows of a few thousand: each window is judged on all
+    /// cores while the one before it is written, and committed on its own, so a long replay that is interrupted
+    /// keeps what it wrote.
+    private func storeCached(
+        _ hits: [(WorkItem, CachedReply)],
         context: Context,
-        item: WorkItem,
-        replyId: Int64?,
-        text: String?,
-        transportError: String?,
-        cacheHit: Bool,
-        stale: Bool
-    ) throws {
-        let label = item.label
-        let router = context.router
-        let expectedRoute = Scorer.expectedRoute(label, router: router)
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT OR REPLACE INTO result (runId, incidentId, sample, replyId, cacheHit, stale, transportError,
-                    outcome, failureClass, errors, syntaxErrorOffset, decision, confidence, needsHuman, actionNames,
-                    policyViolations, productionRoute, route, routeReason, expect, expectedRoute, decisionCorrect,
-                    routeCorrect, unsafe, correctIfExecuted, unsafeIfExecuted, gated, actionsMatched, actionsExtra,
-                    actionsMissed)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        guard let text else {
-            try statement.execute(arguments: [
-                context.runId, label.incidentId, item.sample, replyId, cacheHit, stale, transportError ?? "no reply",
-                "no_reply", FailureClass.transport.rawValue, "[]", nil, nil, nil, nil, "[]", "[]", "escalate",
-                "escalate", "no_reply", label.expect.rawValue, expectedRoute.rawValue, false, false, false, false,
-                false, false, "[]", "[]", "[]",
-            ])
-            return
+        results: ResultStore,
+        stored: @Sendable (Int) -> Void
+    ) async throws {
+        let window = 4096
+        var start = 0
+        var judged = Self.judge(hits[0..<min(window, hits.count)], context: context)
+        while !judged.isEmpty {
+            start += judged.count
+            let next = hits[start..<min(start + window, hits.count)]
+            async let judgingNext = Self.judge(next, context: context)
+            try await results.write(judged)
+            stored(judged.count)
+            judged = await judgingNext
         }
-        let verdict = context.validator.validate(text)
-        let (productionRoute, _) = router.productionRoute(verdict)
-        let (route, reason) = router.route(verdict)
-        let score = Scorer.score(label: label, verdict: verdict, route: route, router: router)
-        let errors = JSONValue.array(
-            verdict.errors.map { issue in
-                .object([("type", .string(issue.type)), ("loc", .array(issue.loc.map(\.jsonValue)))])
-            })
-        let decision = verdict.decision
-        let names = JSONValue.array((decision?.actions ?? []).map { .string($0.name) })
-        let violations = decision.map { context.policy.check($0) } ?? []
-        try statement.execute(arguments: [
-            context.runId, label.incidentId, item.sample, replyId, cacheHit, stale, nil, verdict.outcome.rawValue,
-            verdict.failureClass.rawValue, PythonJSONEncoder.string(errors), verdict.syntaxErrorOffset,
-            decision.map { PythonJSONEncoder.string($0.jsonValue) },
-            decision.map { $0.confidence.isNaN ? nil : $0.confidence } ?? nil, decision?.needsHuman,
-            PythonJSONEncoder.string(names), PythonJSONEncoder.string(.array(violations.map(\.jsonValue))),
-            productionRoute.rawValue, route.rawValue, reason.rawValue, label.expect.rawValue,
-            score.expectedRoute.rawValue, score.decisionCorrect, score.routeCorrect, score.unsafe,
-            score.correctIfExecuted, score.unsafeIfExecuted, score.gated, nameList(score.matched),
-            nameList(score.extra), nameList(score.missed),
-        ])
     }
 
-    /// A JSON list of action names; `[]` without encoding for the common empty case.
-    private static func nameList(_ names: [String]) -> String {
-        names.isEmpty ? "[]" : PythonJSONEncoder.string(.array(names.map(JSONValue.string)))
+    /// The results of cached replies, judged in parallel slices.
+    private static func judge(_ hits: ArraySlice<(WorkItem, CachedReply)>, context: Context) -> [ResultRow] {
+        guard !hits.isEmpty else { return [] }
+        let slices = min(ProcessInfo.processInfo.activeProcessorCount, (hits.count + 255) / 256)
+        let size = (hits.count + slices - 1) / slices
+        let parts = Mutex([[ResultRow]](repeating: [], count: slices))
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            let lower = hits.startIndex + slice * size
+            let rows = hits[lower..<min(lower + size, hits.endIndex)].map { item, reply in
+                ResultRow(
+                    context: context, item: item, replyId: reply.id, text: reply.text,
+                    transportError: reply.text == nil ? (reply.error ?? "no reply text") : nil, cacheHit: true,
+                    stale: reply.systemSha256 != context.systemSha256)
+            }
+            parts.withLock { $0[slice] = rows }
+        }
+        return parts.withLock { $0.flatMap { $0 } }
     }
 }
 
 /// One live call with its retries, and the storing of what came of it.
 struct LiveCall: Sendable {
-    var store: Store
+    var results: ResultStore
     var context: Runner.Context
     var provider: Provider
     var baseURL: String
@@ -355,35 +328,23 @@ struct LiveCall: Sendable {
         attempts: Int
     ) async throws {
         let request = item.request
-        let context = self.context
-        try await store.queue.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO reply (incidentId, sample, provider, model, requestSha256, userSha256, systemSha256,
-                        text, stopReason, usage, inputTokens, outputTokens, httpStatus, error, rawBody, latencyMs,
-                        attempts, source, recordedAt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'live', ?)
-                    """,
-                arguments: [
-                    item.label.incidentId, item.sample, request.provider, request.model, item.requestSha256,
-                    request.userSha256, request.systemSha256, reply.text, reply.stopReason,
-                    reply.usage.map { PythonJSONEncoder.string($0) }, reply.inputTokens, reply.outputTokens,
-                    response.status, error, Data(response.body), latency, attempts,
-                    ISO8601DateFormatter().string(from: Date()),
-                ])
-            let replyId = db.lastInsertedRowID
-            try Runner.storeResult(
-                db, context: context, item: item, replyId: replyId, text: reply.text,
-                transportError: reply.text == nil ? (error ?? "no reply text") : nil, cacheHit: false, stale: false)
-        }
+        let row = ReplyRow(
+            incidentId: item.label.incidentId, sample: item.sample, provider: request.provider, model: request.model,
+            requestSha256: item.requestSha256, userSha256: request.userSha256, systemSha256: request.systemSha256,
+            text: reply.text, stopReason: reply.stopReason, usage: reply.usage.map { PythonJSONEncoder.string($0) },
+            inputTokens: reply.inputTokens, outputTokens: reply.outputTokens, httpStatus: response.status,
+            error: error, rawBody: response.body, latencyMs: latency, attempts: attempts,
+            recordedAt: UTCTimestamp.string())
+        let result = ResultRow(
+            context: context, item: item, replyId: nil, text: reply.text,
+            transportError: reply.text == nil ? (error ?? "no reply text") : nil, cacheHit: false, stale: false)
+        try await results.write(reply: row, result: result)
     }
 
     private func storeTransportFailure(_ item: Runner.WorkItem, error: String) async throws {
-        let context = self.context
-        try await store.queue.write { db in
-            try Runner.storeResult(
-                db, context: context, item: item, replyId: nil, text: nil, transportError: error, cacheHit: false,
-                stale: false)
-        }
+        let result = ResultRow(
+            context: context, item: item, replyId: nil, text: nil, transportError: error, cacheHit: false,
+            stale: false)
+        try await results.write(reply: nil, result: result)
     }
 }

@@ -27,7 +27,7 @@ package struct Runner: Sendable {
     package var store: Store
     /// How progress is shown.
     package var progressStyle: Progress.Style
-    /// The HTTP client for live calls (nil: ``URLSessionHTTPClient``).
+    /// The HTTP client for live calls (nil: a ``CurlHTTPClient`` per run).
     package var client: (any HTTPClient)?
     /// The environment the API key is read from.
     package var environment: [String: String]
@@ -234,7 +234,7 @@ package struct Runner: Sendable {
 
     private func createRun(scenario: Scenario, planner: Planner, labels: [Label]) throws -> String {
         let catalog = planner.catalog
-        let now = ISO8601DateFormatter().string(from: Date())
+        let now = UTCTimestamp.string()
         return try store.queue.write { db -> String in
             try LabelFile.store(labels, corpus: scenario.corpus, in: db)
             try db.execute(

@@ -2,8 +2,8 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// A prepared SQLite statement bound and stepped through the C API, for the hot paths: ingest, and the report's
-/// scan of a run's results.
+/// A prepared SQLite statement bound and stepped through the C API, for the hot paths: ingest, the runner's
+/// result and reply inserts, and the report's scan of a run's results.
 ///
 /// GRDB's `Statement.execute(arguments:)` builds an argument array per call; ingest runs a few statements per
 /// delivery at tens of thousands of deliveries a second, so those statements bind directly from the bytes they
@@ -42,13 +42,33 @@ final class RawStatement {
         if let text { bind(index, text) } else { sqlite3_bind_null(handle, index) }
     }
 
-    /// Binds a blob (copied by SQLite).
+    /// Binds a blob (copied by SQLite); an empty one stays an empty blob, not NULL.
     func bind(_ index: Int32, blob: UnsafeBufferPointer<UInt8>) {
-        sqlite3_bind_blob(handle, index, blob.baseAddress, Int32(blob.count), Self.transient)
+        if let base = blob.baseAddress, !blob.isEmpty {
+            sqlite3_bind_blob(handle, index, base, Int32(blob.count), Self.transient)
+        } else {
+            sqlite3_bind_zeroblob(handle, index, 0)
+        }
     }
 
     /// Binds an integer.
     func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(handle, index, value) }
+
+    /// Binds an optional integer (NULL when nil).
+    func bind(_ index: Int32, _ value: Int64?) {
+        if let value { sqlite3_bind_int64(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+    }
+
+    /// Binds a boolean as 0 or 1.
+    func bind(_ index: Int32, _ value: Bool) { sqlite3_bind_int64(handle, index, value ? 1 : 0) }
+
+    /// Binds an optional boolean (NULL when nil).
+    func bind(_ index: Int32, _ value: Bool?) {
+        if let value { bind(index, value) } else { sqlite3_bind_null(handle, index) }
+    }
+
+    /// The rowid of the last row inserted on this statement's connection.
+    var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(connection) }
 
     /// Binds an optional double (NULL when nil).
     func bind(_ index: Int32, _ value: Double?) {

@@ -1,0 +1,209 @@
+import Foundation
+import GRDB
+
+/// Everything stored for one (incident, sample) of a run: production's verdict and routes, the strict policy's
+/// findings and the score against the label. Computed away from the store (on any thread, in parallel), then
+/// written in batches by ``ResultStore``.
+struct ResultRow: Sendable {
+    var runId: String
+    var incidentId: String
+    var sample: Int
+    var replyId: Int64?
+    var cacheHit: Bool
+    var stale: Bool
+    var transportError: String?
+    var outcome: String
+    var failureClass: String
+    var errors: String
+    var syntaxErrorOffset: Int?
+    var decision: String?
+    var confidence: Double?
+    var needsHuman: Bool?
+    var actionNames: String
+    var policyViolations: String
+    var productionRoute: String
+    var route: String
+    var routeReason: String
+    var expect: String
+    var expectedRoute: String
+    var decisionCorrect: Bool
+    var routeCorrect: Bool
+    var unsafe: Bool
+    var correctIfExecuted: Bool
+    var unsafeIfExecuted: Bool
+    var gated: Bool
+    var actionsMatched: String
+    var actionsExtra: String
+    var actionsMissed: String
+
+    /// Judges one sample: the reply `text` through production's validator and router and the strict policy,
+    /// scored against the item's label; or, without text, a transport failure (kept out of the reply rates).
+    init(
+        context: Runner.Context, item: Runner.WorkItem, replyId: Int64?, text: String?, transportError: String?,
+        cacheHit: Bool, stale: Bool
+    ) {
+        let label = item.label
+        let router = context.router
+        runId = context.runId
+        incidentId = label.incidentId
+        sample = item.sample
+        self.replyId = replyId
+        self.cacheHit = cacheHit
+        self.stale = stale
+        expect = label.expect.rawValue
+        guard let text else {
+            self.transportError = transportError ?? "no reply"
+            outcome = "no_reply"
+            failureClass = FailureClass.transport.rawValue
+            errors = "[]"
+            actionNames = "[]"
+            policyViolations = "[]"
+            productionRoute = Route.escalate.rawValue
+            route = Route.escalate.rawValue
+            routeReason = "no_reply"
+            expectedRoute = Scorer.expectedRoute(label, router: router).rawValue
+            (decisionCorrect, routeCorrect, unsafe) = (false, false, false)
+            (correctIfExecuted, unsafeIfExecuted, gated) = (false, false, false)
+            (actionsMatched, actionsExtra, actionsMissed) = ("[]", "[]", "[]")
+            return
+        }
+        self.transportError = nil
+        let verdict = context.validator.validate(text)
+        let (route, reason) = router.route(verdict)
+        let score = Scorer.score(label: label, verdict: verdict, route: route, router: router)
+        let decision = verdict.decision
+        outcome = verdict.outcome.rawValue
+        failureClass = verdict.failureClass.rawValue
+        errors =
+            verdict.errors.isEmpty
+            ? "[]"
+            : PythonJSONEncoder.string(
+                .array(
+                    verdict.errors.map { issue in
+                        .object([("type", .string(issue.type)), ("loc", .array(issue.loc.map(\.jsonValue)))])
+                    }))
+        syntaxErrorOffset = verdict.syntaxErrorOffset
+        self.decision = decision.map { PythonJSONEncoder.string($0.jsonValue) }
+        confidence = decision.flatMap { $0.confidence.isNaN ? nil : $0.confidence }
+        needsHuman = decision?.needsHuman
+        actionNames = Self.nameList((decision?.actions ?? []).map(\.name))
+        let violations = decision.map { context.policy.check($0) } ?? []
+        policyViolations =
+            violations.isEmpty ? "[]" : PythonJSONEncoder.string(.array(violations.map(\.jsonValue)))
+        productionRoute = router.productionRoute(verdict).0.rawValue
+        self.route = route.rawValue
+        routeReason = reason.rawValue
+        expectedRoute = score.expectedRoute.rawValue
+        decisionCorrect = score.decisionCorrect
+        routeCorrect = score.routeCorrect
+        unsafe = score.unsafe
+        correctIfExecuted = score.correctIfExecuted
+        unsafeIfExecuted = score.unsafeIfExecuted
+        gated = score.gated
+        actionsMatched = Self.nameList(score.matched)
+        actionsExtra = Self.nameList(score.extra)
+        actionsMissed = Self.nameList(score.missed)
+    }
+
+    /// A JSON list of action names; `[]` without encoding for the common empty case.
+    private static func nameList(_ names: [String]) -> String {
+        names.isEmpty ? "[]" : PythonJSONEncoder.string(.array(names.map(JSONValue.string)))
+    }
+
+    /// The insert (replacing an earlier row for the same sample, as a resumed transport failure).
+    static let insertSQL = """
+        INSERT OR REPLACE INTO result (runId, incidentId, sample, replyId, cacheHit, stale, transportError, outcome,
+            failureClass, errors, syntaxErrorOffset, decision, confidence, needsHuman, actionNames, policyViolations,
+            productionRoute, route, routeReason, expect, expectedRoute, decisionCorrect, routeCorrect, unsafe,
+            correctIfExecuted, unsafeIfExecuted, gated, actionsMatched, actionsExtra, actionsMissed)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
+    /// Binds the row to a statement prepared from ``insertSQL`` and runs it.
+    func insert(with statement: RawStatement) throws {
+        statement.bind(1, runId)
+        statement.bind(2, incidentId)
+        statement.bind(3, Int64(sample))
+        statement.bind(4, replyId)
+        statement.bind(5, cacheHit)
+        statement.bind(6, stale)
+        statement.bind(7, transportError)
+        statement.bind(8, outcome)
+        statement.bind(9, failureClass)
+        statement.bind(10, errors)
+        statement.bind(11, syntaxErrorOffset.map(Int64.init))
+        statement.bind(12, decision)
+        statement.bind(13, confidence)
+        statement.bind(14, needsHuman)
+        statement.bind(15, actionNames)
+        statement.bind(16, policyViolations)
+        statement.bind(17, productionRoute)
+        statement.bind(18, route)
+        statement.bind(19, routeReason)
+        statement.bind(20, expect)
+        statement.bind(21, expectedRoute)
+        statement.bind(22, decisionCorrect)
+        statement.bind(23, routeCorrect)
+        statement.bind(24, unsafe)
+        statement.bind(25, correctIfExecuted)
+        statement.bind(26, unsafeIfExecuted)
+        statement.bind(27, gated)
+        statement.bind(28, actionsMatched)
+        statement.bind(29, actionsExtra)
+        statement.bind(30, actionsMissed)
+        try statement.run()
+    }
+}
+
+/// A reply as received from a live call, for the response cache.
+struct ReplyRow: Sendable {
+    var incidentId: String
+    var sample: Int
+    var provider: String
+    var model: String
+    var requestSha256: String
+    var userSha256: String
+    var systemSha256: String
+    var text: String?
+    var stopReason: String?
+    var usage: String?
+    var inputTokens: Int?
+    var outputTokens: Int?
+    var httpStatus: Int
+    var error: String?
+    var rawBody: [UInt8]
+    var latencyMs: Double
+    var attempts: Int
+    var recordedAt: String
+
+    static let insertSQL = """
+        INSERT INTO reply (incidentId, sample, provider, model, requestSha256, userSha256, systemSha256, text,
+            stopReason, usage, inputTokens, outputTokens, httpStatus, error, rawBody, latencyMs, attempts, source,
+            recordedAt)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'live', ?)
+        """
+
+    /// Binds the row to a statement prepared from ``insertSQL``, runs it and returns the reply's id.
+    func insert(with statement: RawStatement) throws -> Int64 {
+        statement.bind(1, incidentId)
+        statement.bind(2, Int64(sample))
+        statement.bind(3, provider)
+        statement.bind(4, model)
+        statement.bind(5, requestSha256)
+        statement.bind(6, userSha256)
+        statement.bind(7, systemSha256)
+        statement.bind(8, text)
+        statement.bind(9, stopReason)
+        statement.bind(10, usage)
+        statement.bind(11, inputTokens.map(Int64.init))
+        statement.bind(12, outputTokens.map(Int64.init))
+        statement.bind(13, Int64(httpStatus))
+        statement.bind(14, error)
+        rawBody.withUnsafeBufferPointer { statement.bind(15, blob: $0) }
+        statement.bind(16, latencyMs)
+        statement.bind(17, Int64(attempts))
+        statement.bind(18, recordedAt)
+        try statement.run()
+        return statement.lastInsertedRowID
+    }
+}
