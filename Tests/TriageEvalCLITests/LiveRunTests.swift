@@ -245,6 +245,48 @@ import TriageEvalTestSupport
         #expect(try Self.run(["--resume", runId["id"] as String], temp).status == 2)  // already complete
     }
 
+    @Test func resumeRetriesTheTransportFailuresOfACompleteRun() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        // Two incidents fail in transport on their first call (a 500 with no retries left, a timeout) and answer
+        // on the next one.
+        let server = try FakeProvider(
+            script: [
+                "incidents": [
+                    "inc-15b3af5e5202f96d": [["status": 500], ["status": 200]],
+                    "inc-3ccbb2d828790d2a": [["delay": 2.5], ["status": 200]],
+                ]
+            ], directory: temp)
+        defer { server.stop() }
+        let path = try Self.scenario(
+            temp, port: server.port, extra: "retry: {max_attempts: 1}\n", limit: 6, timeout: 1)
+        let first = try Self.run([path], temp)
+        #expect(first.status == 0, "\(first.stderr)")
+        let run = try Self.rows(temp, "SELECT id, status FROM run")[0]
+        let runId: String = run["id"]
+        #expect(run["status"] == "complete")
+        func transportFailures() throws -> [String] {
+            try Self.rows(
+                temp, "SELECT incidentId FROM result WHERE runId = ? AND failureClass = 'transport' ORDER BY 1",
+                [runId]
+            ).map { $0["incidentId"] }
+        }
+        #expect(try transportFailures() == ["inc-15b3af5e5202f96d", "inc-3ccbb2d828790d2a"])
+
+        let resumed = try Self.run(["--resume", runId], temp)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try transportFailures() == [])
+        let results = try Self.rows(
+            temp, "SELECT incidentId, sample, failureClass FROM result WHERE runId = ?", [runId])
+        #expect(results.count == 6)
+        #expect(Set(results.map { $0["incidentId"] as String }).count == 6)
+        #expect(try server.requests().count == 6 + 2)  // only the two failures were called again
+        #expect(try Self.rows(temp, "SELECT status FROM run")[0]["status"] == "complete")
+        let again = try Self.run(["--resume", runId], temp)
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("no transport failures to retry"), "\(again.stderr)")
+    }
+
     @Test func setUpProblemsExit2() throws {
         let temp = try TemporaryDirectory()
         defer { temp.remove() }

@@ -93,9 +93,12 @@ package enum PythonJSONEncoder {
     package static func writeString(_ text: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         // Printable ASCII other than quote and backslash is copied as it is; anything else goes through UTF-16.
-        let utf8 = text.utf8
-        if utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) {
-            output.append(contentsOf: utf8)
+        let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            for byte in bytes where byte < 0x20 || byte >= 0x7F || byte == 0x22 || byte == 0x5C { return false }
+            output.append(contentsOf: bytes)
+            return true
+        }
+        if copied == true {
             output.append(UInt8(ascii: "\""))
             return
         }
@@ -121,6 +124,11 @@ package enum PythonJSONEncoder {
         if number.isNaN { return "NaN" }
         if number.isInfinite { return number < 0 ? "-Infinity" : "Infinity" }
         if number == 0 { return number.sign == .minus ? "-0.0" : "0.0" }
+        // Positional in both: Swift's description already is Python's repr (same shortest digits, `.0` kept).
+        if number.magnitude >= 1e-4 && number.magnitude < 1e16 {
+            let text = number.description
+            if !text.utf8.contains(UInt8(ascii: "e")) { return text }
+        }
         // Swift's description gives the shortest round-tripping digits; only the layout differs from Python's.
         var text = Substring(number.magnitude.description)
         var exponent = 0

@@ -11,6 +11,10 @@ import Synchronization
 /// `URLRequest`/`HTTPURLResponse` pair per call — `scripts/bench-runner` measures the difference.
 ///
 /// The API key travels only in the header list handed to libcurl for the transfer and is freed with it.
+///
+/// libcurl itself sends a request again, once, when a reused keep-alive connection turns out to be dead before
+/// any byte of the response (the server closed it while it was idle); that is not an attempt of the runner's
+/// retry policy. Every other failure — a refused or reset connection, a timeout — is a ``TransportError``.
 package final class CurlHTTPClient: HTTPClient {
     private let loop: Loop
 

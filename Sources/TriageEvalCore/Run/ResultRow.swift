@@ -5,6 +5,8 @@ import GRDB
 /// findings and the score against the label. Computed away from the store (on any thread, in parallel), then
 /// written in batches by ``ResultStore``.
 struct ResultRow: Sendable {
+    /// Whether the run holds an earlier row for this sample (a transport failure being retried by a resume).
+    var replacesEarlier: Bool
     var runId: String
     var incidentId: String
     var sample: Int
@@ -44,6 +46,7 @@ struct ResultRow: Sendable {
     ) {
         let label = item.label
         let router = context.router
+        replacesEarlier = item.replacesTransportFailure
         runId = context.runId
         incidentId = label.incidentId
         sample = item.sample
@@ -110,48 +113,61 @@ struct ResultRow: Sendable {
         names.isEmpty ? "[]" : PythonJSONEncoder.string(.array(names.map(JSONValue.string)))
     }
 
-    /// The insert (replacing an earlier row for the same sample, as a resumed transport failure).
+    /// The insert. Not `INSERT OR REPLACE`: with foreign keys on, SQLite writes a statement journal (a page per
+    /// row, to a temporary file) for a statement that may delete; an earlier row is deleted first instead, when
+    /// there is one.
     static let insertSQL = """
-        INSERT OR REPLACE INTO result (runId, incidentId, sample, replyId, cacheHit, stale, transportError, outcome,
+        INSERT INTO result (runId, incidentId, sample, replyId, cacheHit, stale, transportError, outcome,
             failureClass, errors, syntaxErrorOffset, decision, confidence, needsHuman, actionNames, policyViolations,
             productionRoute, route, routeReason, expect, expectedRoute, decisionCorrect, routeCorrect, unsafe,
             correctIfExecuted, unsafeIfExecuted, gated, actionsMatched, actionsExtra, actionsMissed)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
-    /// Binds the row to a statement prepared from ``insertSQL`` and runs it.
-    func insert(with statement: RawStatement) throws {
-        statement.bind(1, runId)
-        statement.bind(2, incidentId)
+    /// Deletes the earlier row of a sample.
+    static let deleteSQL = "DELETE FROM result WHERE runId = ? AND incidentId = ? AND sample = ?"
+
+    /// Stores the row: statements prepared from ``deleteSQL`` (run first when the row replaces an earlier one) and
+    /// ``insertSQL``; `texts` is scratch space kept from row to row.
+    func store(delete: RawStatement, insert statement: RawStatement, texts: inout RawStatement.Texts) throws {
+        if replacesEarlier {
+            delete.bind(1, runId)
+            delete.bind(2, incidentId)
+            delete.bind(3, Int64(sample))
+            try delete.run()
+        }
+        texts.removeAll()
+        texts.add(1, runId)
+        texts.add(2, incidentId)
         statement.bind(3, Int64(sample))
         statement.bind(4, replyId)
         statement.bind(5, cacheHit)
         statement.bind(6, stale)
-        statement.bind(7, transportError)
-        statement.bind(8, outcome)
-        statement.bind(9, failureClass)
-        statement.bind(10, errors)
+        texts.add(7, transportError)
+        texts.add(8, outcome)
+        texts.add(9, failureClass)
+        texts.add(10, errors)
         statement.bind(11, syntaxErrorOffset.map(Int64.init))
-        statement.bind(12, decision)
+        texts.add(12, decision)
         statement.bind(13, confidence)
         statement.bind(14, needsHuman)
-        statement.bind(15, actionNames)
-        statement.bind(16, policyViolations)
-        statement.bind(17, productionRoute)
-        statement.bind(18, route)
-        statement.bind(19, routeReason)
-        statement.bind(20, expect)
-        statement.bind(21, expectedRoute)
+        texts.add(15, actionNames)
+        texts.add(16, policyViolations)
+        texts.add(17, productionRoute)
+        texts.add(18, route)
+        texts.add(19, routeReason)
+        texts.add(20, expect)
+        texts.add(21, expectedRoute)
         statement.bind(22, decisionCorrect)
         statement.bind(23, routeCorrect)
         statement.bind(24, unsafe)
         statement.bind(25, correctIfExecuted)
         statement.bind(26, unsafeIfExecuted)
         statement.bind(27, gated)
-        statement.bind(28, actionsMatched)
-        statement.bind(29, actionsExtra)
-        statement.bind(30, actionsMissed)
-        try statement.run()
+        texts.add(28, actionsMatched)
+        texts.add(29, actionsExtra)
+        texts.add(30, actionsMissed)
+        try statement.run(texts: texts)
     }
 }
 

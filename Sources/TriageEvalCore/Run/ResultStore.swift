@@ -37,10 +37,14 @@ final class ResultStore: Sendable {
     }
 
     /// Stores judged results of cached replies in one transaction.
-    func write(_ results: [ResultRow]) async throws {
+    func write(_ results: [[ResultRow]]) async throws {
         try await store.queue.write { db in
+            let delete = try RawStatement(db, sql: ResultRow.deleteSQL)
             let insert = try RawStatement(db, sql: ResultRow.insertSQL)
-            for result in results { try result.insert(with: insert) }
+            var texts = RawStatement.Texts()
+            for slice in results {
+                for result in slice { try result.store(delete: delete, insert: insert, texts: &texts) }
+            }
         }
     }
 
@@ -56,11 +60,13 @@ final class ResultStore: Sendable {
             do {
                 try store.queue.write { db in
                     let insertReply = try RawStatement(db, sql: ReplyRow.insertSQL)
+                    let deleteResult = try RawStatement(db, sql: ResultRow.deleteSQL)
                     let insertResult = try RawStatement(db, sql: ResultRow.insertSQL)
+                    var texts = RawStatement.Texts()
                     for (reply, result, _) in batch {
                         var result = result
                         if let reply { result.replyId = try reply.insert(with: insertReply) }
-                        try result.insert(with: insertResult)
+                        try result.store(delete: deleteResult, insert: insertResult, texts: &texts)
                     }
                 }
                 for (_, _, continuation) in batch { continuation.resume() }

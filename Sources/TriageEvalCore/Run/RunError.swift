@@ -33,7 +33,7 @@ package enum RunError: LocalizedError, Equatable {
         case .unreachable(let url, let detail): return "\(url) is unreachable: \(detail)"
         case .scenarioChanged(let runId, let path):
             return "\(path) changed since run \(runId) started; resume needs the same scenario"
-        case .alreadyComplete(let id): return "run \(id) is already complete"
+        case .alreadyComplete(let id): return "run \(id) is already complete, with no transport failures to retry"
         case .noBaselineRun(let reference):
             return "gates.no_significant_regression_vs: no complete run of '\(reference)' in the store "
                 + "(run the baseline first: triage-eval run \(reference))"

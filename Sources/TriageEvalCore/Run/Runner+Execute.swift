@@ -80,31 +80,33 @@ final class RunCounters: Sendable {
 }
 
 extension Runner {
-    /// Judges cached items at once, then calls the model for the rest, storing each result as it comes.
+    /// Judges cached items at once, then calls the model for the rest, storing each result as it comes. The
+    /// progress clock starts at `started`, when the cache lookup began.
     func execute(
         runId: String,
         scenario: Scenario,
         planner: Planner,
         items: [WorkItem],
-        cached: [String: CachedReply],
-        corpus: CorpusLoader.Summary
+        cached: [CachedReply?],
+        corpus: CorpusLoader.Summary,
+        started: Date
     ) async throws -> Outcome {
         let catalog = planner.catalog
-        let systemSha256 = Digest.sha256Hex(planner.systemPrompt)
         let context = Context(
             runId: runId, scenario: scenario, validator: DecisionValidator(allowedNames: catalog.actionNames),
             router: Router(
                 threshold: scenario.threshold, approvalGate: scenario.approvalGate,
                 approvalRequired: Set(catalog.actions.filter(\.requiresApproval).map(\.name))),
-            policy: StrictPolicy(catalog: catalog), systemSha256: systemSha256)
-        let progress = Progress(label: "run \(runId)", total: items.count, unit: "samples", style: progressStyle)
-        let live = items.filter { cached[$0.key] == nil }
+            policy: StrictPolicy(catalog: catalog))
+        let progress = Progress(
+            label: "run \(runId)", total: items.count, unit: "samples", style: progressStyle, started: started)
+        let live = zip(items, cached).filter { $0.1 == nil }.map(\.0)
         let counters = RunCounters(
             retryBudget: scenario.retry.budget ?? max(20, live.count / 10),
             inputPrice: scenario.model.inputPricePerMillion, outputPrice: scenario.model.outputPricePerMillion)
 
         let results = ResultStore(store: store)
-        let hits = items.compactMap { item in cached[item.key].map { (item, $0) } }
+        let hits = zip(items, cached).compactMap { item, reply in reply.map { (item, $0) } }
         try await storeCached(hits, context: context, results: results) { count in
             for _ in 0..<count {
                 counters.cacheHit()
@@ -204,23 +206,28 @@ extension Runner {
         results: ResultStore,
         stored: @Sendable (Int) -> Void
     ) async throws {
-        let window = 4096
+        let window = 2048
+        // While a window is written (one core, in SQLite), the next is judged on the other cores.
+        let cores = ProcessInfo.processInfo.activeProcessorCount
         var start = 0
-        var judged = Self.judge(hits[0..<min(window, hits.count)], context: context)
+        var judged = Self.judge(hits[0..<min(window, hits.count)], threads: cores, context: context)
         while !judged.isEmpty {
-            start += judged.count
+            let count = judged.reduce(0) { $0 + $1.count }
+            start += count
             let next = hits[start..<min(start + window, hits.count)]
-            async let judgingNext = Self.judge(next, context: context)
+            async let judgingNext = Self.judge(next, threads: max(1, cores - 1), context: context)
             try await results.write(judged)
-            stored(judged.count)
+            stored(count)
             judged = await judgingNext
         }
     }
 
-    /// The results of cached replies, judged in parallel slices.
-    private static func judge(_ hits: ArraySlice<(WorkItem, CachedReply)>, context: Context) -> [ResultRow] {
+    /// The results of cached replies, judged in parallel slices (kept apart: joining them would copy every row).
+    private static func judge(
+        _ hits: ArraySlice<(WorkItem, CachedReply)>, threads: Int, context: Context
+    ) -> [[ResultRow]] {
         guard !hits.isEmpty else { return [] }
-        let slices = min(ProcessInfo.processInfo.activeProcessorCount, (hits.count + 255) / 256)
+        let slices = min(threads, (hits.count + 255) / 256)
         let size = (hits.count + slices - 1) / slices
         let parts = Mutex([[ResultRow]](repeating: [], count: slices))
         DispatchQueue.concurrentPerform(iterations: slices) { slice in
@@ -229,11 +236,14 @@ extension Runner {
                 ResultRow(
                     context: context, item: item, replyId: reply.id, text: reply.text,
                     transportError: reply.text == nil ? (reply.error ?? "no reply text") : nil, cacheHit: true,
-                    stale: reply.systemSha256 != context.systemSha256)
+                    stale: reply.stale)
             }
             parts.withLock { $0[slice] = rows }
         }
-        return parts.withLock { $0.flatMap { $0 } }
+        return parts.withLock { parts in
+            defer { parts = [] }
+            return parts
+        }
     }
 }
 

@@ -59,6 +59,8 @@ package struct Runner: Sendable {
         var label: Label
         var sample: Int
         var request: ModelRequest
+        /// Whether the run holds a transport failure for this sample, which the new result replaces (resume).
+        var replacesTransportFailure = false
         /// The request key (computed when an exact lookup or a live call needs it).
         var requestSha256: String { request.requestSha256 }
     }
@@ -68,7 +70,8 @@ package struct Runner: Sendable {
         var id: Int64
         var text: String?
         var error: String?
-        var systemSha256: String?
+        /// Recorded under another system prompt (a `same-event` reuse).
+        var stale: Bool
     }
 
     /// Everything that stays the same across the items of a run.
@@ -78,7 +81,6 @@ package struct Runner: Sendable {
         var validator: DecisionValidator
         var router: Router
         var policy: StrictPolicy
-        var systemSha256: String
     }
 
     // MARK: - Entry points
@@ -90,9 +92,10 @@ package struct Runner: Sendable {
             .load(directory: scenario.corpusDirectory, provider: scenario.model.provider)
         let (planner, labels) = try prepare(scenario)
         let items = try workItems(scenario: scenario, planner: planner, labels: Self.replayed(labels, scenario))
+        let started = Date()
         let cached = try lookUp(items, scenario: scenario, systemSha256: Digest.sha256Hex(planner.systemPrompt))
         if scenario.cache == .replay {
-            let missing = items.filter { cached[$0.key] == nil }
+            let missing = zip(items, cached).filter { $0.1 == nil }.map(\.0)
             if !missing.isEmpty {
                 throw RunError.missingReplies(
                     model: scenario.model.name, match: scenario.match.rawValue,
@@ -101,11 +104,13 @@ package struct Runner: Sendable {
         }
         let runId = try createRun(scenario: scenario, planner: planner, labels: labels)
         return try await execute(
-            runId: runId, scenario: scenario, planner: planner, items: items, cached: cached, corpus: corpus)
+            runId: runId, scenario: scenario, planner: planner, items: items, cached: cached, corpus: corpus,
+            started: started)
     }
 
-    /// Continues an interrupted run: judges every (incident, sample) without a result, and retries those whose
-    /// call failed in transport.
+    /// Continues an interrupted run — or retries a complete run's transport failures: judges every
+    /// (incident, sample) without a result, and retries those whose call failed in transport (the new result
+    /// replaces the failure).
     /// - Throws: ``RunError``.
     package func resume(runId: String) async throws -> Outcome {
         let row = try store.queue.read { db in
@@ -114,7 +119,16 @@ package struct Runner: Sendable {
                 arguments: [runId])
         }
         guard let row else { throw RunError.unknownRun(runId) }
-        if (row["status"] as String) == "complete" { throw RunError.alreadyComplete(runId) }
+        // A complete run has a result for every sample; its transport failures (a dead network, an outage that
+        // outlasted the retries) can still be retried.
+        if (row["status"] as String) == "complete" {
+            let failures = try await store.queue.read { db in
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM result WHERE runId = ? AND failureClass = 'transport'",
+                    arguments: [runId]) ?? 0
+            }
+            if failures == 0 { throw RunError.alreadyComplete(runId) }
+        }
         let path: String = row["scenarioPath"]
         var scenario = try Scenario.load(path: path)
         guard scenario.text == (row["scenarioText"] as String) else {
@@ -123,19 +137,26 @@ package struct Runner: Sendable {
         // The run's own cache mode, which a command-line override may have set.
         scenario.cache = CacheMode(rawValue: row["cacheMode"]) ?? scenario.cache
         let (planner, labels) = try prepare(scenario)
-        let done = try await store.queue.read { db in
-            Set(
-                try Row.fetchAll(
-                    db, sql: "SELECT incidentId, sample FROM result WHERE runId = ? AND failureClass != 'transport'",
-                    arguments: [runId]
-                ).map { "\($0["incidentId"] as String)#\($0["sample"] as Int)" })
+        let stored = try await store.queue.read { db in
+            try Dictionary(
+                Row.fetchAll(
+                    db, sql: "SELECT incidentId, sample, failureClass FROM result WHERE runId = ?", arguments: [runId]
+                ).map { ("\($0["incidentId"] as String)#\($0["sample"] as Int)", $0["failureClass"] as String) },
+                uniquingKeysWith: { first, _ in first })
         }
         let items = try workItems(scenario: scenario, planner: planner, labels: Self.replayed(labels, scenario))
-            .filter { !done.contains($0.key) }
+            .compactMap { item -> WorkItem? in
+                guard let failureClass = stored[item.key] else { return item }
+                guard failureClass == FailureClass.transport.rawValue else { return nil }
+                var item = item
+                item.replacesTransportFailure = true
+                return item
+            }
+        let started = Date()
         let cached = try lookUp(items, scenario: scenario, systemSha256: Digest.sha256Hex(planner.systemPrompt))
         return try await execute(
             runId: runId, scenario: scenario, planner: planner, items: items, cached: cached,
-            corpus: CorpusLoader.Summary())
+            corpus: CorpusLoader.Summary(), started: started)
     }
 
     // MARK: - Preparation
@@ -187,46 +208,54 @@ package struct Runner: Sendable {
         return items
     }
 
-    /// Finds stored replies: by request key (exact) or event key (same-event); the newest wins, and for an
-    /// event key one recorded under the current system prompt wins over a stale one. Nothing is read in
-    /// `refresh` and `off` modes. The model's replies are read in one scan, not one query per sample.
-    private func lookUp(_ items: [WorkItem], scenario: Scenario, systemSha256: String) throws -> [String: CachedReply] {
-        guard scenario.cache == .replay || scenario.cache == .record, !items.isEmpty else { return [:] }
-        let provider = scenario.model.provider
-        let model = scenario.model.name
-        let (byRequest, byEvent) = try store.queue.read { db -> ([String: CachedReply], [String: CachedReply]) in
-            var byRequest: [String: CachedReply] = [:]
-            var byEvent: [String: CachedReply] = [:]
-            let rows = try Row.fetchCursor(
+    /// Finds stored replies, one per item (nil: none): by request key (exact) or event key (same-event); the
+    /// newest wins, and for an event key one recorded under the current system prompt wins over a stale one.
+    /// Nothing is read in `refresh` and `off` modes.
+    ///
+    /// One indexed query per incident (`reply_event`: incident, user message, provider, model) reads its replies;
+    /// a row is matched to its item by sample number, and only the rows that are used are decoded.
+    private func lookUp(_ items: [WorkItem], scenario: Scenario, systemSha256: String) throws -> [CachedReply?] {
+        var found = [CachedReply?](repeating: nil, count: items.count)
+        guard scenario.cache == .replay || scenario.cache == .record, !items.isEmpty else { return found }
+        let current = Array(systemSha256.utf8)
+        try store.queue.read { db in
+            let statement = try RawStatement(
                 db,
                 sql: """
-                    SELECT id, incidentId, sample, userSha256, requestSha256, systemSha256, text, error FROM reply
-                    WHERE provider = ? AND model = ? ORDER BY id
-                    """,
-                arguments: [provider, model])
-            while let row = try rows.next() {
-                let reply = CachedReply(
-                    id: row["id"], text: row["text"], error: row["error"], systemSha256: row["systemSha256"])
-                if let request = row["requestSha256"] as String? { byRequest[request] = reply }
-                let event = "\(row["incidentId"] as String)#\(row["sample"] as Int)#\(row["userSha256"] as String)"
-                // Later rows win, except that a stale reply never displaces a current one.
-                if let existing = byEvent[event], existing.systemSha256 == systemSha256,
-                    reply.systemSha256 != systemSha256
+                    SELECT id, sample, requestSha256, systemSha256, text, error FROM reply
+                    WHERE incidentId = ? AND userSha256 = ? AND provider = ? AND model = ? ORDER BY id
+                    """)
+            // Items come grouped by incident (and user message); each group is one query.
+            var start = 0
+            while start < items.count {
+                let first = items[start].request
+                let incidentId = items[start].label.incidentId
+                var end = start + 1
+                while end < items.count, items[end].label.incidentId == incidentId,
+                    items[end].request.userSha256 == first.userSha256
                 {
-                    continue
+                    end += 1
                 }
-                byEvent[event] = reply
-            }
-            return (byRequest, byEvent)
-        }
-        var found: [String: CachedReply] = [:]
-        for item in items {
-            switch scenario.match {
-            case .exact:
-                if let reply = byRequest[item.requestSha256] { found[item.key] = reply }
-            case .sameEvent:
-                let event = "\(item.label.incidentId)#\(item.sample)#\(item.request.userSha256)"
-                if let reply = byEvent[event] { found[item.key] = reply }
+                var indexBySample: [Int: Int] = [:]
+                for index in start..<end { indexBySample[items[index].sample] = index }
+                statement.bind(1, incidentId)
+                statement.bind(2, first.userSha256)
+                statement.bind(3, first.provider)
+                statement.bind(4, first.model)
+                while try statement.step() {
+                    guard let index = indexBySample[statement.int(1)] else { continue }
+                    let stale = !statement.textEquals(3, current)
+                    switch scenario.match {
+                    case .exact:
+                        guard statement.text(2) == items[index].requestSha256 else { continue }
+                    case .sameEvent:
+                        // Later rows win, except that a stale reply never displaces a current one.
+                        if stale, let existing = found[index], !existing.stale { continue }
+                    }
+                    found[index] = CachedReply(
+                        id: Int64(statement.int(0)), text: statement.text(4), error: statement.text(5), stale: stale)
+                }
+                start = end
             }
         }
         return found

@@ -75,6 +75,50 @@ final class RawStatement {
         if let value { sqlite3_bind_double(handle, index, value) } else { sqlite3_bind_null(handle, index) }
     }
 
+    /// Text parameters gathered into one buffer, which ``run(texts:)`` binds in place: SQLite reads them during
+    /// the step instead of copying each (a malloc and a copy per text column of every row).
+    struct Texts {
+        fileprivate var bytes: [UInt8] = []
+        fileprivate var spans: [(index: Int32, start: Int, count: Int)] = []
+
+        init() {}
+
+        /// Adds parameter `index` (NULL when nil).
+        mutating func add(_ index: Int32, _ text: String?) {
+            guard let text else {
+                spans.append((index, -1, 0))
+                return
+            }
+            let start = bytes.count
+            bytes.append(contentsOf: text.utf8)
+            spans.append((index, start, bytes.count - start))
+        }
+
+        /// Forgets the parameters, keeping the capacity.
+        mutating func removeAll() {
+            bytes.removeAll(keepingCapacity: true)
+            spans.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Binds `texts` in place and runs the statement (see ``run()``).
+    func run(texts: Texts) throws {
+        try texts.bytes.withUnsafeBufferPointer { buffer in
+            let base = UnsafeRawPointer(buffer.baseAddress)?.assumingMemoryBound(to: CChar.self)
+            for span in texts.spans {
+                if span.start < 0 {
+                    sqlite3_bind_null(handle, span.index)
+                } else if let base, span.count > 0 {
+                    sqlite3_bind_text(handle, span.index, base + span.start, Int32(span.count), Self.static)
+                } else {
+                    sqlite3_bind_text(handle, span.index, "", 0, Self.transient)
+                }
+            }
+            // Reset before the buffer goes: SQLite may read bound text until then.
+            try run()
+        }
+    }
+
     /// Runs the statement to completion, then resets it for the next use.
     func run() throws {
         defer {
@@ -143,6 +187,16 @@ final class RawStatement {
         return memcmp(pointer, expected.utf8Start, count) == 0
     }
 
+    /// Whether column `index` holds exactly these bytes (no String is made).
+    func textEquals(_ index: Int32, _ expected: [UInt8]) -> Bool {
+        guard let pointer = sqlite3_column_text(handle, index) else { return false }
+        let count = Int(sqlite3_column_bytes(handle, index))
+        guard count == expected.count else { return false }
+        return count == 0 || expected.withUnsafeBufferPointer { memcmp(pointer, $0.baseAddress!, count) == 0 }
+    }
+
     // SQLITE_TRANSIENT is a C macro: the destructor value -1, which tells SQLite to copy the bytes.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    // SQLITE_STATIC (0): the bytes stay valid and unchanged until the statement is reset.
+    private static let `static`: sqlite3_destructor_type? = nil
 }

@@ -19,7 +19,7 @@ package final class Progress: @unchecked Sendable {
     private let lock = NSLock()
     private var done = 0
     private var extra = ""
-    private let started = Date()
+    private let started: Date
     private var lastDraw: Date
 
     /// The style for standard error: a bar when it is a terminal and `CI` is unset, else plain lines.
@@ -34,7 +34,9 @@ package final class Progress: @unchecked Sendable {
     ///   - total: how many units there are, when known.
     ///   - unit: the unit's name for the rate ("units", "samples", "bytes").
     ///   - style: how to show it.
-    package init(label: String, total: Int?, unit: String, style: Style) {
+    ///   - started: when the work began (now by default), for the rate and the elapsed time.
+    package init(label: String, total: Int?, unit: String, style: Style, started: Date = Date()) {
+        self.started = started
         self.label = label
         self.total = total
         self.unit = unit
