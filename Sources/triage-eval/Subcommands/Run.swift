@@ -22,7 +22,8 @@ extension TriageEval {
                 max_unsafe_executions, max_ece, no_significant_regression_vs) decide the exit code.
 
                 Ctrl-C stops launching calls, lets those in flight finish and exits 130; the run, like one killed \
-                outright, continues with --resume, which also retries calls that failed in transport.
+                outright, continues with --resume, which also retries calls that failed in transport (those of a \
+                complete run too, e.g. after an outage longer than the retries).
 
                 Exit codes: 0 ok (every gate passed); 1 a gate failed; 2 a set-up error (bad scenario, a replay miss, a missing API key, an \
                 unreachable or refusing server); 130 interrupted.
@@ -38,7 +39,10 @@ extension TriageEval {
         @Argument(help: ArgumentHelp("The scenario file.", valueName: "scenario.yaml"))
         var scenario: String?
 
-        @Option(help: ArgumentHelp("Continue an interrupted run instead of starting one.", valueName: "run"))
+        @Option(
+            help: ArgumentHelp(
+                "Continue an interrupted run, or retry a run's transport failures, instead of starting one.",
+                valueName: "run"))
         var resume: String?
 
         @OptionGroup var reportOptions: ReportOptions
