@@ -59,7 +59,8 @@ import TriageEvalTestSupport
         await #expect(throws: TransportError.timeout) {
             try await client.send(Self.request(server.port, "/slow", timeout: 0.3), authorization: nil)
         }
-        #expect(Date().timeIntervalSince(started) < 2.5)
+        // The server answers after 30 s; the margin allows for a busy machine running the suites in parallel.
+        #expect(Date().timeIntervalSince(started) < 15)
     }
 
     @Test func resetsAndRefusalsAreConnectionErrors() async throws {

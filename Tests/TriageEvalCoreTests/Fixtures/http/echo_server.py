@@ -3,7 +3,7 @@
   POST /echo       200 with a JSON body describing the request (path, headers, body length, the body in base64), a
                    header sent twice (x-twice: a, x-twice: b) and retry-after: 7
   POST /status/N   status N with body "status N"
-  POST /slow       waits 3 seconds before answering
+  POST /slow       waits 30 seconds before answering
   POST /reset      closes the connection without answering
   GET  /connections  the number of distinct client connections seen so far
 """
@@ -50,7 +50,7 @@ class Handler(BaseHTTPRequestHandler):
             status = int(self.path.rsplit("/", 1)[1])
             self.answer(status, f"status {status}".encode())
         elif self.path == "/slow":
-            time.sleep(3)
+            time.sleep(30)
             self.answer(200, b"{}")
         elif self.path == "/reset":
             self.close_connection = True
