@@ -212,8 +212,9 @@ package struct Runner: Sendable {
     /// newest wins, and for an event key one recorded under the current system prompt wins over a stale one.
     /// Nothing is read in `refresh` and `off` modes.
     ///
-    /// One indexed query per incident (`reply_event`: incident, user message, provider, model) reads its replies;
-    /// a row is matched to its item by sample number, and only the rows that are used are decoded.
+    /// One indexed query per incident (`reply_event`: incident, user message, provider, model, sample — and the
+    /// rowid, so a sample's replies come oldest first without a sort) reads its replies; a row is matched to its
+    /// item by sample number, and only the rows that are used are decoded.
     private func lookUp(_ items: [WorkItem], scenario: Scenario, systemSha256: String) throws -> [CachedReply?] {
         var found = [CachedReply?](repeating: nil, count: items.count)
         guard scenario.cache == .replay || scenario.cache == .record, !items.isEmpty else { return found }
@@ -223,7 +224,7 @@ package struct Runner: Sendable {
                 db,
                 sql: """
                     SELECT id, sample, requestSha256, systemSha256, text, error FROM reply
-                    WHERE incidentId = ? AND userSha256 = ? AND provider = ? AND model = ? ORDER BY id
+                    WHERE incidentId = ? AND userSha256 = ? AND provider = ? AND model = ? ORDER BY sample, id
                     """)
             // Items come grouped by incident (and user message); each group is one query.
             var start = 0
