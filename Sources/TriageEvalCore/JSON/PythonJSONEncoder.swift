@@ -29,6 +29,18 @@ package enum PythonJSONEncoder {
         String(decoding: encode(value, layout: layout), as: UTF8.self)
     }
 
+    /// `json.dumps(list_of_strings)`, written without building a value first.
+    package static func string(list: [String]) -> String {
+        guard !list.isEmpty else { return "[]" }
+        var output: [UInt8] = [UInt8(ascii: "[")]
+        for (index, element) in list.enumerated() {
+            if index > 0 { output.append(contentsOf: ", ".utf8) }
+            writeString(element, to: &output)
+        }
+        output.append(UInt8(ascii: "]"))
+        return String(decoding: output, as: UTF8.self)
+    }
+
     private static func newline(_ layout: Layout, level: Int, to output: inout [UInt8]) {
         guard case .indented(let width) = layout else { return }
         output.append(UInt8(ascii: "\n"))

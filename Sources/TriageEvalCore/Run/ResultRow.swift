@@ -86,7 +86,7 @@ struct ResultRow: Sendable {
                         .object([("type", .string(issue.type)), ("loc", .array(issue.loc.map(\.jsonValue)))])
                     }))
         syntaxErrorOffset = verdict.syntaxErrorOffset
-        self.decision = decision.map { PythonJSONEncoder.string($0.jsonValue) }
+        self.decision = decision?.pythonJSON
         confidence = decision.flatMap { $0.confidence.isNaN ? nil : $0.confidence }
         needsHuman = decision?.needsHuman
         actionNames = Self.nameList((decision?.actions ?? []).map(\.name))
@@ -108,10 +108,8 @@ struct ResultRow: Sendable {
         actionsMissed = Self.nameList(score.missed)
     }
 
-    /// A JSON list of action names; `[]` without encoding for the common empty case.
-    private static func nameList(_ names: [String]) -> String {
-        names.isEmpty ? "[]" : PythonJSONEncoder.string(.array(names.map(JSONValue.string)))
-    }
+    /// A JSON list of action names.
+    private static func nameList(_ names: [String]) -> String { PythonJSONEncoder.string(list: names) }
 
     /// The insert. Not `INSERT OR REPLACE`: with foreign keys on, SQLite writes a statement journal (a page per
     /// row, to a temporary file) for a statement that may delete; an earlier row is deleted first instead, when

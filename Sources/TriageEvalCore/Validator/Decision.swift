@@ -7,10 +7,21 @@ package struct DecisionAction: Sendable, Equatable, Codable {
     /// The model's reason.
     package var rationale: String
 
+    package init(name: String, params: [Param], rationale: String) {
+        self.name = name
+        self.params = params
+        self.rationale = rationale
+    }
+
     /// One parameter.
     package struct Param: Sendable, Equatable, Codable {
         package var name: String
         package var value: String
+
+        package init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
     }
 }
 
@@ -20,6 +31,13 @@ package struct Decision: Sendable, Equatable {
     package var actions: [DecisionAction]
     package var confidence: Double
     package var needsHuman: Bool
+
+    package init(incidentId: String, actions: [DecisionAction], confidence: Double, needsHuman: Bool) {
+        self.incidentId = incidentId
+        self.actions = actions
+        self.confidence = confidence
+        self.needsHuman = needsHuman
+    }
 
     /// `Decision.model_dump()` as a JSON value (field order as declared).
     package var jsonValue: JSONValue {
@@ -40,6 +58,37 @@ package struct Decision: Sendable, Equatable {
             ("confidence", .double(confidence)),
             ("needs_human", .bool(needsHuman)),
         ])
+    }
+}
+
+extension Decision {
+    /// `json.dumps(decision.model_dump())`: the bytes of ``PythonJSONEncoder`` encoding ``jsonValue``, written
+    /// directly (the runner stores one per result; building the value tree first doubled the cost).
+    package var pythonJSON: String {
+        var output: [UInt8] = []
+        output.reserveCapacity(128 + actions.count * 160)
+        output.append(contentsOf: #"{"incident_id": "#.utf8)
+        PythonJSONEncoder.writeString(incidentId, to: &output)
+        output.append(contentsOf: #", "actions": ["#.utf8)
+        for (index, action) in actions.enumerated() {
+            if index > 0 { output.append(contentsOf: ", ".utf8) }
+            output.append(contentsOf: #"{"name": "#.utf8)
+            PythonJSONEncoder.writeString(action.name, to: &output)
+            output.append(contentsOf: #", "params": {"#.utf8)
+            for (position, param) in action.params.enumerated() {
+                if position > 0 { output.append(contentsOf: ", ".utf8) }
+                PythonJSONEncoder.writeString(param.name, to: &output)
+                output.append(contentsOf: ": ".utf8)
+                PythonJSONEncoder.writeString(param.value, to: &output)
+            }
+            output.append(contentsOf: #"}, "rationale": "#.utf8)
+            PythonJSONEncoder.writeString(action.rationale, to: &output)
+            output.append(UInt8(ascii: "}"))
+        }
+        output.append(contentsOf: #"], "confidence": "#.utf8)
+        output.append(contentsOf: PythonJSONEncoder.pythonFloatRepr(confidence).utf8)
+        output.append(contentsOf: needsHuman ? #", "needs_human": true}"#.utf8 : #", "needs_human": false}"#.utf8)
+        return String(decoding: output, as: UTF8.self)
     }
 }
 

@@ -53,4 +53,30 @@ import TriageEvalCore
         let router = Router(threshold: 0.7, approvalGate: false, approvalRequired: [])
         #expect(router.route(verdict).0.rawValue == vector.route, "route")
     }
+
+    /// The stored form of a decision, written directly, is byte for byte the Python-parity encoder's output of
+    /// its value (whose parity with CPython's json.dumps is tested on its own), on every decision of the vectors
+    /// and on a few with escapes, non-ASCII text, several actions and odd confidences.
+    @Test func decisionsWrittenDirectlyMatchTheEncoder() throws {
+        var decisions = try Self.vectors().compactMap {
+            DecisionValidator(allowedNames: Self.allowed).validate($0.text).decision
+        }
+        #expect(decisions.count > 20)
+        let action = DecisionAction(
+            name: "restart_pods",
+            params: [.init(name: "namespace", value: "shop\"\\\n"), .init(name: "é", value: "😀")],
+            rationale: "tab\there, </script> and \u{7f}")
+        for confidence in [0.0, -0.0, 1e-5, 0.1, 1e16, 123456789.125, .nan, .infinity] {
+            decisions.append(Decision(incidentId: "inc-1", actions: [], confidence: confidence, needsHuman: true))
+            decisions.append(
+                Decision(incidentId: "ünï", actions: [action, action], confidence: confidence, needsHuman: false))
+        }
+        for decision in decisions {
+            #expect(decision.pythonJSON == PythonJSONEncoder.string(decision.jsonValue))
+        }
+        #expect(PythonJSONEncoder.string(list: []) == "[]")
+        #expect(
+            PythonJSONEncoder.string(list: ["a", "b\"é"])
+                == PythonJSONEncoder.string(.array([.string("a"), .string("b\"é")])))
+    }
 }
