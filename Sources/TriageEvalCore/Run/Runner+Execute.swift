@@ -197,9 +197,9 @@ extension Runner {
         if let failure { throw failure }
     }
 
-    /// Judges cached replies and stores their results, in windows of a few thousand: each window is judged on all
-    /// cores while the one before it is written, and committed on its own, so a long replay that is interrupted
-    /// keeps what it wrote.
+    /// Judges cached replies and stores their results, in windows of a few thousand: each window is judged while
+    /// the one before it is written, and committed on its own, so a long replay stopped by Ctrl-C (checked between
+    /// windows) or killed keeps what it wrote.
     private func storeCached(
         _ hits: [(WorkItem, CachedReply)],
         context: Context,
@@ -211,7 +211,7 @@ extension Runner {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var start = 0
         var judged = Self.judge(hits[0..<min(window, hits.count)], threads: cores, context: context)
-        while !judged.isEmpty {
+        while !judged.isEmpty, !stop.isRequested {
             let count = judged.reduce(0) { $0 + $1.count }
             start += count
             let next = hits[start..<min(start + window, hits.count)]
