@@ -47,6 +47,23 @@ package enum ReplyImporter {
         let now = UTCTimestamp.string()
         let userMessages = UserMessageCache()
         try store.queue.write { db in
+            // Prepared once: GRDB would compile (and authorize) each statement again for every line.
+            let findIncident = try RawStatement(db, sql: "SELECT 1 FROM incident WHERE id = ?")
+            let findExisting = try RawStatement(
+                db,
+                sql: """
+                    SELECT text, requestSha256 FROM reply
+                    WHERE incidentId = ? AND provider = ? AND model = ? AND sample = ? AND userSha256 = ?
+                    """)
+            let insert = try RawStatement(
+                db,
+                sql: """
+                    INSERT INTO reply (incidentId, sample, provider, model, requestSha256, userSha256, systemSha256,
+                        text, stopReason, usage, inputTokens, outputTokens, latencyMs, httpStatus, error, source,
+                        recordedAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            var knownIncidents = Set<String>()
             while let _: Void = try reader.nextLine({ line in
                 let source = "\(path):\(reader.lineNumber)"
                 guard line.contains(where: { $0 > 0x20 }) else {
@@ -91,55 +108,65 @@ package enum ReplyImporter {
                     }
                     usage = PythonJSONEncoder.string(usageValue)
                 }
-                guard
-                    try Bool.fetchOne(db, sql: "SELECT 1 FROM incident WHERE id = ?", arguments: [incidentId])
-                        ?? false
-                else { throw ReplyImportError.unknownIncident(source: source, incidentId: incidentId) }
+                if !knownIncidents.contains(incidentId) {
+                    findIncident.bind(1, incidentId)
+                    guard try findIncident.firstInteger() != nil else {
+                        throw ReplyImportError.unknownIncident(source: source, incidentId: incidentId)
+                    }
+                    knownIncidents.insert(incidentId)
+                }
                 let requestSha = try string("request_sha256", required: false)
                 let systemSha = try string("system_sha256", required: false)
                 var userSha = try string("user_sha256", required: false)
-                if userSha == nil {
-                    userSha = Digest.sha256Hex(try userMessages.message(db, incidentId: incidentId))
-                }
+                if userSha == nil { userSha = try userMessages.sha256(db, incidentId: incidentId) }
                 var latency: Double? = nil
                 switch value["latency_ms"] {
                 case .double(let number)?: latency = number
                 case .integer(let digits)?: latency = Double(digits)
                 default: break
                 }
-                let existing = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT text, requestSha256 FROM reply
-                        WHERE incidentId = ? AND provider = ? AND model = ? AND sample = ? AND userSha256 = ?
-                        """,
-                    arguments: [incidentId, provider, model, sample, userSha])
-                let sameKey = existing.filter { ($0["requestSha256"] as String?) == requestSha }
-                if !sameKey.isEmpty {
-                    guard sameKey.contains(where: { ($0["text"] as String?) == text }) else {
+                findExisting.bind(1, incidentId)
+                findExisting.bind(2, provider)
+                findExisting.bind(3, model)
+                findExisting.bind(4, Int64(sample))
+                findExisting.bind(5, userSha)
+                var sameKey = false
+                var sameText = false
+                while try findExisting.step() {
+                    guard findExisting.text(1) == requestSha else { continue }
+                    sameKey = true
+                    if findExisting.text(0) == text { sameText = true }
+                }
+                if sameKey {
+                    guard sameText else {
                         throw ReplyImportError.conflict(
                             source: source, incidentId: incidentId, model: model, sample: sample)
                     }
                     summary.alreadyPresent += 1
                     return
                 }
-                func int(_ key: String) -> Int? {
-                    if case .integer(let digits)? = value["usage"]?[key] { return Int(digits) }
+                func int(_ key: String) -> Int64? {
+                    if case .integer(let digits)? = value["usage"]?[key] { return Int64(digits) }
                     return nil
                 }
-                try db.execute(
-                    sql: """
-                        INSERT INTO reply (incidentId, sample, provider, model, requestSha256, userSha256,
-                            systemSha256, text, stopReason, usage, inputTokens, outputTokens, latencyMs, httpStatus,
-                            error, source, recordedAt)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        incidentId, sample, provider, model, requestSha, userSha, systemSha, text, stopReason, usage,
-                        int("input_tokens") ?? int("prompt_tokens"), int("output_tokens") ?? int("completion_tokens"),
-                        latency, httpStatus, try string("error", required: false), source,
-                        try string("recorded_at", required: false) ?? now,
-                    ])
+                insert.bind(1, incidentId)
+                insert.bind(2, Int64(sample))
+                insert.bind(3, provider)
+                insert.bind(4, model)
+                insert.bind(5, requestSha)
+                insert.bind(6, userSha)
+                insert.bind(7, systemSha)
+                insert.bind(8, text)
+                insert.bind(9, stopReason)
+                insert.bind(10, usage)
+                insert.bind(11, int("input_tokens") ?? int("prompt_tokens"))
+                insert.bind(12, int("output_tokens") ?? int("completion_tokens"))
+                insert.bind(13, latency)
+                insert.bind(14, httpStatus.map(Int64.init))
+                insert.bind(15, try string("error", required: false))
+                insert.bind(16, source)
+                insert.bind(17, try string("recorded_at", required: false) ?? now)
+                try insert.run()
                 summary.imported += 1
             }) {}
         }
@@ -147,12 +174,12 @@ package enum ReplyImporter {
     }
 }
 
-/// User messages of stored incidents, computed once per incident during an import.
+/// The SHA-256 of stored incidents' user messages, computed once per incident during an import.
 private final class UserMessageCache {
-    private var messages: [String: String] = [:]
+    private var hashes: [String: String] = [:]
 
-    func message(_ db: Database, incidentId: String) throws -> String {
-        if let message = messages[incidentId] { return message }
+    func sha256(_ db: Database, incidentId: String) throws -> String {
+        if let hash = hashes[incidentId] { return hash }
         guard
             let body = try Data.fetchOne(
                 db,
@@ -161,8 +188,8 @@ private final class UserMessageCache {
                 arguments: [incidentId])
         else { throw IncidentError.unknown(incidentId) }
         let event = Array(body).withUnsafeBufferPointer { DeliveryWriter.event(body: $0, incidentId: incidentId) }
-        let message = try Planner.userMessage(eventJSON: event)
-        messages[incidentId] = message
-        return message
+        let hash = Digest.sha256Hex(try Planner.userMessage(eventJSON: event))
+        hashes[incidentId] = hash
+        return hash
     }
 }
