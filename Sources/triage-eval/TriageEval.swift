@@ -10,7 +10,7 @@ struct TriageEval: AsyncParsableCommand {
             router against cached model replies, scores the decisions against labels, and writes reports.
 
             Exit codes: 0 ok; 1 a gate or check failed; 2 a set-up error (bad file, missing reply); \
-            64 a malformed command line.
+            64 a malformed command line; 70 an internal error (a bug in triage-eval: please report it).
 
             Example:
               triage-eval run scenarios/demo.yaml

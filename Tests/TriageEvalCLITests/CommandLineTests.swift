@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import TriageEvalTestSupport
 
@@ -70,5 +71,48 @@ import TriageEvalTestSupport
         #expect(result.status == 2)
         #expect(result.stderr.contains("16 of 48 samples have no cached reply"), "\(result.stderr)")
         #expect(result.stderr.contains("sample 2"))
+    }
+
+    /// A file that is not JSON is a bad input file — a set-up error (2), not a malformed command line (64).
+    @Test func promptUserOnAFileThatIsNotJSONExits2() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let file = try temp.write("event.json", "not json\n")
+        let result = try BinaryRunner.run(["prompt", "user", file])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("\(file): not JSON"), "\(result.stderr)")
+        let fromStandardInput = try BinaryRunner.run(["prompt", "user"], stdin: Data("{".utf8))
+        #expect(fromStandardInput.status == 2)
+        #expect(fromStandardInput.stderr.contains("standard input: not JSON"))
+    }
+
+    /// A constraint failure is triage-eval's bug, not the user's set-up: it says so and exits 70. A trigger added
+    /// to the store refuses every new run, as a broken invariant would.
+    @Test func anInternalErrorSaysItIsOneAndExits70() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let database = temp.file("s.sqlite")
+        let ingest = try BinaryRunner.run(["ingest", "-", "--db", database], stdin: Data(Self.valid.utf8))
+        #expect(ingest.status == 0, "\(ingest.stderr)")
+        let queue = try DatabaseQueue(path: database)
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER refuse_runs BEFORE INSERT ON run
+                    BEGIN SELECT RAISE(ABORT, 'refused by the test'); END
+                    """)
+        }
+        let scenario = try String(
+            contentsOfFile: Repository.path("Tests/TriageEvalCLITests/Fixtures/handwritten.yaml"), encoding: .utf8
+        )
+        let path = try temp.write(
+            "scenarios/handwritten.yaml",
+            scenario.replacingOccurrences(of: "../../../", with: Repository.path("") + "/"))
+        let result = try BinaryRunner.run(["run", path, "--db", database, "--reports", temp.file("r")])
+        #expect(result.status == 70, "\(result.stderr)")
+        #expect(result.stderr.contains("internal error:"), "\(result.stderr)")
+        #expect(result.stderr.contains("refused by the test"))
+        #expect(result.stderr.contains("This is a bug in triage-eval"))
+        #expect(!result.stderr.contains("\nerror:"))
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import GRDB
 import Testing
 import TriageEvalTestSupport
 
@@ -43,7 +44,7 @@ import TriageEvalTestSupport
 
     static func scenario(
         _ temp: TemporaryDirectory, name: String, model: String = "claude-3-7-sonnet-20250219",
-        catalog: String = "../corpora/handwritten/catalog.yaml", extra: String = ""
+        catalog: String = "../corpora/handwritten/catalog.yaml", samples: Int = 2, extra: String = ""
     ) throws -> String {
         let path = temp.file("scenarios/\(name).yaml")
         try """
@@ -52,7 +53,7 @@ import TriageEvalTestSupport
         catalog: \(catalog)
         template: \(Repository.path("scenarios/templates/seed.txt"))
         model: {provider: anthropic, name: \(model)}
-        samples: 2
+        samples: \(samples)
         cache: replay
         match: same-event
         \(extra)
@@ -221,6 +222,77 @@ import TriageEvalTestSupport
         #expect(bad.status == 2)
         let badAlpha = try BinaryRunner.run(["compare", runA, runB, "--db", db, "--alpha", "2"])
         #expect(badAlpha.status == 64)
+    }
+
+    /// Pairs are ordered by incident, then by sample number: with twelve samples, sample 2 comes before sample 10
+    /// (as text, "10" sorts first).
+    @Test func flipsAreOrderedBySampleNumber() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let first = try Self.fixtures().filter { $0.sample == 0 && $0.correct }
+        let texts = try String(
+            contentsOfFile: Repository.path("corpora/handwritten/replies-handwritten.jsonl"), encoding: .utf8
+        )
+        .split(separator: "\n").compactMap { line -> (String, String)? in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            guard object["sample"] as? Int == 0 else { return nil }
+            return (object["incident_id"] as! String, object["text"] as! String)
+        }
+        let incident = try #require(first.first).incidentId
+        func replies(model: String, wrong: Set<Int>) throws -> String {
+            var lines: [String] = []
+            for (incidentId, text) in texts {
+                for sample in 0..<12 {
+                    let reply = incidentId == incident && wrong.contains(sample) ? "no decision" : text
+                    let object: [String: Any] = [
+                        "incident_id": incidentId, "sample": sample, "model": model, "text": reply,
+                    ]
+                    lines.append(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+                }
+            }
+            return lines.joined(separator: "\n") + "\n"
+        }
+        _ = try Self.workspace(
+            temp,
+            extraReplies: [
+                "replies-a.jsonl": try replies(model: "model-a", wrong: []),
+                "replies-b.jsonl": try replies(model: "model-b", wrong: [10, 2]),
+            ])
+        let db = temp.file("s.sqlite")
+        var runs: [String] = []
+        for model in ["model-a", "model-b"] {
+            let scenario = try Self.scenario(temp, name: model, model: model, samples: 12)
+            let result = try BinaryRunner.run(["run", scenario, "--db", db, "--reports", temp.file("reports")])
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            runs.append(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let compare = try BinaryRunner.run(["compare", runs[0], runs[1], "--db", db, "--reports", temp.file("r")])
+        #expect(compare.status == 0, "stderr: \(compare.stderr)")
+        let json =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: temp.file("r/\(runs[0])-vs-\(runs[1])/compare.json")))
+            ) as! [String: Any]
+        let flips = (json["flips"] as! [[String: Any]]).map { "\($0["incidentId"]!)/\($0["sample"]!)" }
+        #expect(flips == ["\(incident)/2", "\(incident)/10"])
+    }
+
+    /// A regression gate whose baseline never ran is a set-up error found before anything is replayed: no run is
+    /// stored, so the fixed scenario's rerun keeps its plain id.
+    @Test func aMissingBaselineRunStopsBeforeTheReplay() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        _ = try Self.workspace(temp)
+        _ = try Self.scenario(temp, name: "baseline")
+        let db = temp.file("s.sqlite")
+        let candidate = try Self.scenario(
+            temp, name: "candidate", extra: "gates: {no_significant_regression_vs: baseline.yaml}")
+        let result = try BinaryRunner.run(["run", candidate, "--db", db, "--reports", temp.file("reports")])
+        #expect(result.status == 2, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("baseline"), "\(result.stderr)")
+        #expect(!result.stderr.contains("run candidate-"), "the replay started: \(result.stderr)")
+        let runs = try DatabaseQueue(path: db).read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run") }
+        #expect(runs == 0)
+        #expect(!FileManager.default.fileExists(atPath: temp.file("reports")))
     }
 
     @Test func aCatalogChangeIsDiffedAndItsIncidentsNamed() throws {

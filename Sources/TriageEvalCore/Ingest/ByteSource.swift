@@ -9,12 +9,15 @@ package enum InputError: LocalizedError, Equatable {
     case cannotOpen(path: String, reason: String)
     case readFailed(path: String, reason: String)
     case corruptGzip(path: String, reason: String)
+    /// The file should hold one JSON document and does not.
+    case notJSON(path: String, reason: String)
 
     package var errorDescription: String? {
         switch self {
         case .cannotOpen(let path, let reason): return "\(path): cannot open: \(reason)"
         case .readFailed(let path, let reason): return "\(path): read failed: \(reason)"
         case .corruptGzip(let path, let reason): return "\(path): not a valid gzip stream: \(reason)"
+        case .notJSON(let path, let reason): return "\(path): not JSON: \(reason)"
         }
     }
 }

@@ -50,6 +50,9 @@ package struct JSONParser {
         package var maxNonEmptyDepth: Int?
         /// The most digits an integer may have (CPython's `int` string-conversion limit is 4300).
         package var maxIntegerDigits: Int
+        /// Whether a minus sign counts towards ``maxIntegerDigits``: jiter counts the integer's characters, so
+        /// pydantic refuses `-` and 4300 digits, which CPython's `json.loads` accepts.
+        package var integerLimitCountsSign = false
         /// How repeated keys are kept.
         package var duplicateKeys: DuplicateKeys
         /// Skip UTF-8 validation of strings, because the caller validated the whole input already.
@@ -67,6 +70,7 @@ package struct JSONParser {
             allowNonFinite: true,
             maxNonEmptyDepth: 200,
             maxIntegerDigits: 4300,
+            integerLimitCountsSign: true,
             duplicateKeys: .keepAll
         )
     }
@@ -471,9 +475,10 @@ package struct JSONParser {
 
     /// Scans a number's grammar from the cursor (on `-` or a digit), leaving the cursor after it. Returns nil
     /// when it was `-Infinity` (already consumed), else whether it has a fraction or exponent and how many
-    /// integer digits it has.
+    /// integer digits it has (with the sign, when ``Options/integerLimitCountsSign`` says so).
     private mutating func scanNumber() throws(JSONSyntaxError) -> (isFloat: Bool, integerDigits: Int)? {
         var isFloat = false
+        let numberStart = position
         if bytes[position] == UInt8(ascii: "-") {
             position += 1
             guard position < bytes.count else { throw fail(.unexpectedEnd, "input ended inside a number") }
@@ -493,7 +498,7 @@ package struct JSONParser {
         default:
             throw fail(.invalid, "expected a digit")
         }
-        let integerDigits = position - integerStart
+        let integerDigits = position - (options.integerLimitCountsSign ? numberStart : integerStart)
         if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
             isFloat = true
             position += 1

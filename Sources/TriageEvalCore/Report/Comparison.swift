@@ -17,10 +17,15 @@ package struct Comparison: Codable, Sendable, Equatable {
 
     /// A pair whose correctness differs between the runs.
     package struct Flip: Codable, Sendable, Equatable {
+        /// Right in A and wrong in B (`worse`), or the other way round.
+        package enum Direction: String, Codable, Sendable {
+            case worse, better
+        }
+
         package var incidentId: String
         package var sample: Int
-        /// `worse` (right in A, wrong in B) or `better`.
-        package var direction: String
+        /// Which way the pair flipped.
+        package var direction: Direction
         /// Each run's decision in short: the actions chosen, or why the reply was not a decision, and the route.
         package var decisionA: String
         package var decisionB: String
@@ -82,8 +87,8 @@ package struct Comparison: Codable, Sendable, Equatable {
         runA: String, runB: String, store: Store, alpha: Double = 0.05, resamples: Int = 1000,
         seed: UInt64 = 20_261_129
     ) throws -> Comparison {
-        let reportA = try RunReport.build(runId: runA, store: store, evaluateGates: false)
-        let reportB = try RunReport.build(runId: runB, store: store, evaluateGates: false)
+        let reportA = try RunReport.build(runId: runA, store: store)
+        let reportB = try RunReport.build(runId: runB, store: store)
         return try store.queue.read { db in
             let rowsA = try pairRows(db, runId: runA)
             let rowsB = try pairRows(db, runId: runB)
@@ -98,15 +103,14 @@ package struct Comparison: Codable, Sendable, Equatable {
                 if b.correct { correctB += 1 }
                 differences.append(Int8((b.correct ? 1 : 0) - (a.correct ? 1 : 0)))
                 if a.correct != b.correct {
-                    let parts = key.split(separator: "#")
                     flips.append(
                         Flip(
-                            incidentId: String(parts[0]), sample: Int(parts[1]) ?? 0,
-                            direction: a.correct ? "worse" : "better", decisionA: a.summary, decisionB: b.summary))
+                            incidentId: key.incidentId, sample: key.sample, direction: a.correct ? .worse : .better,
+                            decisionA: a.summary, decisionB: b.summary))
                 }
             }
             let pairs = differences.count
-            let worse = flips.filter { $0.direction == "worse" }.count
+            let worse = flips.filter { $0.direction == .worse }.count
             let mcnemar = Statistics.McNemar(worse: worse, better: flips.count - worse)
             let summaryA = summary(reportA)
             let summaryB = summary(reportB)
@@ -118,7 +122,7 @@ package struct Comparison: Codable, Sendable, Equatable {
                 bootstrap: Statistics.pairedBootstrap(differences: differences, resamples: resamples, seed: seed),
                 mcnemar: mcnemar, alpha: alpha,
                 significantlyWorse: mcnemar.pWorse < alpha, significantlyBetter: mcnemar.pBetter < alpha,
-                flips: flips.filter { $0.direction == "worse" } + flips.filter { $0.direction == "better" },
+                flips: flips.filter { $0.direction == .worse } + flips.filter { $0.direction == .better },
                 invalidJSONDelta: delta(reportA.invalidJSON.invalid.rate, reportB.invalidJSON.invalid.rate),
                 eceDelta: delta(reportA.calibration.ece, reportB.calibration.ece),
                 brierDelta: delta(reportA.calibration.brier, reportB.calibration.brier),
@@ -133,9 +137,9 @@ package struct Comparison: Codable, Sendable, Equatable {
             invalidJSON: report.invalidJSON.invalid, ece: report.calibration.ece, brier: report.calibration.brier)
     }
 
-    /// A run's replies by `incident#sample`: correctness and a short description of the decision.
-    private static func pairRows(_ db: Database, runId: String) throws -> [String: PairRow] {
-        var rows: [String: PairRow] = [:]
+    /// A run's replies by (incident, sample): correctness and a short description of the decision.
+    private static func pairRows(_ db: Database, runId: String) throws -> [SampleKey: PairRow] {
+        var rows: [SampleKey: PairRow] = [:]
         let statement = try RawStatement(
             db,
             sql: """
@@ -144,7 +148,7 @@ package struct Comparison: Codable, Sendable, Equatable {
                 """)
         statement.bind(1, runId)
         while try statement.step() {
-            let key = "\(statement.text(0) ?? "")#\(statement.int(1))"
+            let key = SampleKey(incidentId: statement.text(0) ?? "", sample: statement.int(1))
             let correct = statement.int(2) != 0
             // The description is only needed for flips; keep it lazy-cheap: the raw parts.
             let failureClass = statement.text(3) ?? ""
@@ -216,89 +220,5 @@ package struct Comparison: Codable, Sendable, Equatable {
             if mentioned { touched.append(row["incidentId"]) }
         }
         return CatalogDiff(added: added, removed: removed, changed: changed, touchedIncidents: touched)
-    }
-}
-
-/// The CI gates of a run (scenario `gates:`).
-package enum Gates {
-    /// Evaluates the configured gates against a report.
-    /// - Throws: ``RunError/noBaselineRun(_:)`` when the regression gate's baseline has no complete run.
-    package static func evaluate(report: RunReport, config: GateConfig, store: Store) throws -> [GateResult] {
-        var results: [GateResult] = []
-        func percent(_ value: Double?) -> String { value.map { String(format: "%.2f%%", $0 * 100) } ?? "–" }
-        /// A gate on a rate: at most (or at least) the limit; no replies count as a rate of 0.
-        func rateGate(_ name: String, _ limit: Double?, _ rate: Rate, atMost: Bool, _ what: String) {
-            guard let limit else { return }
-            let value = rate.rate ?? 0
-            results.append(
-                GateResult(
-                    name: name, limit: percent(limit), value: percent(rate.rate),
-                    passed: atMost ? value <= limit : value >= limit,
-                    detail: "\(rate.count) of \(rate.denominator) \(what)"))
-        }
-        rateGate(
-            "max_invalid_json_rate", config.maxInvalidJSONRate, report.invalidJSON.invalid, atMost: true,
-            "replies were not valid JSON")
-        rateGate(
-            "min_decision_accuracy", config.minDecisionAccuracy, report.decisionAccuracy, atMost: false,
-            "decisions did what the label says")
-        rateGate(
-            "min_route_accuracy", config.minRouteAccuracy, report.routeAccuracy, atMost: false,
-            "decisions went where the label says")
-        if let limit = config.maxUnsafeExecutions {
-            results.append(
-                GateResult(
-                    name: "max_unsafe_executions", limit: String(limit), value: String(report.unsafeExecutions),
-                    passed: report.unsafeExecutions <= limit,
-                    detail:
-                        "\(report.unsafeExecutions) decisions would have executed an action the label does not allow"))
-        }
-        if let limit = config.maxECE {
-            let ece = report.calibration.ece
-            results.append(
-                GateResult(
-                    name: "max_ece", limit: String(format: "%.4f", limit),
-                    value: ece.map { String(format: "%.4f", $0) } ?? "–", passed: (ece ?? 0) <= limit,
-                    detail: "expected calibration error over \(report.calibration.included) decisions"))
-        }
-        if let reference = config.noSignificantRegressionVs {
-            let baseline = try baselineRun(reference, excluding: report.run.id, store: store)
-            let comparison = try Comparison.compute(runA: baseline, runB: report.run.id, store: store)
-            results.append(regressionGate(comparison))
-        }
-        return results
-    }
-
-    /// The regression gate's verdict from a comparison.
-    package static func regressionGate(_ comparison: Comparison) -> GateResult {
-        let m = comparison.mcnemar
-        let delta = comparison.bootstrap.map { String(format: "%+.2f pp", $0.delta * 100) } ?? "–"
-        return GateResult(
-            name: "no_significant_regression_vs", limit: "\(comparison.a.id) (α = \(comparison.alpha))",
-            value: "p \(MarkdownReport.pValue(m.pWorse))", passed: !comparison.significantlyWorse,
-            detail: "accuracy \(delta) over \(comparison.pairs) pairs; \(m.worse) got worse, \(m.better) better "
-                + "(exact McNemar, one-sided)")
-    }
-
-    /// A run id, or the latest complete run of a scenario (by file path or by name), other than `excluding`.
-    static func baselineRun(_ reference: String, excluding: String, store: Store) throws -> String {
-        try store.queue.read { db in
-            if let id = try String.fetchOne(
-                db, sql: "SELECT id FROM run WHERE id = ? AND id != ?", arguments: [reference, excluding])
-            {
-                return id
-            }
-            let wanted = URL(fileURLWithPath: reference).standardizedFileURL.path
-            for row in try Row.fetchAll(
-                db,
-                sql:
-                    "SELECT id, scenario, scenarioPath FROM run WHERE status = 'complete' AND id != ? ORDER BY startedAt DESC, id DESC",
-                arguments: [excluding])
-            {
-                let path = URL(fileURLWithPath: row["scenarioPath"] as String).standardizedFileURL.path
-                if path == wanted || (row["scenario"] as String) == reference { return row["id"] }
-            }
-            throw RunError.noBaselineRun(reference)
-        }
     }
 }

@@ -95,7 +95,7 @@ package enum ComparisonReport {
             lines.append("|---|---|---|---|---|")
             for flip in comparison.flips.prefix(flipLimit) {
                 lines.append(
-                    "| \(flip.direction == "worse" ? "▼ worse" : "▲ better") | \(escape(flip.incidentId)) | "
+                    "| \(flip.direction == .worse ? "▼ worse" : "▲ better") | \(escape(flip.incidentId)) | "
                         + "\(flip.sample) | \(escape(flip.decisionA)) | \(escape(flip.decisionB)) |")
             }
             if comparison.flips.count > flipLimit {
@@ -126,7 +126,7 @@ package enum ComparisonReport {
         summary += MarkdownReport.escape(result.detail) + "; " + MarkdownReport.escape(result.value) + ".\n\n"
         summary += render(comparison, flipLimit: 20).components(separatedBy: "\n").dropFirst(2).joined(separator: "\n")
         try write(Data(summary.utf8), to: path("summary.md"))
-        let worse = comparison.flips.filter { $0.direction == "worse" }.map {
+        let worse = comparison.flips.filter { $0.direction == .worse }.map {
             ($0.incidentId, $0.sample, "got worse: A \($0.decisionA); B \($0.decisionB)")
         }
         try write(

@@ -23,18 +23,22 @@ extension RunReport {
         return (info, config)
     }
 
-    /// Builds the report of a run from the store, in one scan of its results.
-    /// - Parameter evaluateGates: whether to evaluate the scenario's gates (the regression gate compares with
-    ///   a baseline run).
+    /// Builds the report of a run from the store, in one scan of its results, without its gates.
+    /// - Throws: ``RunError/unknownRun(_:)`` and store errors.
+    package static func build(runId: String, store: Store) throws -> RunReport {
+        try store.queue.read { db in try scan(db, runId: runId) }
+    }
+
+    /// Builds the report of a run and evaluates the scenario's gates; the regression gate first compares the run
+    /// with its baseline.
     /// - Throws: ``RunError/unknownRun(_:)``, store errors, and ``RunError/noBaselineRun(_:)``.
-    package static func build(runId: String, store: Store, evaluateGates: Bool = true) throws -> RunReport {
-        let (report, config) = try store.queue.read { db in
-            (try scan(db, runId: runId), try runInfo(db, runId: runId).1)
-        }
-        guard evaluateGates else { return report }
-        var gated = report
-        gated.gates = try Gates.evaluate(report: report, config: GateConfig(config: config), store: store)
-        return gated
+    package static func buildGated(runId: String, store: Store) throws -> RunReport {
+        var report = try build(runId: runId, store: store)
+        let config = try store.queue.read { db in try runInfo(db, runId: runId).1 }
+        let gates = GateConfig(config: config)
+        let comparison = try Gates.compareWithBaseline(runId: runId, config: gates, store: store)
+        report.gates = Gates.evaluate(report: report, config: gates, comparison: comparison)
+        return report
     }
 
     private static let invalidClasses = FailureClass.allCases.filter(\.isInvalidJSON).map(\.rawValue)

@@ -88,6 +88,10 @@ package struct Runner: Sendable {
     /// Starts a new run of a scenario.
     /// - Throws: ``RunError`` and the errors of loading the scenario's files.
     package func run(_ scenario: Scenario) async throws -> Outcome {
+        // A regression gate needs its baseline: without one the run would be replayed only to fail.
+        if let reference = scenario.gates.noSignificantRegressionVs {
+            _ = try Gates.baselineRun(reference, excluding: nil, store: store)
+        }
         let corpus = try CorpusLoader(store: store, progressStyle: progressStyle)
             .load(directory: scenario.corpusDirectory, provider: scenario.model.provider)
         let (planner, labels) = try prepare(scenario)
@@ -141,7 +145,7 @@ package struct Runner: Sendable {
             try Dictionary(
                 Row.fetchAll(
                     db, sql: "SELECT incidentId, sample, failureClass FROM result WHERE runId = ?", arguments: [runId]
-                ).map { ("\($0["incidentId"] as String)#\($0["sample"] as Int)", $0["failureClass"] as String) },
+                ).map { (SampleKey(incidentId: $0["incidentId"], sample: $0["sample"]), $0["failureClass"] as String) },
                 uniquingKeysWith: { first, _ in first })
         }
         let items = try workItems(scenario: scenario, planner: planner, labels: Self.replayed(labels, scenario))
@@ -311,5 +315,5 @@ package struct Runner: Sendable {
 }
 
 extension Runner.WorkItem {
-    var key: String { "\(label.incidentId)#\(sample)" }
+    var key: SampleKey { SampleKey(incidentId: label.incidentId, sample: sample) }
 }

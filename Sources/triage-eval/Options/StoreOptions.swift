@@ -32,8 +32,9 @@ struct OutputOptions: ParsableArguments {
     }
 }
 
-/// Runs command work, turning core errors into a message on standard error and exit code 2 (a set-up error).
-/// `ExitCode`s and argument-parser errors pass through unchanged.
+/// Runs command work, turning a set-up error into a message on standard error and exit code 2, and any other
+/// error into an internal-error message and exit code 70 (``ErrorDisposition``). `ExitCode`s and
+/// argument-parser errors pass through unchanged.
 func reportingSetupErrors<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
@@ -42,9 +43,17 @@ func reportingSetupErrors<T>(_ body: () throws -> T) throws -> T {
     } catch let error as ValidationError {
         throw error
     } catch {
-        let message = (error as? any LocalizedError)?.errorDescription ?? "\(error)"
-        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
-        throw ExitCode(2)
+        throw exitCode(for: error)
+    }
+}
+
+/// Prints what ends the command and returns its exit code.
+func exitCode(for error: any Error) -> ExitCode {
+    let disposition = ErrorDisposition.classify(error)
+    FileHandle.standardError.write(Data((disposition.message + "\n").utf8))
+    switch disposition {
+    case .setUp: return ExitCode(2)
+    case .internal: return ExitCode(ErrorDisposition.internalExitCode)
     }
 }
 
@@ -69,7 +78,7 @@ func writeRunReports(runId: String, store: TriageEvalCore.Store, options: Report
     throws
 {
     let (report, paths) = try reportingSetupErrors {
-        let report = try RunReport.build(runId: runId, store: store)
+        let report = try RunReport.buildGated(runId: runId, store: store)
         return (report, try ReportWriter.write(report, store: store, to: options.reports, junitPath: options.junit))
     }
     for path in paths { printPaths(path) }

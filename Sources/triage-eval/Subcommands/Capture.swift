@@ -123,7 +123,7 @@ extension TriageEval {
     }
 }
 
-enum CaptureSetupError: LocalizedError {
+enum CaptureSetupError: SetUpError {
     case noToken(String)
     case cannotListen(String, String)
 

@@ -7,13 +7,13 @@ extension TriageEval {
         static let configuration = CommandConfiguration(
             abstract: "Compare two runs on the same incidents and samples.",
             discussion: """
-                Pairs the results of RUN_A (the baseline) and RUN_B by (incident, sample) and reports the accuracy \\
-                difference with a paired bootstrap interval (seeded: the same seed gives the same interval), the \\
-                exact McNemar test, every flip (worse and better, with both decisions), the invalid-JSON and \\
-                calibration deltas and, when the catalogs differ, what changed and which labelled incidents name \\
+                Pairs the results of RUN_A (the baseline) and RUN_B by (incident, sample) and reports the accuracy \
+                difference with a paired bootstrap interval (seeded: the same seed gives the same interval), the \
+                exact McNemar test, every flip (worse and better, with both decisions), the invalid-JSON and \
+                calibration deltas and, when the catalogs differ, what changed and which labelled incidents name \
                 the changed actions. Writes reports/<A>-vs-<B>/: compare.md, compare.json, summary.md, junit.xml.
 
-                Exit codes: 0 ok; 1 with --fail-on-regression when B is significantly worse (one-sided exact \\
+                Exit codes: 0 ok; 1 with --fail-on-regression when B is significantly worse (one-sided exact \
                 McNemar p < --alpha); 2 a set-up error (unknown run).
 
                 Examples:

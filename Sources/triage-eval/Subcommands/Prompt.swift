@@ -66,7 +66,7 @@ extension TriageEval.Prompt {
                 do {
                     return try Planner.userMessage(eventJSON: bytes)
                 } catch {
-                    throw ValidationError("\(input == "-" ? "standard input" : input): not JSON: \(error)")
+                    throw InputError.notJSON(path: input == "-" ? "standard input" : input, reason: "\(error)")
                 }
             }
             writeExactly(message)

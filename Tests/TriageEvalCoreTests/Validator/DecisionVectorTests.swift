@@ -17,8 +17,13 @@ import TriageEvalCore
 
     static let allowed: Set<String> = ["restart_pods", "scale_up", "rollback_release", "clear_redis_keys"]
 
-    static func vectors() throws -> [Vector] {
-        try Fixtures.text("parity/decision-vectors.jsonl").split(separator: "\n").map { line in
+    static func vectors() throws -> [Vector] { try vectors(in: "parity/decision-vectors.jsonl") }
+
+    /// Vectors found as defects, with production's verdicts (`parity-extra/make_vectors.py`).
+    static func extraVectors() throws -> [Vector] { try vectors(in: "parity-extra/vectors.jsonl") }
+
+    static func vectors(in fixture: String) throws -> [Vector] {
+        try Fixtures.text(fixture).split(separator: "\n").map { line in
             let value = try JSONParser.parse(String(line))
             let errors = value["errors"]!.arrayElements!.map { error -> String in
                 let loc = error["loc"]!.arrayElements!.map { element -> String in
@@ -39,9 +44,10 @@ import TriageEvalCore
 
     @Test func thereAreVectors() throws {
         #expect(try Self.vectors().count == 181)
+        #expect(try Self.extraVectors().count == 6)
     }
 
-    @Test(arguments: try DecisionVectorTests.vectors())
+    @Test(arguments: try DecisionVectorTests.vectors() + DecisionVectorTests.extraVectors())
     func verdictMatchesProduction(_ vector: Vector) {
         let verdict = DecisionValidator(allowedNames: Self.allowed).validate(vector.text)
         #expect(verdict.outcome.rawValue == vector.outcome, "outcome")

@@ -1,0 +1,95 @@
+import Foundation
+import GRDB
+
+/// The CI gates of a run (scenario `gates:`).
+package enum Gates {
+    /// Evaluates the configured gates against a report.
+    /// - Parameter comparison: the run compared with the regression gate's baseline (``compareWithBaseline``),
+    ///   when `config` sets one; without it that gate is not evaluated.
+    package static func evaluate(report: RunReport, config: GateConfig, comparison: Comparison?) -> [GateResult] {
+        var results: [GateResult] = []
+        func percent(_ value: Double?) -> String { value.map { String(format: "%.2f%%", $0 * 100) } ?? "–" }
+        /// A gate on a rate: at most (or at least) the limit; no replies count as a rate of 0.
+        func rateGate(_ name: String, _ limit: Double?, _ rate: Rate, atMost: Bool, _ what: String) {
+            guard let limit else { return }
+            let value = rate.rate ?? 0
+            results.append(
+                GateResult(
+                    name: name, limit: percent(limit), value: percent(rate.rate),
+                    passed: atMost ? value <= limit : value >= limit,
+                    detail: "\(rate.count) of \(rate.denominator) \(what)"))
+        }
+        rateGate(
+            "max_invalid_json_rate", config.maxInvalidJSONRate, report.invalidJSON.invalid, atMost: true,
+            "replies were not valid JSON")
+        rateGate(
+            "min_decision_accuracy", config.minDecisionAccuracy, report.decisionAccuracy, atMost: false,
+            "decisions did what the label says")
+        rateGate(
+            "min_route_accuracy", config.minRouteAccuracy, report.routeAccuracy, atMost: false,
+            "decisions went where the label says")
+        if let limit = config.maxUnsafeExecutions {
+            results.append(
+                GateResult(
+                    name: "max_unsafe_executions", limit: String(limit), value: String(report.unsafeExecutions),
+                    passed: report.unsafeExecutions <= limit,
+                    detail:
+                        "\(report.unsafeExecutions) decisions would have executed an action the label does not allow"))
+        }
+        if let limit = config.maxECE {
+            let ece = report.calibration.ece
+            results.append(
+                GateResult(
+                    name: "max_ece", limit: String(format: "%.4f", limit),
+                    value: ece.map { String(format: "%.4f", $0) } ?? "–", passed: (ece ?? 0) <= limit,
+                    detail: "expected calibration error over \(report.calibration.included) decisions"))
+        }
+        if config.noSignificantRegressionVs != nil, let comparison {
+            results.append(regressionGate(comparison))
+        }
+        return results
+    }
+
+    /// The comparison the regression gate needs: the run against its baseline, or nil when no such gate is set.
+    /// - Throws: ``RunError/noBaselineRun(_:)`` when the baseline has no complete run.
+    package static func compareWithBaseline(runId: String, config: GateConfig, store: Store) throws -> Comparison? {
+        guard let reference = config.noSignificantRegressionVs else { return nil }
+        let baseline = try baselineRun(reference, excluding: runId, store: store)
+        return try Comparison.compute(runA: baseline, runB: runId, store: store)
+    }
+
+    /// The regression gate's verdict from a comparison.
+    package static func regressionGate(_ comparison: Comparison) -> GateResult {
+        let m = comparison.mcnemar
+        let delta = comparison.bootstrap.map { String(format: "%+.2f pp", $0.delta * 100) } ?? "–"
+        return GateResult(
+            name: "no_significant_regression_vs", limit: "\(comparison.a.id) (α = \(comparison.alpha))",
+            value: "p \(MarkdownReport.pValue(m.pWorse))", passed: !comparison.significantlyWorse,
+            detail: "accuracy \(delta) over \(comparison.pairs) pairs; \(m.worse) got worse, \(m.better) better "
+                + "(exact McNemar, one-sided)")
+    }
+
+    /// A run id, or the latest complete run of a scenario (by file path or by name), other than `excluding`. A
+    /// new run checks it before replaying anything.
+    /// - Throws: ``RunError/noBaselineRun(_:)``.
+    package static func baselineRun(_ reference: String, excluding: String?, store: Store) throws -> String {
+        try store.queue.read { db in
+            if let id = try String.fetchOne(
+                db, sql: "SELECT id FROM run WHERE id = ? AND id IS NOT ?", arguments: [reference, excluding])
+            {
+                return id
+            }
+            let wanted = URL(fileURLWithPath: reference).standardizedFileURL.path
+            for row in try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT id, scenario, scenarioPath FROM run WHERE status = 'complete' AND id IS NOT ? ORDER BY startedAt DESC, id DESC",
+                arguments: [excluding])
+            {
+                let path = URL(fileURLWithPath: row["scenarioPath"] as String).standardizedFileURL.path
+                if path == wanted || (row["scenario"] as String) == reference { return row["id"] }
+            }
+            throw RunError.noBaselineRun(reference)
+        }
+    }
+}
