@@ -30,7 +30,7 @@ case "decision":
     for _ in 0..<rounds {
         for text in texts {
             let verdict = validator.validate(text)
-            switch router.route(verdict).0 {
+            switch router.route(verdict).route {
             case .execute: routes[0] += 1
             case .approve: routes[1] += 1
             case .escalate: routes[2] += 1

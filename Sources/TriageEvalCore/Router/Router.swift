@@ -16,6 +16,19 @@ package enum RouteReason: String, Sendable, Codable {
     case lowConfidence = "low_confidence"
     case approvalGate = "approval_gate"
     case confident
+    /// No reply to route: the call failed in transport (kept out of the reply rates).
+    case noReply = "no_reply"
+}
+
+/// A route with the reason for it.
+package struct Routing: Sendable, Equatable {
+    package var route: Route
+    package var reason: RouteReason
+
+    package init(_ route: Route, _ reason: RouteReason) {
+        self.route = route
+        self.reason = reason
+    }
 }
 
 /// Production's routing, plus the named policies a run may add after it.
@@ -40,26 +53,31 @@ package struct Router: Sendable {
     }
 
     /// Production's route alone.
-    package func productionRoute(_ verdict: Verdict) -> (Route, RouteReason) {
+    package func productionRoute(_ verdict: Verdict) -> Routing {
         switch verdict.outcome {
-        case .validationError: return (.escalate, .invalidReply)
-        case .unknownAction: return (.escalate, .unknownAction)
+        case .validationError: return Routing(.escalate, .invalidReply)
+        case .unknownAction: return Routing(.escalate, .unknownAction)
         case .ok:
             let decision = verdict.decision!
-            if decision.needsHuman { return (.approve, .needsHuman) }
-            if decision.confidence < threshold { return (.approve, .lowConfidence) }
-            return (.execute, .confident)
+            if decision.needsHuman { return Routing(.approve, .needsHuman) }
+            if decision.confidence < threshold { return Routing(.approve, .lowConfidence) }
+            return Routing(.execute, .confident)
         }
     }
 
     /// The final route after every policy, with its reason.
-    package func route(_ verdict: Verdict) -> (Route, RouteReason) {
-        let (route, reason) = productionRoute(verdict)
-        if approvalGate, route == .execute, let decision = verdict.decision,
-            decision.actions.contains(where: { approvalRequired.contains($0.name) })
-        {
-            return (.approve, .approvalGate)
-        }
-        return (route, reason)
+    package func route(_ verdict: Verdict) -> Routing {
+        finalRoute(productionRoute(verdict), actions: verdict.decision?.actions.lazy.map(\.name) ?? [])
+    }
+
+    /// Production's route after the run's policies: the approval gate holds an `execute` for approval.
+    package func finalRoute(_ production: Routing, actions: some Sequence<String>) -> Routing {
+        production.route == .execute && holdsForApproval(actions) ? Routing(.approve, .approvalGate) : production
+    }
+
+    /// The approval-gate predicate, the one place it is written: whether the gate holds a decision — or a label's
+    /// expected actions — with these action names for approval (one of them has `requires_approval: true`).
+    package func holdsForApproval(_ actions: some Sequence<String>) -> Bool {
+        approvalGate && actions.contains { approvalRequired.contains($0) }
     }
 }

@@ -1,9 +1,8 @@
 import Foundation
 import GRDB
 
-/// Everything stored for one (incident, sample) of a run: production's verdict and routes, the strict policy's
-/// findings and the score against the label. Computed away from the store (on any thread, in parallel), then
-/// written in batches by ``ResultStore``.
+/// The `result` record of one (incident, sample) of a run: a ``Judgement`` in the table's columns. Built away
+/// from the store (on any thread, in parallel), then written in batches by ``ResultStore``.
 struct ResultRow: Sendable {
     /// Whether the run holds an earlier row for this sample (a transport failure being retried by a resume).
     var replacesEarlier: Bool
@@ -38,64 +37,44 @@ struct ResultRow: Sendable {
     var actionsExtra: String
     var actionsMissed: String
 
-    /// Judges one sample: the reply `text` through production's validator and router and the strict policy,
-    /// scored against the item's label; or, without text, a transport failure (kept out of the reply rates).
+    /// The record of a judged sample. `judgement` must carry the scores (judged with `label`).
     init(
-        context: Runner.Context, item: Runner.WorkItem, replyId: Int64?, text: String?, transportError: String?,
-        cacheHit: Bool, stale: Bool
+        runId: String, label: Label, sample: Int, judgement: Judgement, replyId: Int64?, cacheHit: Bool, stale: Bool,
+        replacesEarlier: Bool
     ) {
-        let label = item.label
-        let router = context.router
-        replacesEarlier = item.replacesTransportFailure
-        runId = context.runId
+        let score = judgement.score!
+        let decision = judgement.decision
+        self.replacesEarlier = replacesEarlier
+        self.runId = runId
         incidentId = label.incidentId
-        sample = item.sample
+        self.sample = sample
         self.replyId = replyId
         self.cacheHit = cacheHit
         self.stale = stale
-        expect = label.expect.rawValue
-        guard let text else {
-            self.transportError = transportError ?? "no reply"
-            outcome = "no_reply"
-            failureClass = FailureClass.transport.rawValue
-            errors = "[]"
-            actionNames = "[]"
-            policyViolations = "[]"
-            productionRoute = Route.escalate.rawValue
-            route = Route.escalate.rawValue
-            routeReason = "no_reply"
-            expectedRoute = Scorer.expectedRoute(label, router: router).rawValue
-            (decisionCorrect, routeCorrect, unsafe) = (false, false, false)
-            (correctIfExecuted, unsafeIfExecuted, gated) = (false, false, false)
-            (actionsMatched, actionsExtra, actionsMissed) = ("[]", "[]", "[]")
-            return
-        }
-        self.transportError = nil
-        let verdict = context.validator.validate(text)
-        let (route, reason) = router.route(verdict)
-        let score = Scorer.score(label: label, verdict: verdict, route: route, router: router)
-        let decision = verdict.decision
-        outcome = verdict.outcome.rawValue
-        failureClass = verdict.failureClass.rawValue
+        transportError = judgement.transportError
+        outcome = judgement.verdict?.outcome.rawValue ?? "no_reply"
+        failureClass = judgement.failureClass.rawValue
+        let issues = judgement.verdict?.errors ?? []
         errors =
-            verdict.errors.isEmpty
+            issues.isEmpty
             ? "[]"
             : PythonJSONEncoder.string(
                 .array(
-                    verdict.errors.map { issue in
+                    issues.map { issue in
                         .object([("type", .string(issue.type)), ("loc", .array(issue.loc.map(\.jsonValue)))])
                     }))
-        syntaxErrorOffset = verdict.syntaxErrorOffset
+        syntaxErrorOffset = judgement.verdict?.syntaxErrorOffset
         self.decision = decision?.pythonJSON
         confidence = decision.flatMap { $0.confidence.isNaN ? nil : $0.confidence }
         needsHuman = decision?.needsHuman
         actionNames = Self.nameList((decision?.actions ?? []).map(\.name))
-        let violations = decision.map { context.policy.check($0) } ?? []
         policyViolations =
-            violations.isEmpty ? "[]" : PythonJSONEncoder.string(.array(violations.map(\.jsonValue)))
-        productionRoute = router.productionRoute(verdict).0.rawValue
-        self.route = route.rawValue
-        routeReason = reason.rawValue
+            judgement.policyViolations.isEmpty
+            ? "[]" : PythonJSONEncoder.string(.array(judgement.policyViolations.map(\.jsonValue)))
+        productionRoute = judgement.productionRoute.route.rawValue
+        route = judgement.finalRoute.route.rawValue
+        routeReason = judgement.finalRoute.reason.rawValue
+        expect = label.expect.rawValue
         expectedRoute = score.expectedRoute.rawValue
         decisionCorrect = score.decisionCorrect
         routeCorrect = score.routeCorrect

@@ -93,11 +93,8 @@ extension Runner {
     ) async throws -> Outcome {
         let catalog = planner.catalog
         let context = Context(
-            runId: runId, scenario: scenario, validator: DecisionValidator(allowedNames: catalog.actionNames),
-            router: Router(
-                threshold: scenario.threshold, approvalGate: scenario.approvalGate,
-                approvalRequired: Set(catalog.actions.filter(\.requiresApproval).map(\.name))),
-            policy: StrictPolicy(catalog: catalog))
+            runId: runId, scenario: scenario,
+            judge: Judge(catalog: catalog, threshold: scenario.threshold, approvalGate: scenario.approvalGate))
         let progress = Progress(
             label: "run \(runId)", total: items.count, unit: "samples", style: progressStyle, started: started)
         let live = zip(items, cached).filter { $0.1 == nil }.map(\.0)
@@ -233,10 +230,9 @@ extension Runner {
         DispatchQueue.concurrentPerform(iterations: slices) { slice in
             let lower = hits.startIndex + slice * size
             let rows = hits[lower..<min(lower + size, hits.endIndex)].map { item, reply in
-                ResultRow(
-                    context: context, item: item, replyId: reply.id, text: reply.text,
-                    transportError: reply.text == nil ? (reply.error ?? "no reply text") : nil, cacheHit: true,
-                    stale: reply.stale)
+                context.result(
+                    item, reply: reply.text.map(Judge.Reply.text) ?? .transportFailure(reply.error ?? "no reply text"),
+                    replyId: reply.id, cacheHit: true, stale: reply.stale)
             }
             parts.withLock { $0[slice] = rows }
         }
@@ -345,16 +341,15 @@ struct LiveCall: Sendable {
             inputTokens: reply.inputTokens, outputTokens: reply.outputTokens, httpStatus: response.status,
             error: error, rawBody: response.body, latencyMs: latency, attempts: attempts,
             recordedAt: UTCTimestamp.string())
-        let result = ResultRow(
-            context: context, item: item, replyId: nil, text: reply.text,
-            transportError: reply.text == nil ? (error ?? "no reply text") : nil, cacheHit: false, stale: false)
+        let result = context.result(
+            item, reply: reply.text.map(Judge.Reply.text) ?? .transportFailure(error ?? "no reply text"), replyId: nil,
+            cacheHit: false, stale: false)
         try await results.write(reply: row, result: result)
     }
 
     private func storeTransportFailure(_ item: Runner.WorkItem, error: String) async throws {
-        let result = ResultRow(
-            context: context, item: item, replyId: nil, text: nil, transportError: error, cacheHit: false,
-            stale: false)
+        let result = context.result(
+            item, reply: .transportFailure(error), replyId: nil, cacheHit: false, stale: false)
         try await results.write(reply: nil, result: result)
     }
 }

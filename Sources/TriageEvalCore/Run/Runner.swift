@@ -78,9 +78,17 @@ package struct Runner: Sendable {
     struct Context: Sendable {
         var runId: String
         var scenario: Scenario
-        var validator: DecisionValidator
-        var router: Router
-        var policy: StrictPolicy
+        var judge: Judge
+
+        /// Judges an item's reply and makes its record.
+        func result(
+            _ item: WorkItem, reply: Judge.Reply, replyId: Int64?, cacheHit: Bool, stale: Bool
+        ) -> ResultRow {
+            ResultRow(
+                runId: runId, label: item.label, sample: item.sample,
+                judgement: judge.judge(reply, label: item.label), replyId: replyId, cacheHit: cacheHit, stale: stale,
+                replacesEarlier: item.replacesTransportFailure)
+        }
     }
 
     // MARK: - Entry points

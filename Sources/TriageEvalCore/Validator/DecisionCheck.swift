@@ -11,28 +11,25 @@ package enum DecisionCheckError: LocalizedError, Equatable {
     }
 }
 
-/// What production does with model replies, one JSON line each, in the parity vectors' conventions — for users
+/// What production does with model replies (judged by the run's ``Judge``), one JSON line each, in the parity vectors' conventions — for users
 /// debugging a rejection, and for checking parity.
 package struct DecisionCheck: Sendable {
-    /// The validator (the catalog's allow-list).
-    package var validator: DecisionValidator
-    /// The router (production's, or with the approval gate).
-    package var router: Router
-    /// The strict policy, when its verdicts are wanted beside production's.
-    package var policy: StrictPolicy?
+    /// The judge (the catalog's allow-list; production's router, or with the approval gate).
+    package var judge: Judge
+    /// Whether the strict policy's verdicts are wanted beside production's.
+    package var showsPolicy: Bool
 
-    package init(validator: DecisionValidator, router: Router, policy: StrictPolicy? = nil) {
-        self.validator = validator
-        self.router = router
-        self.policy = policy
+    package init(judge: Judge, showsPolicy: Bool = false) {
+        self.judge = judge
+        self.showsPolicy = showsPolicy
     }
 
     /// The verdict on one reply as a JSON object: `id`, `outcome`, `errors` (`type`, `loc`), `decision` (null
     /// unless ok; non-finite floats as the strings "NaN", "Infinity", "-Infinity"), `route`, `failure_class`, and
     /// `policy_violations` when a strict policy is set.
     package func verdictLine(id: JSONValue, text: String) -> JSONValue {
-        let verdict = validator.validate(text)
-        let (route, _) = router.route(verdict)
+        let judgement = judge.judge(.text(text), label: nil)
+        let verdict = judgement.verdict!
         var members: [(key: String, value: JSONValue)] = [
             ("id", id),
             ("outcome", .string(verdict.outcome.rawValue)),
@@ -44,12 +41,11 @@ package struct DecisionCheck: Sendable {
                     })
             ),
             ("decision", verdict.outcome == .ok ? Self.vectorForm(verdict.decision!.jsonValue) : .null),
-            ("route", .string(route.rawValue)),
+            ("route", .string(judgement.finalRoute.route.rawValue)),
             ("failure_class", .string(verdict.failureClass.rawValue)),
         ]
-        if let policy {
-            let violations = verdict.decision.map { policy.check($0) } ?? []
-            members.append(("policy_violations", .array(violations.map(\.jsonValue))))
+        if showsPolicy {
+            members.append(("policy_violations", .array(judgement.policyViolations.map(\.jsonValue))))
         }
         return .object(members)
     }

@@ -49,11 +49,8 @@ extension TriageEval.Decision {
             try reportingSetupErrors {
                 let catalog = try Catalog.load(path: catalog)
                 let check = DecisionCheck(
-                    validator: DecisionValidator(allowedNames: catalog.actionNames),
-                    router: Router(
-                        threshold: threshold, approvalGate: approvalGate,
-                        approvalRequired: Set(catalog.actions.filter(\.requiresApproval).map(\.name))),
-                    policy: strictPolicy ? StrictPolicy(catalog: catalog) : nil)
+                    judge: Judge(catalog: catalog, threshold: threshold, approvalGate: approvalGate),
+                    showsPolicy: strictPolicy)
                 let output = FileHandle.standardOutput
                 try check.run(path: input) { line in output.write(Data((line + "\n").utf8)) }
             }

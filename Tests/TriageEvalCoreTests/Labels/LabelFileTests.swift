@@ -191,7 +191,7 @@ import TriageEvalTestSupport
         func score(_ actions: String) -> SampleScore {
             let verdict = validator.validate(
                 #"{"incident_id":"inc-a","actions":[\#(actions)],"confidence":0.9,"needs_human":false}"#)
-            return Scorer.score(label: a, verdict: verdict, route: router.route(verdict).0, router: router)
+            return Scorer.score(label: a, verdict: verdict, route: router.route(verdict).route, router: router)
         }
         let viaAlternative = score(
             #"{"name":"scale_up","params":{"namespace":"shop","deployment":"web","replicas":"5"},"rationale":"r"}"#)

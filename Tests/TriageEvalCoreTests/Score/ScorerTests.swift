@@ -13,7 +13,7 @@ import TriageEvalCore
 
     static func score(_ text: String, _ label: Label) -> (Route, SampleScore) {
         let verdict = validator.validate(text)
-        let route = router.route(verdict).0
+        let route = router.route(verdict).route
         return (route, Scorer.score(label: label, verdict: verdict, route: route, router: router))
     }
 
@@ -104,12 +104,12 @@ import TriageEvalCore
     @Test func productionRoutingAndTheGate() {
         let production = Router(threshold: 0.7, approvalGate: false, approvalRequired: ["rollback_release"])
         let gated = Router(threshold: 0.7, approvalGate: true, approvalRequired: ["rollback_release"])
-        #expect(production.route(Self.decision(confidence: "0.7")) == (.execute, .confident))
-        #expect(production.route(Self.decision(confidence: "0.69")) == (.approve, .lowConfidence))
-        #expect(production.route(Self.decision(confidence: "NaN")) == (.execute, .confident))
-        #expect(production.route(Self.decision(confidence: "0.9", needsHuman: true)) == (.approve, .needsHuman))
-        #expect(gated.route(Self.decision(confidence: "0.9")) == (.approve, .approvalGate))
-        #expect(gated.productionRoute(Self.decision(confidence: "0.9")) == (.execute, .confident))
-        #expect(production.route(Self.validator.validate("nope")) == (.escalate, .invalidReply))
+        #expect(production.route(Self.decision(confidence: "0.7")) == Routing(.execute, .confident))
+        #expect(production.route(Self.decision(confidence: "0.69")) == Routing(.approve, .lowConfidence))
+        #expect(production.route(Self.decision(confidence: "NaN")) == Routing(.execute, .confident))
+        #expect(production.route(Self.decision(confidence: "0.9", needsHuman: true)) == Routing(.approve, .needsHuman))
+        #expect(gated.route(Self.decision(confidence: "0.9")) == Routing(.approve, .approvalGate))
+        #expect(gated.productionRoute(Self.decision(confidence: "0.9")) == Routing(.execute, .confident))
+        #expect(production.route(Self.validator.validate("nope")) == Routing(.escalate, .invalidReply))
     }
 }

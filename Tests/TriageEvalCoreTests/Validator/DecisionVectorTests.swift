@@ -57,7 +57,7 @@ import TriageEvalCore
             vector.outcome == "ok" ? verdict.decision.map { DecisionCheck.vectorForm($0.jsonValue) } ?? .null : .null
         #expect(decision == vector.decision, "decision")
         let router = Router(threshold: 0.7, approvalGate: false, approvalRequired: [])
-        #expect(router.route(verdict).0.rawValue == vector.route, "route")
+        #expect(router.route(verdict).route.rawValue == vector.route, "route")
     }
 
     /// The stored form of a decision, written directly, is byte for byte the Python-parity encoder's output of
