@@ -84,9 +84,8 @@ import TriageEvalCore
         #expect(prose.failureClass == .syntax)
         #expect(prose.finalRoute == Routing(.escalate, .invalidReply))
         #expect(prose.score?.routeCorrect == false)
-        let unknown = judge.judge(
-            .text(#"{"incident_id":"i","actions":[{"name":"drop_db","params":{},"rationale":"r"}],"confidence":1,"needs_human":false}"#),
-            label: nil)
+        let drop = #"{"incident_id":"i","actions":[{"name":"drop_db","params":{},"rationale":"r"}],"#
+        let unknown = judge.judge(.text(drop + #""confidence":1,"needs_human":false}"#), label: nil)
         #expect(unknown.failureClass == .unknownAction)
         #expect(unknown.productionRoute == Routing(.escalate, .unknownAction))
         #expect(unknown.policyViolations.isEmpty)
