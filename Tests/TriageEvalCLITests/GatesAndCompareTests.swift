@@ -295,6 +295,89 @@ import TriageEvalTestSupport
         #expect(!FileManager.default.fileExists(atPath: temp.file("reports")))
     }
 
+    /// Every file of a directory, by name.
+    static func files(in directory: String) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
+            files[name] = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(name)"))
+        }
+        return files
+    }
+
+    /// A run keeps the labels it was judged against: after labels.yaml is edited and a new run has judged against
+    /// the edit, the old runs' reports and their comparison (catalog diff included) are the same bytes.
+    @Test func reportsOfOldRunsDoNotChangeWhenLabelsAreEdited() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let corpus = try Self.workspace(temp)
+        let catalog = try String(contentsOfFile: "\(corpus)/catalog.yaml", encoding: .utf8)
+        try catalog.replacingOccurrences(of: "requires_approval: false", with: "requires_approval: true")
+            .write(toFile: temp.file("gated-catalog.yaml"), atomically: true, encoding: .utf8)
+        let db = temp.file("s.sqlite")
+        func run(_ scenario: String) throws -> String {
+            let result = try BinaryRunner.run(["run", scenario, "--db", db, "--reports", temp.file("first")])
+            #expect(result.status == 0, "\(result.stderr)")
+            return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let runA = try run(try Self.scenario(temp, name: "before"))
+        let runB = try run(try Self.scenario(temp, name: "after", catalog: "../gated-catalog.yaml"))
+        // Both times into the same folder (summary.md names it).
+        func reports(_ directory: String = "again") throws -> (a: [String: Data], comparison: [String: Data]) {
+            try? FileManager.default.removeItem(atPath: temp.file(directory))
+            for runId in [runA, runB] {
+                let report = try BinaryRunner.run(["report", runId, "--db", db, "--reports", temp.file(directory)])
+                #expect(report.status == 0, "\(report.stderr)")
+            }
+            let compare = try BinaryRunner.run(["compare", runA, runB, "--db", db, "--reports", temp.file(directory)])
+            #expect(compare.status == 0, "\(compare.stderr)")
+            return (
+                try Self.files(in: temp.file("\(directory)/\(runA)")),
+                try Self.files(in: temp.file("\(directory)/\(runA)-vs-\(runB)"))
+            )
+        }
+        let before = try reports()
+        #expect(before.a.keys.sorted() == ["junit.xml", "report.html", "report.json", "report.md", "summary.md"])
+
+        // The first incident is now a person's call, and the second loses its label.
+        let labelsPath = "\(corpus)/labels.yaml"
+        let labels = try String(contentsOfFile: labelsPath, encoding: .utf8)
+        let edited = labels.replacingOccurrences(
+            of: """
+                  inc-4fcc88a1185c1f17:
+                    expect: act
+                    actions:
+                      - name: restart_pods
+                        params: {namespace: "shop", selector: "app=catalog"}
+                    forbidden: [rollback_release]
+                    note: "one catalog pod stuck not-ready; a restart clears it"
+                  inc-ca840565eea75547:
+                    expect: act
+                    actions:
+                      - name: restart_pods
+                        params: {namespace: "shop", selector: "app=catalog"}
+                    forbidden: [rollback_release]
+                    note: "one catalog pod stuck not-ready; a restart clears it"
+
+                """,
+            with: """
+                  inc-4fcc88a1185c1f17:
+                    expect: human
+                    note: "edited after the runs"
+
+                """)
+        #expect(edited != labels)
+        try edited.write(toFile: labelsPath, atomically: true, encoding: .utf8)
+        let runC = try run(try Self.scenario(temp, name: "edited"))
+        let edit = try Self.files(in: temp.file("first/\(runC)"))
+        #expect(edit["report.json"] != before.a["report.json"], "the edit changes a new run's report")
+
+        let after = try reports()
+        #expect(after.a.keys.sorted() == before.a.keys.sorted())
+        for (name, bytes) in before.a { #expect(after.a[name] == bytes, "\(runA)/\(name) changed") }
+        #expect(after.comparison.keys.sorted() == before.comparison.keys.sorted())
+        for (name, bytes) in before.comparison { #expect(after.comparison[name] == bytes, "compare/\(name) changed") }
+    }
+
     @Test func aCatalogChangeIsDiffedAndItsIncidentsNamed() throws {
         let temp = try TemporaryDirectory()
         defer { temp.remove() }

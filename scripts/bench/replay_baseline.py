@@ -443,8 +443,8 @@ def main():
 
     labels = []
     for incident, expect, actions, forbidden, alternatives in db.execute(
-            "SELECT incidentId, expect, actions, forbidden, alternatives FROM label WHERE corpus = ?"
-            " ORDER BY incidentId", (corpus,)):
+            "SELECT incidentId, expect, actions, forbidden, alternatives FROM labelSetEntry"
+            " WHERE labelSetId = (SELECT labelSetId FROM run WHERE id = ?) ORDER BY incidentId", (run_id,)):
         actions = [expected_action(entry) for entry in json.loads(actions)]
         alternatives = [[expected_action(entry) for entry in group] for group in json.loads(alternatives)]
         labels.append({"incident": incident, "expect": expect, "actions": actions,

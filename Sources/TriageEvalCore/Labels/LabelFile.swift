@@ -405,43 +405,4 @@ package enum LabelFile {
             alternatives: try spec.alternatives.map { try actions($0, "\(spec.path).alternatives") },
             forbidden: spec.forbidden, note: spec.note, source: "\(reader.file):\(spec.line)", byRule: byRule)
     }
-
-    // MARK: - Storing
-
-    static func json(_ set: [ExpectedAction]) -> JSONValue {
-        .array(
-            set.map { action in
-                .object([
-                    ("name", .string(action.name)),
-                    (
-                        "params",
-                        .object(
-                            action.params.keys.sorted().map { key in
-                                switch action.params[key]! {
-                                case .exact(let value): return (key, .string(value))
-                                case .regex(let pattern): return (key, .object([("regex", .string(pattern))]))
-                                case .any: return (key, .object([("any", .bool(true))]))
-                                }
-                            })
-                    ),
-                ])
-            })
-    }
-
-    /// Replaces a corpus's labels in the store.
-    package static func store(_ labels: [Label], corpus: String, in db: Database) throws {
-        try db.execute(sql: "DELETE FROM label WHERE corpus = ?", arguments: [corpus])
-        let statement = try db.makeStatement(
-            sql: """
-                INSERT INTO label (corpus, incidentId, expect, actions, forbidden, note, source, alternatives, origin)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        for label in labels {
-            try statement.execute(arguments: [
-                corpus, label.incidentId, label.expect.rawValue, PythonJSONEncoder.string(json(label.actions)),
-                PythonJSONEncoder.string(.array(label.forbidden.map(JSONValue.string))), label.note, label.source,
-                PythonJSONEncoder.string(.array(label.alternatives.map(json))), label.byRule ? "rule" : "incident",
-            ])
-        }
-    }
 }

@@ -126,7 +126,7 @@ package struct Comparison: Codable, Sendable, Equatable {
                 invalidJSONDelta: delta(reportA.invalidJSON.invalid.rate, reportB.invalidJSON.invalid.rate),
                 eceDelta: delta(reportA.calibration.ece, reportB.calibration.ece),
                 brierDelta: delta(reportA.calibration.brier, reportB.calibration.brier),
-                catalogDiff: try catalogDiff(db, runA: runA, runB: runB, corpus: reportB.run.corpus))
+                catalogDiff: try catalogDiff(db, runA: runA, runB: runB))
         }
     }
 
@@ -177,7 +177,7 @@ package struct Comparison: Codable, Sendable, Equatable {
         return (actions.isEmpty ? "no action" : actions.joined(separator: " + ")) + confidence + human
     }
 
-    private static func catalogDiff(_ db: Database, runA: String, runB: String, corpus: String) throws
+    private static func catalogDiff(_ db: Database, runA: String, runB: String) throws
         -> CatalogDiff?
     {
         func catalog(_ runId: String) throws -> Catalog {
@@ -210,14 +210,11 @@ package struct Comparison: Codable, Sendable, Equatable {
         }
         let names = Set(added + removed + changed.map(\.action))
         var touched: [String] = []
-        for row in try Row.fetchAll(
-            db,
-            sql: "SELECT incidentId, actions, alternatives, forbidden FROM label WHERE corpus = ? ORDER BY incidentId",
-            arguments: [corpus])
-        {
-            let mentioned = [row["actions"], row["alternatives"], row["forbidden"]].compactMap { $0 as String? }
+        // The candidate's own labels: the ones it was judged against.
+        for label in try Store.labels(ofRun: runB, in: db) {
+            let mentioned = [label.actions, label.alternatives, label.forbidden]
                 .contains { text in names.contains { text.contains("\"\($0)\"") } }
-            if mentioned { touched.append(row["incidentId"]) }
+            if mentioned { touched.append(label.incidentId) }
         }
         return CatalogDiff(added: added, removed: removed, changed: changed, touchedIncidents: touched)
     }

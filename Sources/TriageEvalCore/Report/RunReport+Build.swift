@@ -238,25 +238,21 @@ extension RunReport {
         )
     }
 
+    /// Coverage from the run's own label set and the corpus's incident count when it ran, so that a report of an
+    /// old run never changes.
     private static func coverage(_ db: Database, corpus: String, runId: String) throws -> Coverage {
         let incidents =
-            try Int.fetchOne(
-                db,
-                sql: "SELECT COUNT(DISTINCT incidentId) FROM delivery WHERE corpus = ? AND incidentId IS NOT NULL",
-                arguments: [corpus]) ?? 0
+            try Int.fetchOne(db, sql: "SELECT corpusIncidents FROM run WHERE id = ?", arguments: [runId])
+            ?? Runner.corpusIncidents(corpus, in: db)
         var rules: [String: Int] = [:]
         var byRule = 0
         var byHand = 0
-        for row in try Row.fetchAll(
-            db, sql: "SELECT origin, source, COUNT(*) AS n FROM label WHERE corpus = ? GROUP BY origin, source",
-            arguments: [corpus])
-        {
-            let count: Int = row["n"]
-            if (row["origin"] as String) == "rule" {
-                byRule += count
-                rules[row["source"], default: 0] += count
+        for label in try Store.labels(ofRun: runId, in: db) {
+            if label.origin == "rule" {
+                byRule += 1
+                rules[label.source, default: 0] += 1
             } else {
-                byHand += count
+                byHand += 1
             }
         }
         let replayed =

@@ -10,6 +10,7 @@ package enum RunError: LocalizedError, Equatable {
     case rejected(status: Int, url: String, detail: String)
     case unreachable(url: String, detail: String)
     case scenarioChanged(runId: String, path: String)
+    case labelsChanged(runId: String, corpus: String)
     case alreadyComplete(String)
     case interrupted(runId: String, done: Int, total: Int)
     case noBaselineRun(String)
@@ -33,6 +34,9 @@ package enum RunError: LocalizedError, Equatable {
         case .unreachable(let url, let detail): return "\(url) is unreachable: \(detail)"
         case .scenarioChanged(let runId, let path):
             return "\(path) changed since run \(runId) started; resume needs the same scenario"
+        case .labelsChanged(let runId, let corpus):
+            return "the labels of corpus '\(corpus)' changed since run \(runId) started; resume needs the labels it "
+                + "was judged against (start a new run for the new labels)"
         case .alreadyComplete(let id): return "run \(id) is already complete, with no transport failures to retry"
         case .noBaselineRun(let reference):
             return "gates.no_significant_regression_vs: no complete run of '\(reference)' in the store "

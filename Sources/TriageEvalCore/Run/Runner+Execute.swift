@@ -123,9 +123,7 @@ extension Runner {
         let expected = try await store.queue.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM result WHERE runId = ?", arguments: [runId]) ?? 0
         }
-        let labelled = try await store.queue.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM label WHERE corpus = ?", arguments: [scenario.corpus]) ?? 0
-        }
+        let labelled = try await store.queue.read { db in try Store.labelCount(ofRun: runId, in: db) }
         if expected == min(labelled, scenario.limit ?? labelled) * scenario.samples {
             try await store.queue.write { db in
                 try db.execute(

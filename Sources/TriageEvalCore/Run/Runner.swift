@@ -149,6 +149,14 @@ package struct Runner: Sendable {
         // The run's own cache mode, which a command-line override may have set.
         scenario.cache = CacheMode(rawValue: row["cacheMode"]) ?? scenario.cache
         let (planner, labels) = try prepare(scenario)
+        // The run is judged against the labels it started with: resuming against edited labels would mix two.
+        let labelDigest = LabelSetRecord.digest(labels.map(LabelRecord.init), corpus: scenario.corpus)
+        let unchanged = try await store.queue.read { db in
+            try String.fetchOne(
+                db, sql: "SELECT labelSet.sha256 FROM labelSet JOIN run ON run.labelSetId = labelSet.id WHERE run.id = ?",
+                arguments: [runId]) == labelDigest
+        }
+        guard unchanged else { throw RunError.labelsChanged(runId: runId, corpus: scenario.corpus) }
         let stored = try await store.queue.read { db in
             try Dictionary(
                 Row.fetchAll(
@@ -278,7 +286,8 @@ package struct Runner: Sendable {
         let catalog = planner.catalog
         let now = UTCTimestamp.string()
         return try store.queue.write { db -> String in
-            try LabelFile.store(labels, corpus: scenario.corpus, in: db)
+            let labelSetId = try LabelSetRecord.save(labels.map(LabelRecord.init), corpus: scenario.corpus, in: db)
+            let corpusIncidents = try Self.corpusIncidents(scenario.corpus, in: db)
             try db.execute(
                 sql: """
                     INSERT INTO catalog (sha256, path, format, text, json, loadedAt) VALUES (?, ?, ?, ?, ?, ?)
@@ -292,17 +301,24 @@ package struct Runner: Sendable {
                 sql: """
                     INSERT INTO run (id, scenario, scenarioPath, scenarioText, config, corpus, catalogId,
                         systemPromptSha256, provider, model, samples, threshold, approvalGate, cacheMode, matchMode,
-                        status, startedAt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)
+                        status, startedAt, labelSetId, corpusIncidents)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)
                     """,
                 arguments: [
                     id, scenario.name, scenario.path, scenario.text, PythonJSONEncoder.string(scenario.effectiveConfig),
                     scenario.corpus, catalogId, Digest.sha256Hex(planner.systemPrompt), scenario.model.provider,
                     scenario.model.name, scenario.samples, scenario.threshold, scenario.approvalGate,
-                    scenario.cache.rawValue, scenario.match.rawValue, now,
+                    scenario.cache.rawValue, scenario.match.rawValue, now, labelSetId, corpusIncidents,
                 ])
             return id
         }
+    }
+
+    /// How many incidents a corpus's deliveries make.
+    static func corpusIncidents(_ corpus: String, in db: Database) throws -> Int {
+        try Int.fetchOne(
+            db, sql: "SELECT COUNT(DISTINCT incidentId) FROM delivery WHERE corpus = ? AND incidentId IS NOT NULL",
+            arguments: [corpus]) ?? 0
     }
 
     /// `<scenario>-<UTC timestamp>`, with a numeric suffix if that id exists.

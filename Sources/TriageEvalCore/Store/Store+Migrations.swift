@@ -229,6 +229,56 @@ extension Store {
                     """
             )
         }
+        migrator.registerMigration("v3-run-label-sets") { db in
+            try db.execute(
+                sql: """
+                    -- The labels a run was judged against, kept by content: a run names its set, so its report and
+                    -- comparisons never change when labels.yaml is edited. Runs with the same labels share a set.
+                    CREATE TABLE labelSet (
+                        id INTEGER PRIMARY KEY,
+                        sha256 TEXT NOT NULL UNIQUE,
+                        corpus TEXT NOT NULL,
+                        labelCount INTEGER NOT NULL,
+                        createdAt TEXT NOT NULL
+                    );
+                    -- One label of a set; the columns of the label table it replaces.
+                    CREATE TABLE labelSetEntry (
+                        labelSetId INTEGER NOT NULL REFERENCES labelSet(id),
+                        incidentId TEXT NOT NULL REFERENCES incident(id),
+                        expect TEXT NOT NULL CHECK (expect IN ('act', 'human', 'none')),
+                        actions TEXT NOT NULL,
+                        alternatives TEXT NOT NULL,
+                        forbidden TEXT NOT NULL,
+                        note TEXT,
+                        source TEXT NOT NULL,
+                        origin TEXT NOT NULL CHECK (origin IN ('rule', 'incident')),
+                        PRIMARY KEY (labelSetId, incidentId)
+                    ) WITHOUT ROWID;
+                    -- The run's label set, and how many incidents its corpus had when it ran (for coverage).
+                    ALTER TABLE run ADD COLUMN labelSetId INTEGER REFERENCES labelSet(id);
+                    ALTER TABLE run ADD COLUMN corpusIncidents INTEGER;
+                    """
+            )
+            // A store made before: each corpus's labels (those of its last run) become the set of that corpus's
+            // runs, keyed by a name no content digest can take. Plain SQL, so that the migration never changes.
+            try db.execute(
+                sql: """
+                    INSERT INTO labelSet (sha256, corpus, labelCount, createdAt)
+                        SELECT 'v2-labels-of-corpus:' || corpus, corpus, COUNT(*), strftime('%Y-%m-%dT%H:%M:%SZ')
+                        FROM label GROUP BY corpus ORDER BY corpus;
+                    INSERT INTO labelSetEntry (labelSetId, incidentId, expect, actions, alternatives, forbidden, note,
+                            source, origin)
+                        SELECT labelSet.id, label.incidentId, label.expect, label.actions, label.alternatives,
+                            label.forbidden, label.note, label.source, label.origin
+                        FROM label JOIN labelSet ON labelSet.sha256 = 'v2-labels-of-corpus:' || label.corpus;
+                    UPDATE run SET labelSetId = (
+                        SELECT id FROM labelSet WHERE sha256 = 'v2-labels-of-corpus:' || run.corpus);
+                    UPDATE run SET corpusIncidents = (
+                        SELECT COUNT(DISTINCT incidentId) FROM delivery
+                        WHERE delivery.corpus = run.corpus AND incidentId IS NOT NULL);
+                    DROP TABLE label;
+                    """)
+        }
         return migrator
     }
 }

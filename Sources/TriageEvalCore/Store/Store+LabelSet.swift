@@ -1,0 +1,146 @@
+import Foundation
+import GRDB
+
+/// A run's labels, by content (`labelSet`): what the run was judged against, so that its report never changes.
+struct LabelSetRecord: Codable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "labelSet"
+
+    var id: Int64?
+    /// SHA-256 of the corpus and every entry's columns, in incident order.
+    var sha256: String
+    var corpus: String
+    var labelCount: Int
+    var createdAt: String
+
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let sha256 = Column(CodingKeys.sha256)
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    /// Stores a set of entries (their `labelSetId` is set here) unless one with the same content exists, and
+    /// returns the set's id.
+    static func save(_ entries: [LabelRecord], corpus: String, in db: Database) throws -> Int64 {
+        let sha256 = digest(entries, corpus: corpus)
+        if let existing = try LabelSetRecord.filter(Columns.sha256 == sha256).fetchOne(db), let id = existing.id {
+            return id
+        }
+        var set = LabelSetRecord(
+            id: nil, sha256: sha256, corpus: corpus, labelCount: entries.count, createdAt: UTCTimestamp.string())
+        try set.insert(db)
+        let id = set.id!
+        for var entry in entries {
+            entry.labelSetId = id
+            try entry.insert(db)
+        }
+        return id
+    }
+
+    /// The content key: every column of every entry (but the set id), each length-prefixed so that no two sets
+    /// share it.
+    static func digest(_ entries: [LabelRecord], corpus: String) -> String {
+        var bytes: [UInt8] = []
+        func add(_ text: String?) {
+            guard let text else {
+                bytes += Array("-".utf8)
+                return
+            }
+            bytes += Array("\(text.utf8.count):".utf8)
+            bytes += Array(text.utf8)
+        }
+        add(corpus)
+        for entry in entries.sorted(by: { $0.incidentId < $1.incidentId }) {
+            for column in [
+                entry.incidentId, entry.expect, entry.actions, entry.alternatives, entry.forbidden, entry.note,
+                entry.source, entry.origin,
+            ] {
+                add(column)
+            }
+        }
+        return Digest.sha256Hex(bytes)
+    }
+}
+
+/// One label of a set (`labelSetEntry`), in the stored form: action sets as JSON with parameter matchers.
+struct LabelRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "labelSetEntry"
+
+    var labelSetId: Int64
+    var incidentId: String
+    /// `act`, `human` or `none`.
+    var expect: String
+    /// JSON list of `{name, params}`; each param a matcher: a string (exact), `{"regex": …}` or `{"any": true}`.
+    var actions: String
+    /// JSON list of such action sets that also count as correct.
+    var alternatives: String
+    /// JSON list of action names.
+    var forbidden: String
+    var note: String?
+    /// `labels.yaml:line` of the label or of the rule that made it.
+    var source: String
+    /// `rule` or `incident`.
+    var origin: String
+
+    enum Columns {
+        static let labelSetId = Column(CodingKeys.labelSetId)
+        static let incidentId = Column(CodingKeys.incidentId)
+        static let origin = Column(CodingKeys.origin)
+        static let source = Column(CodingKeys.source)
+    }
+
+    /// A resolved label in its stored form.
+    init(_ label: Label) {
+        labelSetId = 0
+        incidentId = label.incidentId
+        expect = label.expect.rawValue
+        actions = PythonJSONEncoder.string(Self.json(label.actions))
+        alternatives = PythonJSONEncoder.string(.array(label.alternatives.map(Self.json)))
+        forbidden = PythonJSONEncoder.string(.array(label.forbidden.map(JSONValue.string)))
+        note = label.note
+        source = label.source
+        origin = label.byRule ? "rule" : "incident"
+    }
+
+    /// An action set as stored: `[{name, params}]`, params sorted by name.
+    static func json(_ set: [ExpectedAction]) -> JSONValue {
+        .array(
+            set.map { action in
+                .object([
+                    ("name", .string(action.name)),
+                    (
+                        "params",
+                        .object(
+                            action.params.keys.sorted().map { key in
+                                switch action.params[key]! {
+                                case .exact(let value): return (key, .string(value))
+                                case .regex(let pattern): return (key, .object([("regex", .string(pattern))]))
+                                case .any: return (key, .object([("any", .bool(true))]))
+                                }
+                            })
+                    ),
+                ])
+            })
+    }
+}
+
+extension Store {
+    /// The labels of a run's set, in incident order.
+    static func labels(ofRun runId: String, in db: Database) throws -> [LabelRecord] {
+        try LabelRecord.fetchAll(
+            db,
+            sql: """
+                SELECT labelSetEntry.* FROM labelSetEntry JOIN run ON run.labelSetId = labelSetEntry.labelSetId
+                WHERE run.id = ? ORDER BY labelSetEntry.incidentId
+                """,
+            arguments: [runId])
+    }
+
+    /// How many labels a run's set has (0 for a run without one).
+    static func labelCount(ofRun runId: String, in db: Database) throws -> Int {
+        try Int.fetchOne(
+            db,
+            sql: "SELECT labelSet.labelCount FROM labelSet JOIN run ON run.labelSetId = labelSet.id WHERE run.id = ?",
+            arguments: [runId]) ?? 0
+    }
+}
