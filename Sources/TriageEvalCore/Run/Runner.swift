@@ -153,7 +153,8 @@ package struct Runner: Sendable {
         let labelDigest = LabelSetRecord.digest(labels.map(LabelRecord.init), corpus: scenario.corpus)
         let unchanged = try await store.queue.read { db in
             try String.fetchOne(
-                db, sql: "SELECT labelSet.sha256 FROM labelSet JOIN run ON run.labelSetId = labelSet.id WHERE run.id = ?",
+                db,
+                sql: "SELECT labelSet.sha256 FROM labelSet JOIN run ON run.labelSetId = labelSet.id WHERE run.id = ?",
                 arguments: [runId]) == labelDigest
         }
         guard unchanged else { throw RunError.labelsChanged(runId: runId, corpus: scenario.corpus) }

@@ -67,7 +67,8 @@ import TriageEvalTestSupport
             #expect(entries[1]["forbidden"] as String == #"["scale_up"]"#)
             #expect(entries[1]["note"] as String == "n")
             #expect(entries.map { $0["origin"] as String } == ["rule", "incident"])
-            #expect(try Int.fetchOne(db, sql: "SELECT labelCount FROM labelSet WHERE id = ?", arguments: [sets[0]]) == 2)
+            #expect(
+                try Int.fetchOne(db, sql: "SELECT labelCount FROM labelSet WHERE id = ?", arguments: [sets[0]]) == 2)
         }
     }
 }
