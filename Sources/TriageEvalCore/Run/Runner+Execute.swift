@@ -128,7 +128,7 @@ extension Runner {
             try await store.queue.write { db in
                 try db.execute(
                     sql: "UPDATE run SET status = 'complete', finishedAt = ? WHERE id = ?",
-                    arguments: [UTCTimestamp.string(), runId])
+                    arguments: [UTCTimestamp.string(clock.now()), runId])
             }
         }
         return Outcome(

@@ -33,16 +33,20 @@ package struct Runner: Sendable {
     package var environment: [String: String]
     /// Set to stop launching calls.
     package var stop: StopRequest
+    /// Where the run's id, start and finish times come from.
+    package var clock: RunClock
 
     package init(
         store: Store, progressStyle: Progress.Style = .silent, client: (any HTTPClient)? = nil,
-        environment: [String: String] = ProcessInfo.processInfo.environment, stop: StopRequest = StopRequest()
+        environment: [String: String] = ProcessInfo.processInfo.environment, stop: StopRequest = StopRequest(),
+        clock: RunClock = .system
     ) {
         self.store = store
         self.progressStyle = progressStyle
         self.client = client
         self.environment = environment
         self.stop = stop
+        self.clock = clock
     }
 
     /// What a run did.
@@ -285,7 +289,8 @@ package struct Runner: Sendable {
 
     private func createRun(scenario: Scenario, planner: Planner, labels: [Label]) throws -> String {
         let catalog = planner.catalog
-        let now = UTCTimestamp.string()
+        let started = clock.now()
+        let now = UTCTimestamp.string(started)
         return try store.queue.write { db -> String in
             let labelSetId = try LabelSetRecord.save(labels.map(LabelRecord.init), corpus: scenario.corpus, in: db)
             let corpusIncidents = try Self.corpusIncidents(scenario.corpus, in: db)
@@ -297,7 +302,7 @@ package struct Runner: Sendable {
                 arguments: [catalog.sha256, catalog.path, catalog.format, catalog.text, catalog.promptJSON, now])
             let catalogId = try Int64.fetchOne(
                 db, sql: "SELECT id FROM catalog WHERE sha256 = ?", arguments: [catalog.sha256])!
-            let id = try Self.newRunId(db, scenario: scenario.name)
+            let id = try Self.newRunId(db, scenario: scenario.name, at: started)
             try db.execute(
                 sql: """
                     INSERT INTO run (id, scenario, scenarioPath, scenarioText, config, corpus, catalogId,
@@ -323,12 +328,12 @@ package struct Runner: Sendable {
     }
 
     /// `<scenario>-<UTC timestamp>`, with a numeric suffix if that id exists.
-    static func newRunId(_ db: Database, scenario: String) throws -> String {
+    static func newRunId(_ db: Database, scenario: String, at date: Date) throws -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        let base = "\(scenario)-\(formatter.string(from: Date()))"
+        let base = "\(scenario)-\(formatter.string(from: date))"
         var id = base
         var suffix = 2
         while try Bool.fetchOne(db, sql: "SELECT 1 FROM run WHERE id = ?", arguments: [id]) ?? false {

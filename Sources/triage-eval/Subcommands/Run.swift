@@ -25,8 +25,11 @@ extension TriageEval {
                 outright, continues with --resume, which also retries calls that failed in transport (those of a \
                 complete run too, e.g. after an outage longer than the retries).
 
-                Exit codes: 0 ok (every gate passed); 1 a gate failed; 2 a set-up error (bad scenario, a replay miss, a missing API key, an \
-                unreachable or refusing server); 130 interrupted.
+                With SOURCE_DATE_EPOCH set (Unix seconds, the reproducible-builds convention), the run's id and \
+                times are that time, so its reports are the same bytes on every machine.
+
+                Exit codes: 0 ok (every gate passed); 1 a gate failed; 2 a set-up error (bad scenario, a replay \
+                miss, a missing API key, an unreachable or refusing server); 70 an internal error; 130 interrupted.
 
                 Examples:
                   triage-eval run scenarios/demo.yaml
@@ -67,7 +70,9 @@ extension TriageEval {
             let store = try reportingSetupErrors { try self.store.open() }
             let outcome: Runner.Outcome
             do {
-                let runner = Runner(store: store, progressStyle: Progress.automaticStyle, stop: stop)
+                let runner = Runner(
+                    store: store, progressStyle: Progress.automaticStyle, stop: stop,
+                    clock: try RunClock.fromEnvironment(ProcessInfo.processInfo.environment))
                 if let resume {
                     printError("resuming run \(resume)")
                     outcome = try await runner.resume(runId: resume)
