@@ -4,7 +4,7 @@ import Foundation
 package enum ComparisonReport {
     /// The Markdown text. `flipLimit` caps the flips listed (all are in `compare.json`).
     package static func render(_ comparison: Comparison, flipLimit: Int = 100) -> String {
-        let escape = MarkdownReport.escape
+        let escape = ReportText.markdown
         let a = comparison.a
         let b = comparison.b
         var lines: [String] = []
@@ -17,21 +17,21 @@ package enum ComparisonReport {
         lines.append("| Model | \(escape(a.model)) | \(escape(b.model)) |")
         lines.append("| Catalog sha256 | \(a.catalogSha256.prefix(12))… | \(b.catalogSha256.prefix(12))… |")
         lines.append(
-            "| Decision accuracy (all replies) | \(MarkdownReport.percent(a.decisionAccuracy)) | "
-                + "\(MarkdownReport.percent(b.decisionAccuracy)) |")
+            "| Decision accuracy (all replies) | \(ReportText.rate(a.decisionAccuracy)) | "
+                + "\(ReportText.rate(b.decisionAccuracy)) |")
         lines.append(
-            "| Invalid JSON | \(MarkdownReport.percent(a.invalidJSON)) | \(MarkdownReport.percent(b.invalidJSON)) |")
+            "| Invalid JSON | \(ReportText.rate(a.invalidJSON)) | \(ReportText.rate(b.invalidJSON)) |")
         lines.append(
-            "| ECE | \(MarkdownReport.number(a.ece, digits: 4)) | \(MarkdownReport.number(b.ece, digits: 4)) |")
+            "| ECE | \(ReportText.number(a.ece, digits: 4)) | \(ReportText.number(b.ece, digits: 4)) |")
         lines.append(
-            "| Brier | \(MarkdownReport.number(a.brier, digits: 4)) | \(MarkdownReport.number(b.brier, digits: 4)) |")
+            "| Brier | \(ReportText.number(a.brier, digits: 4)) | \(ReportText.number(b.brier, digits: 4)) |")
         lines.append("")
         lines.append("## Paired")
         lines.append("")
         lines.append(
             "\(comparison.pairs) (incident, sample) pairs have a reply in both runs (\(comparison.unpaired) results "
                 + "without a counterpart are left out). Over them, accuracy is "
-                + "\(MarkdownReport.percent(comparison.accuracyA)) in A and \(MarkdownReport.percent(comparison.accuracyB)) in B."
+                + "\(ReportText.rate(comparison.accuracyA)) in A and \(ReportText.rate(comparison.accuracyB)) in B."
         )
         lines.append("")
         if let bootstrap = comparison.bootstrap {
@@ -50,8 +50,8 @@ package enum ComparisonReport {
             : comparison.significantlyBetter ? "B is significantly better" : "no significant difference"
         lines.append(
             "Exact McNemar test: \(m.worse) pairs got worse, \(m.better) better; one-sided p (B worse) "
-                + "\(MarkdownReport.pValue(m.pWorse)), p (B better) \(MarkdownReport.pValue(m.pBetter)), "
-                + "two-sided p \(MarkdownReport.pValue(m.pTwoSided)); at α = \(comparison.alpha): \(verdict).")
+                + "\(ReportText.pValue(m.pWorse)), p (B better) \(ReportText.pValue(m.pBetter)), "
+                + "two-sided p \(ReportText.pValue(m.pTwoSided)); at α = \(comparison.alpha): \(verdict).")
         lines.append("")
         func delta(_ value: Double?, digits: Int) -> String {
             value.map { String(format: "%+.\(digits)f", $0) } ?? "–"
@@ -122,8 +122,8 @@ package enum ComparisonReport {
         let result = Gates.regressionGate(comparison)
         let gates = gate ? [result] : []
         var summary = "### triage-eval compare: \(gate ? (result.passed ? "✅" : "❌") + " " : "")"
-        summary += "`\(MarkdownReport.escape(comparison.a.id))` → `\(MarkdownReport.escape(comparison.b.id))`\n\n"
-        summary += MarkdownReport.escape(result.detail) + "; " + MarkdownReport.escape(result.value) + ".\n\n"
+        summary += "`\(ReportText.markdown(comparison.a.id))` → `\(ReportText.markdown(comparison.b.id))`\n\n"
+        summary += ReportText.markdown(result.detail) + "; " + ReportText.markdown(result.value) + ".\n\n"
         summary += render(comparison, flipLimit: 20).components(separatedBy: "\n").dropFirst(2).joined(separator: "\n")
         try write(Data(summary.utf8), to: path("summary.md"))
         let worse = comparison.flips.filter { $0.direction == .worse }.map {

@@ -64,7 +64,7 @@ package enum Gates {
         let delta = comparison.bootstrap.map { String(format: "%+.2f pp", $0.delta * 100) } ?? "–"
         return GateResult(
             name: "no_significant_regression_vs", limit: "\(comparison.a.id) (α = \(comparison.alpha))",
-            value: "p \(MarkdownReport.pValue(m.pWorse))", passed: !comparison.significantlyWorse,
+            value: "p \(ReportText.pValue(m.pWorse))", passed: !comparison.significantlyWorse,
             detail: "accuracy \(delta) over \(comparison.pairs) pairs; \(m.worse) got worse, \(m.better) better "
                 + "(exact McNemar, one-sided)")
     }

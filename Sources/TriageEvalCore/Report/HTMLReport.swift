@@ -1,41 +1,16 @@
 import Foundation
 
 /// Renders a ``RunReport`` as one self-contained HTML page (`report.html`): no external files, charts as inline
-/// SVG, every piece of text — model output above all — escaped.
+/// SVG, every piece of text — model output above all — escaped (``ReportText``).
 ///
 /// A small inline script marks the page for automated checks: `data-charts-drawn` on `<body>` counts the charts
 /// the browser laid out with marks in them, and `data-script-errors` counts script errors.
 package enum HTMLReport {
-    /// Escapes text for HTML element content and attribute values.
-    package static func escape(_ text: String) -> String {
-        var output = ""
-        output.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": output += "&amp;"
-            case "<": output += "&lt;"
-            case ">": output += "&gt;"
-            case "\"": output += "&quot;"
-            case "'": output += "&#39;"
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        return output
-    }
-
-    static func percent(_ value: Double?) -> String {
-        value.map { String(format: "%.1f%%", $0 * 100) } ?? "–"
-    }
-
     static func rate(_ rate: Rate) -> String {
         guard let value = rate.rate, let lower = rate.lower, let upper = rate.upper else { return "– (0 of 0)" }
         return String(
             format: "%.1f%% <small>(%d of %d; 95%% CI %.1f–%.1f%%)</small>", value * 100, rate.count,
             rate.denominator, lower * 100, upper * 100)
-    }
-
-    static func number(_ value: Double?, digits: Int = 3) -> String {
-        value.map { String(format: "%.\(digits)f", $0) } ?? "–"
     }
 
     /// The page.
@@ -49,7 +24,7 @@ package enum HTMLReport {
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>triage-eval · \(escape(run.id))</title>
+            <title>triage-eval · \(ReportText.html(run.id))</title>
             <style>
             body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; max-width: 1100px;
                    padding: 1.5rem; color: #1d2330; background: #fafbfc; }
@@ -68,9 +43,9 @@ package enum HTMLReport {
             </head>
             <body>
             <h1>triage-eval report</h1>
-            <p><code>\(escape(run.id))</code> · scenario <b>\(escape(run.scenario))</b> · corpus \(escape(run.corpus)) ·
-            model \(escape(run.provider))/\(escape(run.model)) · \(run.samples) sample(s) per incident ·
-            threshold \(run.threshold) · approval gate \(run.approvalGate ? "on" : "off") · status \(escape(run.status))</p>
+            <p><code>\(ReportText.html(run.id))</code> · scenario <b>\(ReportText.html(run.scenario))</b> · corpus \(ReportText.html(run.corpus)) ·
+            model \(ReportText.html(run.provider))/\(ReportText.html(run.model)) · \(run.samples) sample(s) per incident ·
+            threshold \(run.threshold) · approval gate \(run.approvalGate ? "on" : "off") · status \(ReportText.html(run.status))</p>
             """)
         html.append("<div class=\"cards\">")
         func card(_ title: String, _ value: String, _ note: String = "", _ cls: String = "") {
@@ -79,14 +54,15 @@ package enum HTMLReport {
             )
         }
         let invalid = report.invalidJSON
-        card("Decision accuracy", percent(report.decisionAccuracy.rate), ciNote(report.decisionAccuracy))
-        card("Route accuracy", percent(report.routeAccuracy.rate), ciNote(report.routeAccuracy))
+        card("Decision accuracy", ReportText.percent(report.decisionAccuracy.rate), ciNote(report.decisionAccuracy))
+        card("Route accuracy", ReportText.percent(report.routeAccuracy.rate), ciNote(report.routeAccuracy))
         card(
-            "Invalid JSON", percent(invalid.invalid.rate), ciNote(invalid.invalid), invalid.aboveBaseline ? "fail" : "")
+            "Invalid JSON", ReportText.percent(invalid.invalid.rate), ciNote(invalid.invalid),
+            invalid.aboveBaseline ? "fail" : "")
         card("Unsafe executions", String(report.unsafeExecutions), "", report.unsafeExecutions > 0 ? "fail" : "pass")
-        card("ECE", number(report.calibration.ece), "equal-width, \(report.calibration.included) decisions")
+        card("ECE", ReportText.number(report.calibration.ece), "equal-width, \(report.calibration.included) decisions")
         if let recommended = report.thresholdSweep.recommended {
-            card("Recommended threshold", MarkdownReport.threshold(recommended.threshold), "current \(run.threshold)")
+            card("Recommended threshold", ReportText.threshold(recommended.threshold), "current \(run.threshold)")
         } else {
             card("Recommended threshold", "none", "no threshold reaches the target")
         }
@@ -105,9 +81,9 @@ package enum HTMLReport {
                 "<h2>Gates</h2><table><tr><th>Gate</th><th>Limit</th><th>Value</th><th>Result</th><th></th></tr>")
             for gate in report.gates {
                 html.append(
-                    "<tr><td>\(escape(gate.name))</td><td>\(escape(gate.limit))</td><td>\(escape(gate.value))</td>"
+                    "<tr><td>\(ReportText.html(gate.name))</td><td>\(ReportText.html(gate.limit))</td><td>\(ReportText.html(gate.value))</td>"
                         + "<td class=\"\(gate.passed ? "pass" : "fail")\">\(gate.passed ? "pass" : "FAIL")</td>"
-                        + "<td>\(escape(gate.detail))</td></tr>")
+                        + "<td>\(ReportText.html(gate.detail))</td></tr>")
             }
             html.append("</table>")
         }
@@ -129,64 +105,40 @@ package enum HTMLReport {
         html.append(
             "<p>\(rate(invalid.invalid)) of replies were not valid JSON. Against a baseline of "
                 + "\(String(format: "%.2f%%", invalid.baseline * 100)) (one-sided exact binomial test): "
-                + "p \(escape(MarkdownReport.pValue(invalid.pAboveBaseline))) — "
+                + "p \(ReportText.html(ReportText.pValue(invalid.pAboveBaseline))) — "
                 + (invalid.aboveBaseline ? "<b class=\"fail\">significantly above</b>" : "not significantly above")
                 + " the baseline.</p>")
-        html.append("<table><tr><th>Class</th><th>Replies</th><th></th></tr>")
-        for failureClass in FailureClass.allCases where failureClass.isInvalidJSON {
-            let note =
-                failureClass == .truncated ? "\(invalid.truncatedAtMaxTokens) at the token limit (max_tokens)" : ""
-            html.append(
-                "<tr><td>\(failureClass.rawValue)</td><td class=\"num\">\(invalid.byClass[failureClass.rawValue] ?? 0)"
-                    + "</td><td>\(note)</td></tr>")
-        }
-        html.append("<tr><td>not_object</td><td class=\"num\">\(invalid.notObject.count)</td><td>valid JSON</td></tr>")
-        html.append("<tr><td>schema</td><td class=\"num\">\(invalid.schema.count)</td><td>valid JSON</td></tr>")
-        html.append(
-            "<tr><td>unknown_action</td><td class=\"num\">\(invalid.unknownAction.count)</td><td>valid decision</td></tr>"
-        )
-        html.append("</table>")
-        let exampleClasses = FailureClass.allCases.map(\.rawValue).filter { invalid.examples[$0] != nil }
-        if !exampleClasses.isEmpty {
-            html.append("<p>First examples (the model's text, shown as text):</p>")
-            html.append("<table><tr><th>Class</th><th>Incident</th><th>Sample</th><th>Stop</th><th>Reply</th></tr>")
-            for failureClass in exampleClasses {
-                for example in invalid.examples[failureClass]! {
-                    html.append(
-                        "<tr><td>\(failureClass)</td><td><code>\(escape(example.incidentId))</code></td>"
-                            + "<td class=\"num\">\(example.sample)</td><td>\(escape(example.stopReason ?? "–"))</td>"
-                            + "<td><pre class=\"reply\">\(escape(example.text))\(example.clipped ? " …" : "")</pre></td></tr>"
-                    )
-                }
-            }
-            html.append("</table>")
+        html.append(invalid.classTable.html)
+        if let examples = invalid.examplesTable {
+            html.append("<p>\(ReportText.html(InvalidJSONReport.examplesCaption))</p>")
+            html.append(examples.html)
         }
 
         html.append("<h2>Actions</h2><table><tr><th>Action</th><th>TP</th><th>FP</th><th>FN</th><th>Precision</th>")
         html.append("<th>Recall</th><th>F1</th></tr>")
         for score in report.actions {
             html.append(
-                "<tr><td>\(escape(score.action))</td><td class=\"num\">\(score.truePositives)</td>"
+                "<tr><td>\(ReportText.html(score.action))</td><td class=\"num\">\(score.truePositives)</td>"
                     + "<td class=\"num\">\(score.falsePositives)</td><td class=\"num\">\(score.falseNegatives)</td>"
-                    + "<td class=\"num\">\(number(score.precision))</td><td class=\"num\">\(number(score.recall))</td>"
-                    + "<td class=\"num\">\(number(score.f1))</td></tr>")
+                    + "<td class=\"num\">\(ReportText.number(score.precision))</td><td class=\"num\">\(ReportText.number(score.recall))</td>"
+                    + "<td class=\"num\">\(ReportText.number(score.f1))</td></tr>")
         }
         html.append("</table>")
 
         let calibration = report.calibration
         html.append("<h2>Calibration</h2>")
         html.append(
-            "<p>Over \(calibration.included) ok decisions (correct = \(escape(calibration.correctness)) correct). "
-                + "ECE \(number(calibration.ece, digits: 4)) (equal-mass \(number(calibration.eceEqualMass, digits: 4))), "
-                + "MCE \(number(calibration.mce, digits: 4)) (equal-mass \(number(calibration.mceEqualMass, digits: 4))), "
-                + "Brier \(number(calibration.brier, digits: 4)), AUROC \(number(calibration.auroc, digits: 4)); "
+            "<p>Over \(calibration.included) ok decisions (correct = \(ReportText.html(calibration.correctness)) correct). "
+                + "ECE \(ReportText.number(calibration.ece, digits: 4)) (equal-mass \(ReportText.number(calibration.eceEqualMass, digits: 4))), "
+                + "MCE \(ReportText.number(calibration.mce, digits: 4)) (equal-mass \(ReportText.number(calibration.mceEqualMass, digits: 4))), "
+                + "Brier \(ReportText.number(calibration.brier, digits: 4)), AUROC \(ReportText.number(calibration.auroc, digits: 4)); "
                 + "errors stated with confidence ≥ \(calibration.threshold): \(rate(calibration.confidentErrors)).</p>")
         html.append("<table><tr><th>Equal-width bin</th><th>Count</th><th>Mean confidence</th><th>Accuracy</th></tr>")
         for bin in calibration.bins {
             html.append(
-                "<tr><td>\(MarkdownReport.edge(bin.lower))–\(MarkdownReport.edge(bin.upper))</td>"
-                    + "<td class=\"num\">\(bin.count)</td><td class=\"num\">\(number(bin.meanConfidence))</td>"
-                    + "<td class=\"num\">\(number(bin.accuracy))</td></tr>")
+                "<tr><td>\(ReportText.edge(bin.lower))–\(ReportText.edge(bin.upper))</td>"
+                    + "<td class=\"num\">\(bin.count)</td><td class=\"num\">\(ReportText.number(bin.meanConfidence))</td>"
+                    + "<td class=\"num\">\(ReportText.number(bin.accuracy))</td></tr>")
         }
         html.append("</table>")
 
@@ -199,7 +151,7 @@ package enum HTMLReport {
             if row.threshold == sweep.recommended?.threshold { mark += " ← recommended" }
             if row.threshold == sweep.current.threshold { mark += " ← current" }
             html.append(
-                "<tr><td>\(MarkdownReport.threshold(row.threshold))\(mark)</td><td>\(rate(row.executed))</td>"
+                "<tr><td>\(ReportText.threshold(row.threshold))\(mark)</td><td>\(rate(row.executed))</td>"
                     + "<td>\(rate(row.precision))</td><td class=\"num\">\(row.unsafe)</td>"
                     + "<td class=\"num\">\(row.approvals)</td></tr>")
         }
@@ -236,7 +188,7 @@ package enum HTMLReport {
     }
 
     static func figure(_ svg: String, caption: String) -> String {
-        "<figure>\(svg)<figcaption>\(escape(caption))</figcaption></figure>"
+        "<figure>\(svg)<figcaption>\(ReportText.html(caption))</figcaption></figure>"
     }
 
     static func reliabilityCaption(_ calibration: Calibration) -> String {
@@ -280,17 +232,17 @@ package enum HTMLReport {
                 + "height=\"\(format(y(0) - y(1)))\" fill=\"none\" stroke=\"#99a\"/>")
         parts.append(
             "<text x=\"\(format((x(0) + x(1)) / 2))\" y=\"\(format(size.height - 8))\" text-anchor=\"middle\" "
-                + "font-size=\"12\">\(escape(xLabel))</text>")
+                + "font-size=\"12\">\(ReportText.html(xLabel))</text>")
         parts.append(
             "<text transform=\"translate(14 \(format((y(0) + y(1)) / 2))) rotate(-90)\" text-anchor=\"middle\" "
-                + "font-size=\"12\">\(escape(yLabel))</text>")
+                + "font-size=\"12\">\(ReportText.html(yLabel))</text>")
         return parts
     }
 
     private static func svg(_ title: String, _ parts: [String]) -> String {
         "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(size.width))\" "
             + "height=\"\(Int(size.height))\" viewBox=\"0 0 \(Int(size.width)) \(Int(size.height))\" role=\"img\">"
-            + "<title>\(escape(title))</title>" + parts.joined() + "</svg>"
+            + "<title>\(ReportText.html(title))</title>" + parts.joined() + "</svg>"
     }
 
     static func reliabilityChart(_ calibration: Calibration) -> String {
@@ -313,7 +265,7 @@ package enum HTMLReport {
             parts.append(
                 "<circle data-mark=\"equal-width\" cx=\"\(format(x(mean)))\" cy=\"\(format(y(accuracy)))\" "
                     + "r=\"\(format(radius))\" fill=\"#2f6fdf\" fill-opacity=\".75\"><title>\(bin.count) decisions, "
-                    + "confidence \(number(mean)), accuracy \(number(accuracy))</title></circle>")
+                    + "confidence \(ReportText.number(mean)), accuracy \(ReportText.number(accuracy))</title></circle>")
         }
         for bin in calibration.equalMassBins {
             guard let mean = bin.meanConfidence, let accuracy = bin.accuracy else { continue }
@@ -359,8 +311,8 @@ package enum HTMLReport {
             parts.append(
                 "<circle data-mark=\"threshold\" cx=\"\(format(x(row.threshold)))\" "
                     + "cy=\"\(format(y(row.executed.rate ?? 0)))\" r=\"3.5\" fill=\"\(unsafe ? "#d92d20" : "#2f6fdf")\">"
-                    + "<title>threshold \(MarkdownReport.threshold(row.threshold)): executes "
-                    + "\(percent(row.executed.rate)), precision \(percent(row.precision.rate)), \(row.unsafe) unsafe"
+                    + "<title>threshold \(ReportText.threshold(row.threshold)): executes "
+                    + "\(ReportText.percent(row.executed.rate)), precision \(ReportText.percent(row.precision.rate)), \(row.unsafe) unsafe"
                     + "</title></circle>")
         }
         let current = sweep.current.threshold

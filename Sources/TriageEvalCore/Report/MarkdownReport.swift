@@ -1,49 +1,22 @@
 import Foundation
 
-/// Renders a ``RunReport`` as Markdown (`report.md`).
+/// Renders a ``RunReport`` as Markdown (`report.md`); untrusted text is escaped by ``ReportText``.
 package enum MarkdownReport {
-    /// Escapes text for a Markdown table cell or line: untrusted text (model output, labels) must not inject
-    /// markup, HTML or table structure.
-    package static func escape(_ text: String) -> String {
-        var output = ""
-        for character in text {
-            switch character {
-            case "\\", "`", "*", "_", "[", "]", "<", ">", "|", "#", "!", "&":
-                output += "\\\(character)"
-            case "\n", "\r": output += " "
-            default: output.append(character)
-            }
-        }
-        return output
-    }
-
-    static func percent(_ rate: Rate) -> String {
-        guard let value = rate.rate, let lower = rate.lower, let upper = rate.upper else { return "– (0 of 0)" }
-        return String(
-            format: "%.1f%% (%d of %d; 95%% CI %.1f–%.1f%%)", value * 100, rate.count, rate.denominator, lower * 100,
-            upper * 100)
-    }
-
-    static func number(_ value: Double?, digits: Int = 3) -> String {
-        guard let value else { return "–" }
-        return String(format: "%.\(digits)f", value)
-    }
-
     /// The Markdown text.
     package static func render(_ report: RunReport) -> String {
         let run = report.run
         var lines: [String] = []
-        lines.append("# triage-eval report: \(escape(run.id))")
+        lines.append("# triage-eval report: \(ReportText.markdown(run.id))")
         lines.append("")
         lines.append("| | |")
         lines.append("|---|---|")
-        lines.append("| Scenario | \(escape(run.scenario)) |")
-        lines.append("| Corpus | \(escape(run.corpus)) |")
-        lines.append("| Model | \(escape(run.provider)) / \(escape(run.model)) |")
+        lines.append("| Scenario | \(ReportText.markdown(run.scenario)) |")
+        lines.append("| Corpus | \(ReportText.markdown(run.corpus)) |")
+        lines.append("| Model | \(ReportText.markdown(run.provider)) / \(ReportText.markdown(run.model)) |")
         lines.append("| Samples per incident | \(run.samples) |")
         lines.append("| Threshold | \(run.threshold) |")
         lines.append("| Approval gate | \(run.approvalGate ? "on" : "off") |")
-        lines.append("| Catalog | \(escape(run.catalogPath)) (sha256 \(run.catalogSha256.prefix(12))…) |")
+        lines.append("| Catalog | \(ReportText.markdown(run.catalogPath)) (sha256 \(run.catalogSha256.prefix(12))…) |")
         lines.append("| System prompt sha256 | \(run.systemPromptSha256.prefix(12))… |")
         lines.append("| Status | \(run.status) |")
         lines.append("")
@@ -90,12 +63,14 @@ package enum MarkdownReport {
         lines.append("|---|---|")
         let invalid = report.invalidJSON
         lines.append(
-            "| Invalid-JSON rate (empty + wrapped + truncated + syntax) / replies | \(percent(invalid.invalid)) |")
-        lines.append("| Not an object / replies | \(percent(invalid.notObject)) |")
-        lines.append("| Schema failures / replies | \(percent(invalid.schema)) |")
-        lines.append("| Unknown-action rate / replies | \(percent(invalid.unknownAction)) |")
-        lines.append("| Decision accuracy (invalid replies count as wrong) | \(percent(report.decisionAccuracy)) |")
-        lines.append("| Route accuracy | \(percent(report.routeAccuracy)) |")
+            "| Invalid-JSON rate (empty + wrapped + truncated + syntax) / replies | \(ReportText.rate(invalid.invalid)) |"
+        )
+        lines.append("| Not an object / replies | \(ReportText.rate(invalid.notObject)) |")
+        lines.append("| Schema failures / replies | \(ReportText.rate(invalid.schema)) |")
+        lines.append("| Unknown-action rate / replies | \(ReportText.rate(invalid.unknownAction)) |")
+        lines.append(
+            "| Decision accuracy (invalid replies count as wrong) | \(ReportText.rate(report.decisionAccuracy)) |")
+        lines.append("| Route accuracy | \(ReportText.rate(report.routeAccuracy)) |")
         lines.append("| Unsafe executions | \(report.unsafeExecutions) |")
         if report.nanConfidenceDecisions > 0 {
             lines.append(
@@ -111,7 +86,7 @@ package enum MarkdownReport {
         lines.append("")
         lines.append(
             "Production accepted these decisions; the strict policy (declared params only, catalog constraints, "
-                + "valid selector and namespace) would not: \(percent(strict.refusedDecisions)) of ok decisions, "
+                + "valid selector and namespace) would not: \(ReportText.rate(strict.refusedDecisions)) of ok decisions, "
                 + "\(strict.refusedExecutions) of them routed to execute.")
         lines.append("")
         lines.append("| Violation | Count |")
@@ -123,17 +98,12 @@ package enum MarkdownReport {
         return lines.joined(separator: "\n")
     }
 
-    /// "= 0.0123", or "< 1e-300" where the probability underflows a double.
-    static func pValue(_ p: Double) -> String {
-        p == 0 ? "< 1e-300" : String(format: "= %.4g", p)
-    }
-
     static func gateTable(_ gates: [GateResult]) -> [String] {
         var lines = ["| Gate | Limit | Value | Result | |", "|---|---|---|---|---|"]
         for gate in gates {
             lines.append(
-                "| \(gate.name) | \(escape(gate.limit)) | \(escape(gate.value)) | "
-                    + "\(gate.passed ? "✅ pass" : "❌ FAIL") | \(escape(gate.detail)) |")
+                "| \(gate.name) | \(ReportText.markdown(gate.limit)) | \(ReportText.markdown(gate.value)) | "
+                    + "\(gate.passed ? "✅ pass" : "❌ FAIL") | \(ReportText.markdown(gate.detail)) |")
         }
         return lines
     }
@@ -142,59 +112,22 @@ package enum MarkdownReport {
         var lines = ["## Invalid JSON", ""]
         lines.append(
             "\(invalid.invalid.count) of \(invalid.replies) replies were not valid JSON: "
-                + "\(percent(invalid.invalid)). Tested against a baseline rate of "
+                + "\(ReportText.rate(invalid.invalid)). Tested against a baseline rate of "
                 + "\(String(format: "%.2f%%", invalid.baseline * 100)) (one-sided exact binomial test): "
-                + "p \(pValue(invalid.pAboveBaseline)) — "
+                + "p \(ReportText.pValue(invalid.pAboveBaseline)) — "
                 + (invalid.aboveBaseline
                     ? "significantly above the baseline."
                     : "not significantly above the baseline."))
         lines.append("")
-        lines.append("| Class | Replies | |")
-        lines.append("|---|---|---|")
-        for failureClass in FailureClass.allCases where failureClass.isInvalidJSON {
-            let note =
-                failureClass == .truncated
-                ? "\(invalid.truncatedAtMaxTokens) stopped at the token limit (stop_reason: max_tokens)" : ""
-            lines.append("| \(failureClass.rawValue) | \(invalid.byClass[failureClass.rawValue] ?? 0) | \(note) |")
-        }
-        lines.append("| not_object (valid JSON) | \(invalid.notObject.count) | |")
-        lines.append("| schema (valid JSON) | \(invalid.schema.count) | |")
-        lines.append("| unknown_action (valid decision) | \(invalid.unknownAction.count) | |")
+        lines += invalid.classTable.markdownLines
         lines.append("")
-        let classes = FailureClass.allCases.map(\.rawValue).filter { invalid.examples[$0] != nil }
-        if !classes.isEmpty {
-            lines.append("First examples (model text, escaped, at most 400 characters):")
+        if let examples = invalid.examplesTable {
+            lines.append(InvalidJSONReport.examplesCaption)
             lines.append("")
-            lines.append("| Class | Incident | Sample | Stop | Reply |")
-            lines.append("|---|---|---|---|---|")
-            for failureClass in classes {
-                for example in invalid.examples[failureClass]! {
-                    lines.append(
-                        "| \(failureClass) | \(escape(example.incidentId)) | \(example.sample) | "
-                            + "\(escape(example.stopReason ?? "–")) | `\(code(example.text))`\(example.clipped ? " …" : "") |"
-                    )
-                }
-            }
+            lines += examples.markdownLines
             lines.append("")
         }
         return lines
-    }
-
-    /// Untrusted text inside a code span in a table cell: backticks and pipes cannot break out.
-    static func code(_ text: String) -> String {
-        var output = ""
-        for character in text {
-            switch character {
-            case "`": output += "ˋ"
-            case "|": output += "\\|"
-            case "\n", "\r": output += "⏎"
-            case "<": output += "&lt;"
-            case ">": output += "&gt;"
-            case "&": output += "&amp;"
-            default: output.append(character)
-            }
-        }
-        return output.isEmpty ? " " : output
     }
 
     static func scoresSection(_ report: RunReport) -> [String] {
@@ -208,9 +141,9 @@ package enum MarkdownReport {
         lines.append("|---|---|---|---|---|---|---|")
         for score in report.actions {
             lines.append(
-                "| \(escape(score.action)) | \(score.truePositives) | \(score.falsePositives) | "
-                    + "\(score.falseNegatives) | \(number(score.precision)) | \(number(score.recall)) | "
-                    + "\(number(score.f1)) |")
+                "| \(ReportText.markdown(score.action)) | \(score.truePositives) | \(score.falsePositives) | "
+                    + "\(score.falseNegatives) | \(ReportText.number(score.precision)) | \(ReportText.number(score.recall)) | "
+                    + "\(ReportText.number(score.f1)) |")
         }
         lines.append("")
         lines.append("## Routes")
@@ -237,10 +170,11 @@ package enum MarkdownReport {
                 + "(excluded — \(excluded.joined(separator: ", "))). Correct = \(calibration.correctness) correct.")
         lines.append("")
         lines.append(
-            "ECE \(number(calibration.ece, digits: 4)) (equal-mass \(number(calibration.eceEqualMass, digits: 4))) · "
-                + "MCE \(number(calibration.mce, digits: 4)) (equal-mass \(number(calibration.mceEqualMass, digits: 4))) · "
-                + "Brier \(number(calibration.brier, digits: 4)) · AUROC \(number(calibration.auroc, digits: 4)) · "
-                + "errors stated with confidence ≥ \(calibration.threshold): \(percent(calibration.confidentErrors))")
+            "ECE \(ReportText.number(calibration.ece, digits: 4)) (equal-mass \(ReportText.number(calibration.eceEqualMass, digits: 4))) · "
+                + "MCE \(ReportText.number(calibration.mce, digits: 4)) (equal-mass \(ReportText.number(calibration.mceEqualMass, digits: 4))) · "
+                + "Brier \(ReportText.number(calibration.brier, digits: 4)) · AUROC \(ReportText.number(calibration.auroc, digits: 4)) · "
+                + "errors stated with confidence ≥ \(calibration.threshold): \(ReportText.rate(calibration.confidentErrors))"
+        )
         lines.append("")
         lines.append("Equal-width bins:")
         lines.append("")
@@ -249,8 +183,8 @@ package enum MarkdownReport {
         for (index, bin) in calibration.bins.enumerated() {
             let closing = index == calibration.bins.count - 1 ? "]" : ")"
             lines.append(
-                "| [\(edge(bin.lower)), \(edge(bin.upper))\(closing) | \(bin.count) | "
-                    + "\(number(bin.meanConfidence)) | \(number(bin.accuracy)) |")
+                "| [\(ReportText.edge(bin.lower)), \(ReportText.edge(bin.upper))\(closing) | \(bin.count) | "
+                    + "\(ReportText.number(bin.meanConfidence)) | \(ReportText.number(bin.accuracy)) |")
         }
         lines.append("")
         lines.append("Equal-mass bins (tied confidences share a bin):")
@@ -259,37 +193,29 @@ package enum MarkdownReport {
         lines.append("|---|---|---|---|")
         for bin in calibration.equalMassBins {
             lines.append(
-                "| \(edge(bin.lower))–\(edge(bin.upper)) | \(bin.count) | \(number(bin.meanConfidence)) | "
-                    + "\(number(bin.accuracy)) |")
+                "| \(ReportText.edge(bin.lower))–\(ReportText.edge(bin.upper)) | \(bin.count) | \(ReportText.number(bin.meanConfidence)) | "
+                    + "\(ReportText.number(bin.accuracy)) |")
         }
         lines.append("")
         return lines
     }
 
     /// A threshold as the shortest text that reads back as the same number (two thresholds never look alike).
-    static func threshold(_ value: Double) -> String { "\(value)" }
-
-    static func edge(_ value: Double) -> String {
-        var text = String(format: "%.3f", value)
-        while text.hasSuffix("0") && !text.hasSuffix(".0") { text.removeLast() }
-        return text
-    }
-
     static func sweepSection(_ sweep: ThresholdSweep) -> [String] {
         var lines = ["## Threshold", ""]
         let current = sweep.current
         if let recommended = sweep.recommended {
             lines.append(
-                "Recommended threshold: **\(threshold(recommended.threshold))** — the lowest whose auto-execute precision "
+                "Recommended threshold: **\(ReportText.threshold(recommended.threshold))** — the lowest whose auto-execute precision "
                     + "has a Wilson 95% lower bound ≥ \(sweep.targetPrecision) with no unsafe execution "
-                    + "(executes \(percent(recommended.executed)), precision \(percent(recommended.precision))). "
-                    + "Current: \(threshold(current.threshold)) (executes \(percent(current.executed)), precision "
-                    + "\(percent(current.precision)), \(current.unsafe) unsafe).")
+                    + "(executes \(ReportText.rate(recommended.executed)), precision \(ReportText.rate(recommended.precision))). "
+                    + "Current: \(ReportText.threshold(current.threshold)) (executes \(ReportText.rate(current.executed)), precision "
+                    + "\(ReportText.rate(current.precision)), \(current.unsafe) unsafe).")
         } else {
             lines.append(
                 "No threshold qualifies: none gives an auto-execute precision whose Wilson 95% lower bound reaches "
-                    + "\(sweep.targetPrecision) with no unsafe execution. Current: \(threshold(current.threshold)) "
-                    + "(executes \(percent(current.executed)), precision \(percent(current.precision)), "
+                    + "\(sweep.targetPrecision) with no unsafe execution. Current: \(ReportText.threshold(current.threshold)) "
+                    + "(executes \(ReportText.rate(current.executed)), precision \(ReportText.rate(current.precision)), "
                     + "\(current.unsafe) unsafe).")
         }
         lines.append("")
@@ -300,12 +226,12 @@ package enum MarkdownReport {
             if row.threshold == sweep.recommended?.threshold { mark += " ← recommended" }
             if row.threshold == current.threshold { mark += " ← current" }
             lines.append(
-                "| \(threshold(row.threshold))\(mark) | \(percent(row.executed)) | \(percent(row.precision)) | "
+                "| \(ReportText.threshold(row.threshold))\(mark) | \(ReportText.rate(row.executed)) | \(ReportText.rate(row.precision)) | "
                     + "\(row.unsafe) | \(row.approvals) |")
         }
         if !sweep.rows.contains(where: { $0.threshold == current.threshold }) {
             lines.append(
-                "| \(threshold(current.threshold)) ← current | \(percent(current.executed)) | \(percent(current.precision)) | "
+                "| \(ReportText.threshold(current.threshold)) ← current | \(ReportText.rate(current.executed)) | \(ReportText.rate(current.precision)) | "
                     + "\(current.unsafe) | \(current.approvals) |")
         }
         lines.append("")

@@ -103,7 +103,7 @@ package enum ReportWriter {
     /// A Markdown summary for a pull-request comment.
     static func summary(_ report: RunReport, failures: [Failure], failureCount: Int, reportFolder: String) -> String {
         let run = report.run
-        let escape = MarkdownReport.escape
+        let escape = ReportText.markdown
         let failed = report.gates.filter { !$0.passed }.count
         var lines: [String] = []
         let verdict =
@@ -120,19 +120,19 @@ package enum ReportWriter {
         lines.append("")
         lines.append("| Measure | Value |")
         lines.append("|---|---|")
-        lines.append("| Decision accuracy | \(MarkdownReport.percent(report.decisionAccuracy)) |")
-        lines.append("| Route accuracy | \(MarkdownReport.percent(report.routeAccuracy)) |")
+        lines.append("| Decision accuracy | \(ReportText.rate(report.decisionAccuracy)) |")
+        lines.append("| Route accuracy | \(ReportText.rate(report.routeAccuracy)) |")
         lines.append(
-            "| Invalid JSON | \(MarkdownReport.percent(report.invalidJSON.invalid)); vs \(String(format: "%.2f%%", report.invalidJSON.baseline * 100)) baseline p \(MarkdownReport.pValue(report.invalidJSON.pAboveBaseline)) |"
+            "| Invalid JSON | \(ReportText.rate(report.invalidJSON.invalid)); vs \(String(format: "%.2f%%", report.invalidJSON.baseline * 100)) baseline p \(ReportText.pValue(report.invalidJSON.pAboveBaseline)) |"
         )
         lines.append("| Unsafe executions | \(report.unsafeExecutions) |")
         lines.append(
-            "| ECE · Brier · AUROC | \(MarkdownReport.number(report.calibration.ece, digits: 3)) · "
-                + "\(MarkdownReport.number(report.calibration.brier, digits: 3)) · "
-                + "\(MarkdownReport.number(report.calibration.auroc, digits: 3)) |")
+            "| ECE · Brier · AUROC | \(ReportText.number(report.calibration.ece, digits: 3)) · "
+                + "\(ReportText.number(report.calibration.brier, digits: 3)) · "
+                + "\(ReportText.number(report.calibration.auroc, digits: 3)) |")
         let recommended =
-            report.thresholdSweep.recommended.map { MarkdownReport.threshold($0.threshold) } ?? "none qualifies"
-        lines.append("| Recommended threshold | \(recommended) (current \(MarkdownReport.threshold(run.threshold))) |")
+            report.thresholdSweep.recommended.map { ReportText.threshold($0.threshold) } ?? "none qualifies"
+        lines.append("| Recommended threshold | \(recommended) (current \(ReportText.threshold(run.threshold))) |")
         if !report.gates.isEmpty {
             lines.append("")
             lines += MarkdownReport.gateTable(report.gates)
@@ -156,25 +156,6 @@ package enum ReportWriter {
 
 /// JUnit XML for CI systems: a testcase per gate and per failing incident.
 package enum JUnitReport {
-    /// Escapes text for XML, dropping characters XML 1.0 cannot hold.
-    package static func escape(_ text: String) -> String {
-        var output = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": output += "&amp;"
-            case "<": output += "&lt;"
-            case ">": output += "&gt;"
-            case "\"": output += "&quot;"
-            case "'": output += "&apos;"
-            case "\t", "\n", "\r": output.unicodeScalars.append(scalar)
-            default:
-                if scalar.value < 0x20 || (0xFFFE...0xFFFF).contains(scalar.value) { continue }
-                output.unicodeScalars.append(scalar)
-            }
-        }
-        return output
-    }
-
     /// The document. Failing results are grouped by incident: one testcase each, listing its failing samples.
     package static func render(
         name: String, gates: [GateResult], failures: [(incidentId: String, sample: Int, text: String)],
@@ -192,18 +173,18 @@ package enum JUnitReport {
         let gateFailures = gates.filter { !$0.passed }.count
         var xml = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>"]
         xml.append(
-            "<testsuites name=\"\(escape(name))\" tests=\"\(gates.count + incidents.count)\" "
+            "<testsuites name=\"\(ReportText.xml(name))\" tests=\"\(gates.count + incidents.count)\" "
                 + "failures=\"\(gateFailures + incidents.count)\">")
         xml.append("  <testsuite name=\"gates\" tests=\"\(gates.count)\" failures=\"\(gateFailures)\">")
         for gate in gates {
-            let head = "    <testcase classname=\"triage-eval.gates\" name=\"\(escape(gate.name))\""
+            let head = "    <testcase classname=\"triage-eval.gates\" name=\"\(ReportText.xml(gate.name))\""
             if gate.passed {
                 xml.append("\(head)/>")
             } else {
                 xml.append("\(head)>")
                 xml.append(
-                    "      <failure message=\"\(escape("\(gate.value) vs limit \(gate.limit)"))\">"
-                        + "\(escape(gate.detail))</failure>")
+                    "      <failure message=\"\(ReportText.xml("\(gate.value) vs limit \(gate.limit)"))\">"
+                        + "\(ReportText.xml(gate.detail))</failure>")
                 xml.append("    </testcase>")
             }
         }
@@ -213,9 +194,9 @@ package enum JUnitReport {
             xml.append("    <!-- \(omitted) more failing results are not listed (see report.json and export) -->")
         }
         for (incident, lines) in incidents {
-            xml.append("    <testcase classname=\"triage-eval.incidents\" name=\"\(escape(incident))\">")
+            xml.append("    <testcase classname=\"triage-eval.incidents\" name=\"\(ReportText.xml(incident))\">")
             xml.append(
-                "      <failure message=\"\(lines.count) failing sample(s)\">\(escape(lines.joined(separator: "\n")))"
+                "      <failure message=\"\(lines.count) failing sample(s)\">\(ReportText.xml(lines.joined(separator: "\n")))"
                     + "</failure>")
             xml.append("    </testcase>")
         }

@@ -1,0 +1,196 @@
+import Foundation
+
+/// Formatting and escaping shared by every report file (`report.md`, `report.html`, `summary.md`, `junit.xml`,
+/// `compare.md`): model text, labels and ids are untrusted and are escaped for the format they land in, and
+/// numbers read the same everywhere.
+package enum ReportText {
+    /// Where escaped text lands.
+    package enum Context: Sendable {
+        /// A Markdown line or table cell: no markup, HTML or table structure may be injected; line breaks become
+        /// spaces.
+        case markdown
+        /// Inside a Markdown code span in a table cell: backticks and pipes cannot break out, line breaks show as
+        /// `⏎`.
+        case markdownCode
+        /// HTML text or an attribute value.
+        case html
+        /// XML 1.0 text or an attribute value; characters XML cannot hold are dropped.
+        case xml
+    }
+
+    /// Escapes untrusted text for a context. Works on Unicode scalars, so that CR LF (one `Character` in Swift)
+    /// is two line-break scalars, never a character the cases miss.
+    package static func escape(_ text: String, for context: Context) -> String {
+        var output = ""
+        output.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch (context, scalar) {
+            case (.markdown, "\\"), (.markdown, "`"), (.markdown, "*"), (.markdown, "_"), (.markdown, "["),
+                (.markdown, "]"), (.markdown, "<"), (.markdown, ">"), (.markdown, "|"), (.markdown, "#"),
+                (.markdown, "!"), (.markdown, "&"):
+                output += "\\"
+                output.unicodeScalars.append(scalar)
+            case (.markdown, "\n"), (.markdown, "\r"): output += " "
+            case (.markdownCode, "`"): output += "ˋ"
+            case (.markdownCode, "|"): output += "\\|"
+            case (.markdownCode, "\n"), (.markdownCode, "\r"): output += "⏎"
+            case (_, "&") where context != .markdown: output += "&amp;"
+            case (_, "<") where context != .markdown: output += "&lt;"
+            case (_, ">") where context != .markdown: output += "&gt;"
+            case (.html, "\""), (.xml, "\""): output += "&quot;"
+            case (.html, "'"): output += "&#39;"
+            case (.xml, "'"): output += "&apos;"
+            case (.xml, "\t"), (.xml, "\n"), (.xml, "\r"): output.unicodeScalars.append(scalar)
+            case (.xml, _) where scalar.value < 0x20 || (0xFFFE...0xFFFF).contains(scalar.value): continue
+            default: output.unicodeScalars.append(scalar)
+            }
+        }
+        if context == .markdownCode && output.isEmpty { return " " }
+        return output
+    }
+
+    /// For Markdown.
+    package static func markdown(_ text: String) -> String { escape(text, for: .markdown) }
+    /// For HTML.
+    package static func html(_ text: String) -> String { escape(text, for: .html) }
+    /// For XML.
+    package static func xml(_ text: String) -> String { escape(text, for: .xml) }
+
+    // MARK: - Numbers
+
+    /// `23.5% (47 of 200; 95% CI 18.2–29.8%)`, or `– (0 of 0)`.
+    package static func rate(_ rate: Rate) -> String {
+        guard let value = rate.rate, let lower = rate.lower, let upper = rate.upper else { return "– (0 of 0)" }
+        return String(
+            format: "%.1f%% (%d of %d; 95%% CI %.1f–%.1f%%)", value * 100, rate.count, rate.denominator, lower * 100,
+            upper * 100)
+    }
+
+    /// `23.5%`, or `–`.
+    package static func percent(_ value: Double?) -> String {
+        value.map { String(format: "%.1f%%", $0 * 100) } ?? "–"
+    }
+
+    /// A number with a fixed number of digits, or `–`.
+    package static func number(_ value: Double?, digits: Int = 3) -> String {
+        guard let value else { return "–" }
+        return String(format: "%.\(digits)f", value)
+    }
+
+    /// `= 0.0123`, or `< 1e-300` for a p-value that underflowed.
+    package static func pValue(_ p: Double) -> String {
+        p == 0 ? "< 1e-300" : String(format: "= %.4g", p)
+    }
+
+    /// A confidence threshold exactly as the scenario or the data has it (the shortest text that reads back as
+    /// the same double).
+    package static func threshold(_ value: Double) -> String { "\(value)" }
+
+    /// A bin edge: at most three decimals, trailing zeros dropped.
+    package static func edge(_ value: Double) -> String {
+        var text = String(format: "%.3f", value)
+        while text.hasSuffix("0") && !text.hasSuffix(".0") { text.removeLast() }
+        return text
+    }
+}
+
+/// A table of a report, built once and rendered for Markdown and for HTML.
+package struct ReportTable: Sendable {
+    /// One cell.
+    package enum Cell: Sendable {
+        /// Text (escaped for the format).
+        case text(String)
+        /// A count (right-aligned in HTML).
+        case number(Int)
+        /// An identifier (`code` in HTML).
+        case identifier(String)
+        /// Untrusted model text: a code span in Markdown, a `pre` in HTML; `clipped` adds ` …`.
+        case modelText(String, clipped: Bool)
+    }
+
+    /// Column titles.
+    package var header: [String]
+    package var rows: [[Cell]]
+
+    package init(header: [String], rows: [[Cell]] = []) {
+        self.header = header
+        self.rows = rows
+    }
+
+    /// The Markdown lines.
+    package var markdownLines: [String] {
+        func line(_ cells: [String]) -> String { "| " + cells.joined(separator: " | ") + " |" }
+        var lines = [line(header), "|" + header.map { _ in "---" }.joined(separator: "|") + "|"]
+        for row in rows {
+            lines.append(
+                line(
+                    row.map { cell in
+                        switch cell {
+                        case .text(let text), .identifier(let text): return ReportText.markdown(text)
+                        case .number(let count): return String(count)
+                        case .modelText(let text, let clipped):
+                            return "`\(ReportText.escape(text, for: .markdownCode))`\(clipped ? " …" : "")"
+                        }
+                    }))
+        }
+        return lines
+    }
+
+    /// The HTML `table` element.
+    package var html: String {
+        var html = "<table><tr>" + header.map { "<th>\(ReportText.html($0))</th>" }.joined() + "</tr>"
+        for row in rows {
+            html += "<tr>"
+            for cell in row {
+                switch cell {
+                case .text(let text): html += "<td>\(ReportText.html(text))</td>"
+                case .number(let count): html += "<td class=\"num\">\(count)</td>"
+                case .identifier(let text): html += "<td><code>\(ReportText.html(text))</code></td>"
+                case .modelText(let text, let clipped):
+                    html += "<td><pre class=\"reply\">\(ReportText.html(text))\(clipped ? " …" : "")</pre></td>"
+                }
+            }
+            html += "</tr>"
+        }
+        return html + "</table>"
+    }
+}
+
+extension InvalidJSONReport {
+    /// Replies by failure class, invalid JSON first.
+    package var classTable: ReportTable {
+        var table = ReportTable(header: ["Class", "Replies", "Note"])
+        for failureClass in FailureClass.allCases where failureClass.isInvalidJSON {
+            let note =
+                failureClass == .truncated
+                ? "\(truncatedAtMaxTokens) stopped at the token limit (stop_reason: max_tokens)" : ""
+            table.rows.append([.text(failureClass.rawValue), .number(byClass[failureClass.rawValue] ?? 0), .text(note)])
+        }
+        table.rows.append([.text(FailureClass.notObject.rawValue), .number(notObject.count), .text("valid JSON")])
+        table.rows.append([.text(FailureClass.schema.rawValue), .number(schema.count), .text("valid JSON")])
+        table.rows.append(
+            [.text(FailureClass.unknownAction.rawValue), .number(unknownAction.count), .text("valid decision")])
+        return table
+    }
+
+    /// The first examples of each failing class (the model's text, at most 400 characters), or nil when there
+    /// are none.
+    package var examplesTable: ReportTable? {
+        let classes = FailureClass.allCases.map(\.rawValue).filter { examples[$0] != nil }
+        guard !classes.isEmpty else { return nil }
+        var table = ReportTable(header: ["Class", "Incident", "Sample", "Stop", "Reply"])
+        for failureClass in classes {
+            for example in examples[failureClass]! {
+                table.rows.append([
+                    .text(failureClass), .identifier(example.incidentId), .number(example.sample),
+                    .text(example.stopReason ?? "–"), .modelText(example.text, clipped: example.clipped),
+                ])
+            }
+        }
+        return table
+    }
+
+    /// The sentence above the examples table.
+    package static let examplesCaption =
+        "First examples (the model's text, escaped, at most 400 characters):"
+}
