@@ -1,11 +1,15 @@
 import Foundation
+import Synchronization
 
 /// The built `triage-eval` binary running in the background (a server such as `capture`), with its standard
 /// error collected as it comes.
+///
+/// `@unchecked Sendable` because Foundation's `Process` is not Sendable; the process is only started in `init` and
+/// signalled afterwards, and what is collected sits behind a `Mutex`.
 package final class BackgroundBinary: @unchecked Sendable {
     private let process = Process()
-    private let lock = NSLock()
-    private var collected = Data()
+    private let collected = Mutex(Data())
+    // A blocking read of the pipe: a thread of its own, never a cooperative one.
     private var reader: Thread?
 
     /// Starts the binary.
@@ -22,9 +26,7 @@ package final class BackgroundBinary: @unchecked Sendable {
             while true {
                 let chunk = handle.availableData
                 if chunk.isEmpty { break }
-                lock.lock()
-                collected.append(chunk)
-                lock.unlock()
+                collected.withLock { $0.append(chunk) }
             }
         }
         reader.start()
@@ -33,9 +35,7 @@ package final class BackgroundBinary: @unchecked Sendable {
 
     /// Everything written to standard error so far.
     package var stderr: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: collected, as: UTF8.self)
+        collected.withLock { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Waits until standard error has a line containing `text`; returns that line.

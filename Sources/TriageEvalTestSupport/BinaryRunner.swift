@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs the built `triage-eval` binary, for end-to-end tests.
 package enum BinaryRunner {
@@ -68,27 +69,13 @@ package enum BinaryRunner {
     }
 }
 
-private final class LockedData: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    private var done = false
+/// Standard error's bytes, handed from the reading thread.
+private final class LockedData: Sendable {
+    private let state = Mutex<(data: Data, done: Bool)>((Data(), false))
 
-    func set(_ newValue: Data) {
-        lock.lock()
-        data = newValue
-        done = true
-        lock.unlock()
-    }
+    func set(_ newValue: Data) { state.withLock { $0 = (newValue, true) } }
 
-    var isSet: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return done
-    }
+    var isSet: Bool { state.withLock { $0.done } }
 
-    var value: Data {
-        lock.lock()
-        defer { lock.unlock() }
-        return data
-    }
+    var value: Data { state.withLock { $0.data } }
 }

@@ -2,6 +2,8 @@ import Foundation
 
 /// The scriptable fake model API (`Tests/TriageEvalCLITests/Fixtures/fake_provider.py`) on 127.0.0.1, started
 /// for one test and stopped by ``stop()``.
+///
+/// `@unchecked Sendable`: it holds a ``PythonServer`` (see there); everything else is immutable.
 package final class FakeProvider: @unchecked Sendable {
     /// The port it listens on.
     package let port: Int

@@ -5,6 +5,8 @@ import Glibc
 
 /// A Python test server on 127.0.0.1 that prints its port on its first line, started for one test and stopped by
 /// ``stop()``.
+///
+/// `@unchecked Sendable`: Foundation's `Process` is not Sendable; it is started in `init` and only terminated afterwards.
 package final class PythonServer: @unchecked Sendable {
     /// The port it listens on.
     package let port: Int

@@ -35,7 +35,10 @@ package actor CaptureServer {
     private var sequence = 0
     private let server: HTTPServer
 
-    /// The serialized owner of the delivery writer: it is only used inside the store's write queue.
+    /// The serialized owner of the delivery writer: it is only used inside the store's write queue (GRDB's serial
+    /// writer), which already excludes every other use. `@unchecked` rather than a `Mutex`: the writer's commit
+    /// takes a prepared unit that region isolation cannot prove disjoint from the writer, and the queue is the
+    /// lock.
     private final class WriterBox: @unchecked Sendable {
         let writer: DeliveryWriter
         init(_ writer: DeliveryWriter) { self.writer = writer }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GRDB
 
 /// Errors in the ingest set-up (not in the data: bad data is quarantined, never an error).
@@ -284,20 +285,11 @@ package struct Ingestor {
 }
 
 /// The reading thread's error, handed to the writing thread.
-private final class ReaderFailure: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: (any Error)?
+private final class ReaderFailure: Sendable {
+    private let stored = Mutex<(any Error)?>(nil)
 
     var error: (any Error)? {
-        get {
-            lock.lock()
-            defer { lock.unlock() }
-            return stored
-        }
-        set {
-            lock.lock()
-            stored = newValue
-            lock.unlock()
-        }
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
     }
 }

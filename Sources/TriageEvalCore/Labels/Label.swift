@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What should happen for an incident.
 package enum ExpectedOutcome: String, Sendable, Codable, CaseIterable {
@@ -57,19 +58,18 @@ package enum ParamMatcher: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Compiled regular expressions by pattern: label patterns are validated on load, then matched for every result.
-final class RegexCache: @unchecked Sendable {
+final class RegexCache: Sendable {
     static let shared = RegexCache()
-    private let lock = NSLock()
-    private var compiled: [String: Regex<AnyRegexOutput>] = [:]
+    private let compiled = Mutex<[String: Regex<AnyRegexOutput>]>([:])
 
     func regex(_ pattern: String) -> Regex<AnyRegexOutput> {
-        lock.lock()
-        defer { lock.unlock() }
-        if let regex = compiled[pattern] { return regex }
-        // Patterns are checked when labels are loaded; one that fails here matches nothing.
-        let regex = (try? Regex(pattern)) ?? (try! Regex("(?!)"))
-        compiled[pattern] = regex
-        return regex
+        compiled.withLock { compiled in
+            if let regex = compiled[pattern] { return regex }
+            // Patterns are checked when labels are loaded; one that fails here matches nothing.
+            let regex = (try? Regex(pattern)) ?? (try! Regex("(?!)"))
+            compiled[pattern] = regex
+            return regex
+        }
     }
 }
 

@@ -2,7 +2,8 @@ import CCurl
 import Foundation
 import Synchronization
 
-/// The live HTTP client: libcurl's multi interface driven by one thread of its own.
+/// The live HTTP client: libcurl's multi interface driven by one thread of its own (`curl_multi_poll` blocks,
+/// and a cooperative thread must never block; callers await continuations, so the rest is structured).
 ///
 /// Every call becomes a transfer on one `CURLM` handle, which keeps up to `connections` keep-alive connections per
 /// host (HTTP/1.1 on loopback servers, HTTP/2 multiplexing where the API offers it over TLS) and moves all of them

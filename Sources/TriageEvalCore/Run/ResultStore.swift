@@ -1,23 +1,26 @@
-import Dispatch
 import GRDB
-import Synchronization
 
 /// Writes a run's results (and the replies of live calls) to the store with group commit.
 ///
-/// A live call hands its reply and result to ``write(reply:result:)`` and resumes once they are committed, so
-/// an interrupted run never counts a sample that is not on disk. Calls that finish while a transaction is being
-/// written wait for the next one, which takes all of them: one transaction per call when calls are slow, a few
-/// hundred per transaction when a fast server answers 64 at a time. Cached replies are written in windows by
-/// ``write(_:)``.
-final class ResultStore: Sendable {
-    private struct Pending {
-        var entries: [(reply: ReplyRow?, result: ResultRow, continuation: CheckedContinuation<Void, any Error>)] = []
-        var writing = false
+/// A live call hands its reply and result to ``write(reply:result:)`` and returns once they are committed, so an
+/// interrupted run never counts a sample that is not on disk. The first call to arrive while nothing is being
+/// written leads: it commits its own entry and then, batch after batch, every entry that arrived while the
+/// previous transaction was written — one transaction per call when calls are slow, a few hundred per
+/// transaction when a fast server answers 64 at a time. The others wait for their batch's commit. Cached
+/// replies are written in windows by ``write(_:)``.
+///
+/// The writes themselves run on GRDB's writer queue (its async `write`), never on the cooperative pool.
+actor ResultStore {
+    private struct Entry {
+        var reply: ReplyRow?
+        var result: ResultRow
+        /// nil for the leader's own entry.
+        var waiter: CheckedContinuation<Void, any Error>?
     }
 
     private let store: Store
-    private let pending = Mutex(Pending())
-    private let writer = DispatchQueue(label: "triage-eval.results")
+    private var pending: [Entry] = []
+    private var writing = false
 
     init(store: Store) {
         self.store = store
@@ -25,15 +28,30 @@ final class ResultStore: Sendable {
 
     /// Stores a live call's reply (if it got one) and its result, returning once both are committed.
     func write(reply: ReplyRow?, result: ResultRow) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let startWriter = pending.withLock { pending -> Bool in
-                pending.entries.append((reply, result, continuation))
-                guard !pending.writing else { return false }
-                pending.writing = true
-                return true
+        guard !writing else {
+            try await withCheckedThrowingContinuation { waiter in
+                pending.append(Entry(reply: reply, result: result, waiter: waiter))
             }
-            if startWriter { writer.async { self.drain() } }
+            return
         }
+        writing = true
+        defer { writing = false }
+        var batch = [Entry(reply: reply, result: result, waiter: nil)]
+        var ownError: (any Error)?
+        while !batch.isEmpty {
+            let rows = batch.map { ($0.reply, $0.result) }
+            do {
+                try await commit(rows)
+                for entry in batch { entry.waiter?.resume() }
+            } catch {
+                for entry in batch {
+                    if let waiter = entry.waiter { waiter.resume(throwing: error) } else { ownError = error }
+                }
+            }
+            batch = pending
+            pending = []
+        }
+        if let ownError { throw ownError }
     }
 
     /// Stores judged results of cached replies in one transaction.
@@ -48,30 +66,17 @@ final class ResultStore: Sendable {
         }
     }
 
-    /// Commits what is pending, again and again until nothing is.
-    private func drain() {
-        while true {
-            let batch = pending.withLock { pending -> [(ReplyRow?, ResultRow, CheckedContinuation<Void, any Error>)] in
-                if pending.entries.isEmpty { pending.writing = false }
-                defer { pending.entries.removeAll(keepingCapacity: true) }
-                return pending.entries
-            }
-            guard !batch.isEmpty else { return }
-            do {
-                try store.queue.write { db in
-                    let insertReply = try RawStatement(db, sql: ReplyRow.insertSQL)
-                    let deleteResult = try RawStatement(db, sql: ResultRow.deleteSQL)
-                    let insertResult = try RawStatement(db, sql: ResultRow.insertSQL)
-                    var texts = RawStatement.Texts()
-                    for (reply, result, _) in batch {
-                        var result = result
-                        if let reply { result.replyId = try reply.insert(with: insertReply) }
-                        try result.store(delete: deleteResult, insert: insertResult, texts: &texts)
-                    }
-                }
-                for (_, _, continuation) in batch { continuation.resume() }
-            } catch {
-                for (_, _, continuation) in batch { continuation.resume(throwing: error) }
+    /// One transaction: each reply, then its result (which names the reply).
+    private func commit(_ rows: [(ReplyRow?, ResultRow)]) async throws {
+        try await store.queue.write { db in
+            let insertReply = try RawStatement(db, sql: ReplyRow.insertSQL)
+            let deleteResult = try RawStatement(db, sql: ResultRow.deleteSQL)
+            let insertResult = try RawStatement(db, sql: ResultRow.insertSQL)
+            var texts = RawStatement.Texts()
+            for (reply, result) in rows {
+                var result = result
+                if let reply { result.replyId = try reply.insert(with: insertReply) }
+                try result.store(delete: deleteResult, insert: insertResult, texts: &texts)
             }
         }
     }

@@ -205,7 +205,7 @@ extension Runner {
         // While a window is written (one core, in SQLite), the next is judged on the other cores.
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var start = 0
-        var judged = Self.judge(hits[0..<min(window, hits.count)], threads: cores, context: context)
+        var judged = await Self.judge(hits[0..<min(window, hits.count)], threads: cores, context: context)
         while !judged.isEmpty, !stop.isRequested {
             let count = judged.reduce(0) { $0 + $1.count }
             start += count
@@ -217,25 +217,31 @@ extension Runner {
         }
     }
 
-    /// The results of cached replies, judged in parallel slices (kept apart: joining them would copy every row).
+    /// The results of cached replies, judged in parallel slices, one child task each (kept apart: joining them
+    /// would copy every row).
     private static func judge(
         _ hits: ArraySlice<(WorkItem, CachedReply)>, threads: Int, context: Context
-    ) -> [[ResultRow]] {
+    ) async -> [[ResultRow]] {
         guard !hits.isEmpty else { return [] }
         let slices = min(threads, (hits.count + 255) / 256)
         let size = (hits.count + slices - 1) / slices
-        let parts = Mutex([[ResultRow]](repeating: [], count: slices))
-        DispatchQueue.concurrentPerform(iterations: slices) { slice in
-            let lower = hits.startIndex + slice * size
-            let rows = hits[lower..<min(lower + size, hits.endIndex)].map { item, reply in
-                context.result(
-                    item, reply: reply.text.map(Judge.Reply.text) ?? .transportFailure(reply.error ?? "no reply text"),
-                    replyId: reply.id, cacheHit: true, stale: reply.stale)
+        return await withTaskGroup(of: (Int, [ResultRow]).self) { group in
+            for slice in 0..<slices {
+                let lower = hits.startIndex + slice * size
+                let part = hits[lower..<min(lower + size, hits.endIndex)]
+                group.addTask {
+                    let rows = part.map { item, reply in
+                        context.result(
+                            item,
+                            reply: reply.text.map(Judge.Reply.text)
+                                ?? .transportFailure(reply.error ?? "no reply text"),
+                            replyId: reply.id, cacheHit: true, stale: reply.stale)
+                    }
+                    return (slice, rows)
+                }
             }
-            parts.withLock { $0[slice] = rows }
-        }
-        return parts.withLock { parts in
-            defer { parts = [] }
+            var parts = [[ResultRow]](repeating: [], count: slices)
+            for await (slice, rows) in group { parts[slice] = rows }
             return parts
         }
     }

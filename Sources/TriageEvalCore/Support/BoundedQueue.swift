@@ -2,6 +2,11 @@ import Foundation
 
 /// A first-in, first-out queue between two threads that blocks the producer when full and the consumer when
 /// empty, so a fast reader never holds more than `capacity` items in memory.
+///
+/// Ingest's hand-off from its file-reading thread to its SQLite writer, which holds one write connection for the
+/// whole ingest and commits every 5,000 units: both sides block (on `read(2)`, on SQLite), so they are OS threads,
+/// never cooperative ones, and the hand-off needs waiting, which `Mutex` cannot do — hence `NSCondition`, which
+/// guards every member (so `@unchecked Sendable`).
 package final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
     private var items: [Element] = []

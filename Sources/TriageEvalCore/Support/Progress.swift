@@ -1,7 +1,9 @@
 import Foundation
+import Synchronization
 
 /// Shows progress of long work on standard error: a bar on a terminal, a plain line every few seconds otherwise.
-package final class Progress: @unchecked Sendable {
+/// Advanced from any task or thread; its state is behind a `Mutex`.
+package final class Progress: Sendable {
     /// How progress is shown.
     package enum Style: Sendable {
         /// A redrawn bar (standard error is a terminal).
@@ -16,11 +18,15 @@ package final class Progress: @unchecked Sendable {
     private let label: String
     private let total: Int?
     private let unit: String
-    private let lock = NSLock()
-    private var done = 0
-    private var extra = ""
     private let started: Date
-    private var lastDraw: Date
+    private let state: Mutex<State>
+
+    /// What changes as work is done.
+    private struct State {
+        var done = 0
+        var extra = ""
+        var lastDraw: Date
+    }
 
     /// The style for standard error: a bar when it is a terminal and `CI` is unset, else plain lines.
     package static var automaticStyle: Style {
@@ -42,39 +48,42 @@ package final class Progress: @unchecked Sendable {
         self.unit = unit
         self.style = style
         // A bar draws at once; plain lines wait one interval, so short work prints only its final line.
-        if case .bar = style { lastDraw = .distantPast } else { lastDraw = Date() }
+        let lastDraw: Date = if case .bar = style { .distantPast } else { Date() }
+        state = Mutex(State(lastDraw: lastDraw))
     }
 
     /// Records `count` more units done, with an optional note (cache hits, errors, ...) that is only built when
     /// a line is drawn.
     package func advance(by count: Int = 1, note: (() -> String)? = nil) {
-        lock.lock()
-        defer { lock.unlock() }
-        done += count
-        if case .silent = style { return }
-        let now = Date()
-        switch style {
-        case .silent: return
-        case .bar:
-            guard now.timeIntervalSince(lastDraw) >= 0.1 else { return }
-        case .lines(let interval):
-            guard now.timeIntervalSince(lastDraw) >= interval else { return }
+        state.withLock { state in
+            state.done += count
+            if case .silent = style { return }
+            let now = Date()
+            switch style {
+            case .silent: return
+            case .bar:
+                guard now.timeIntervalSince(state.lastDraw) >= 0.1 else { return }
+            case .lines(let interval):
+                guard now.timeIntervalSince(state.lastDraw) >= interval else { return }
+            }
+            state.lastDraw = now
+            if let note { state.extra = note() }
+            draw(state, final: false)
         }
-        lastDraw = now
-        if let note { extra = note() }
-        draw(final: false)
     }
 
     /// Draws the final state and ends the line.
     package func finish(note: String? = nil) {
-        lock.lock()
-        defer { lock.unlock() }
-        if let note { extra = note }
-        if case .silent = style { return }
-        draw(final: true)
+        state.withLock { state in
+            if let note { state.extra = note }
+            if case .silent = style { return }
+            draw(state, final: true)
+        }
     }
 
-    private func draw(final: Bool) {
+    private func draw(_ state: State, final: Bool) {
+        let done = state.done
+        let extra = state.extra
         let elapsed = max(Date().timeIntervalSince(started), 0.001)
         let rate = Double(done) / elapsed
         var text = "\(label): \(done)"
