@@ -19,15 +19,7 @@ package struct IncidentFacts: Sendable, Equatable {
 
     /// The facts of the incidents that have a delivery in a corpus, by id.
     package static func fetch(corpus: String, in db: Database) throws -> [IncidentFacts] {
-        let rows = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT incident.id, incident.receiver, incident.alertname, delivery.body
-                FROM incident JOIN delivery ON delivery.id = incident.firstDeliveryId
-                WHERE incident.id IN (SELECT DISTINCT incidentId FROM delivery WHERE corpus = ?)
-                ORDER BY incident.id
-                """,
-            arguments: [corpus])
+        let rows = try IncidentRecord.withFirstBody(db, corpus: corpus)
         var facts: [IncidentFacts] = []
         while let row = try rows.next() {
             let body: Data = row["body"]

@@ -17,16 +17,10 @@ package enum IncidentEvents {
     /// The event of an incident: its first delivery's body with `"incident_id"` inserted as the first key.
     /// - Throws: ``IncidentError/unknown(_:)``.
     package static func event(store: Store, incidentId: String) throws -> [UInt8] {
-        guard
-            let body = try store.queue.read({ db in
-                try Data.fetchOne(
-                    db,
-                    sql:
-                        "SELECT body FROM delivery JOIN incident ON incident.firstDeliveryId = delivery.id WHERE incident.id = ?",
-                    arguments: [incidentId])
-            })
-        else { throw IncidentError.unknown(incidentId) }
-        return Array(body).withUnsafeBufferPointer { DeliveryWriter.event(body: $0, incidentId: incidentId) }
+        guard let body = try store.queue.read({ db in try IncidentRecord.firstBody(db, id: incidentId) }) else {
+            throw IncidentError.unknown(incidentId)
+        }
+        return body.withUnsafeBufferPointer { DeliveryWriter.event(body: $0, incidentId: incidentId) }
     }
 
     /// The user message production sends for an incident: `json.dumps(event)`.

@@ -21,39 +21,27 @@ package enum ReplyExporter {
     /// Writes the matching replies, oldest first, one line each.
     /// - Returns: how many lines were written.
     package static func export(store: Store, filter: Filter, write: (String) throws -> Void) throws -> Int {
-        var conditions: [String] = []
-        var arguments: StatementArguments = []
-        if let model = filter.model {
-            conditions.append("reply.model = ?")
-            _ = arguments.append(contentsOf: [model])
-        }
-        if let runId = filter.runId {
-            conditions.append("reply.id IN (SELECT replyId FROM result WHERE runId = ?)")
-            _ = arguments.append(contentsOf: [runId])
-        }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         var count = 0
         try store.queue.read { db in
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT * FROM reply \(whereClause) ORDER BY id", arguments: arguments)
-            while let row = try rows.next() {
+            let replies = try ReplyRecord.exported(model: filter.model, runId: filter.runId).fetchCursor(db)
+            while let reply = try replies.next() {
                 var members: [(key: String, value: JSONValue)] = [
-                    ("incident_id", .string(row["incidentId"])),
-                    ("sample", .integer(String(row["sample"] as Int))),
-                    ("provider", .string(row["provider"])),
-                    ("model", .string(row["model"])),
-                    ("text", (row["text"] as String?).map { .string($0) } ?? .null),
-                    ("stop_reason", (row["stopReason"] as String?).map { .string($0) } ?? .null),
-                    ("usage", (row["usage"] as String?).flatMap { try? JSONParser.parse($0) } ?? .null),
-                    ("latency_ms", (row["latencyMs"] as Double?).map { .double($0) } ?? .null),
-                    ("request_sha256", (row["requestSha256"] as String?).map { .string($0) } ?? .null),
-                    ("user_sha256", .string(row["userSha256"])),
-                    ("system_sha256", (row["systemSha256"] as String?).map { .string($0) } ?? .null),
-                    ("recorded_at", .string(row["recordedAt"])),
+                    ("incident_id", .string(reply.incidentId)),
+                    ("sample", .integer(String(reply.sample))),
+                    ("provider", .string(reply.provider)),
+                    ("model", .string(reply.model)),
+                    ("text", reply.text.map { .string($0) } ?? .null),
+                    ("stop_reason", reply.stopReason.map { .string($0) } ?? .null),
+                    ("usage", reply.usage.flatMap { try? JSONParser.parse($0) } ?? .null),
+                    ("latency_ms", reply.latencyMs.map { .double($0) } ?? .null),
+                    ("request_sha256", reply.requestSha256.map { .string($0) } ?? .null),
+                    ("user_sha256", .string(reply.userSha256)),
+                    ("system_sha256", reply.systemSha256.map { .string($0) } ?? .null),
+                    ("recorded_at", .string(reply.recordedAt)),
                 ]
-                if let status = row["httpStatus"] as Int?, !(200..<300).contains(status) {
+                if let status = reply.httpStatus, !(200..<300).contains(status) {
                     members.append(("http_status", .integer(String(status))))
-                    members.append(("error", (row["error"] as String?).map { .string($0) } ?? .null))
+                    members.append(("error", reply.error.map { .string($0) } ?? .null))
                 }
                 try write(PythonJSONEncoder.string(.object(members)))
                 count += 1

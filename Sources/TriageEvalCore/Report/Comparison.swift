@@ -140,27 +140,28 @@ package struct Comparison: Codable, Sendable, Equatable {
     /// A run's replies by (incident, sample): correctness and a short description of the decision.
     private static func pairRows(_ db: Database, runId: String) throws -> [SampleKey: PairRow] {
         var rows: [SampleKey: PairRow] = [:]
-        let statement = try RawStatement(
-            db,
-            sql: """
-                SELECT incidentId, sample, decisionCorrect, failureClass, decision, route FROM result
-                WHERE runId = ? AND failureClass != 'transport'
-                """)
-        statement.bind(1, runId)
-        while try statement.step() {
-            let key = SampleKey(incidentId: statement.text(0) ?? "", sample: statement.int(1))
-            let correct = statement.int(2) != 0
+        let columns = ResultRecord.Columns.self
+        let results = try ResultRecord.filter(
+            columns.runId == runId && columns.failureClass != FailureClass.transport.rawValue
+        )
+        .select(
+            columns.incidentId, columns.sample, columns.decisionCorrect, columns.failureClass, Column("decision"),
+            Column("route")
+        )
+        .asRequest(of: Row.self).fetchCursor(db)
+        while let row = try results.next() {
+            let key = SampleKey(incidentId: row[columns.incidentId], sample: row[columns.sample])
+            let failureClass: String = row[columns.failureClass]
+            let decision: String? = row["decision"]
             // The description is only needed for flips; keep it lazy-cheap: the raw parts.
-            let failureClass = statement.text(3) ?? ""
-            let route = statement.text(5) ?? ""
             var summary: String
-            if failureClass == FailureClass.ok.rawValue, let decision = statement.text(4) {
+            if failureClass == FailureClass.ok.rawValue, let decision {
                 summary = describe(decision: decision)
             } else {
                 summary = failureClass
             }
-            summary += " → \(route)"
-            rows[key] = PairRow(correct: correct, summary: summary)
+            summary += " → \(row["route"] as String)"
+            rows[key] = PairRow(correct: row[columns.decisionCorrect], summary: summary)
         }
         return rows
     }
@@ -181,12 +182,7 @@ package struct Comparison: Codable, Sendable, Equatable {
         -> CatalogDiff?
     {
         func catalog(_ runId: String) throws -> Catalog {
-            let row = try Row.fetchOne(
-                db,
-                sql:
-                    "SELECT catalog.text, catalog.path, catalog.format FROM run JOIN catalog ON catalog.id = run.catalogId WHERE run.id = ?",
-                arguments: [runId])!
-            return try Catalog.parse(text: row["text"], path: row["path"], format: row["format"])
+            try CatalogRecord.catalog(ofRun: try RunRecord.find(db, id: runId), in: db)
         }
         let before = try catalog(runA)
         let after = try catalog(runB)

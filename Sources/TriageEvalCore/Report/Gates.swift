@@ -73,23 +73,10 @@ package enum Gates {
     /// new run checks it before replaying anything.
     /// - Throws: ``RunError/noBaselineRun(_:)``.
     package static func baselineRun(_ reference: String, excluding: String?, store: Store) throws -> String {
-        try store.queue.read { db in
-            if let id = try String.fetchOne(
-                db, sql: "SELECT id FROM run WHERE id = ? AND id IS NOT ?", arguments: [reference, excluding])
-            {
-                return id
-            }
-            let wanted = URL(fileURLWithPath: reference).standardizedFileURL.path
-            for row in try Row.fetchAll(
-                db,
-                sql:
-                    "SELECT id, scenario, scenarioPath FROM run WHERE status = 'complete' AND id IS NOT ? ORDER BY startedAt DESC, id DESC",
-                arguments: [excluding])
-            {
-                let path = URL(fileURLWithPath: row["scenarioPath"] as String).standardizedFileURL.path
-                if path == wanted || (row["scenario"] as String) == reference { return row["id"] }
-            }
-            throw RunError.noBaselineRun(reference)
+        let found = try store.queue.read { db in
+            try RunRecord.baseline(db, reference: reference, excluding: excluding)
         }
+        guard let found else { throw RunError.noBaselineRun(reference) }
+        return found
     }
 }

@@ -67,20 +67,9 @@ package enum ReportWriter {
     /// each, and how many there are in all.
     static func failingResults(runId: String, store: Store) throws -> ([Failure], Int) {
         try store.queue.read { db in
-            let total =
-                try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM result WHERE runId = ? AND (decisionCorrect = 0 OR unsafe = 1)",
-                    arguments: [runId]) ?? 0
-            let listed = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT incidentId, sample, failureClass, decision, route, expect, expectedRoute, unsafe,
-                        transportError
-                    FROM result WHERE runId = ? AND (decisionCorrect = 0 OR unsafe = 1)
-                    ORDER BY incidentId, sample LIMIT ?
-                    """,
-                arguments: [runId, failureListLimit]
-            ).map { row in
+            let failing = ResultRecord.failing(runId: runId)
+            let total = try failing.fetchCount(db)
+            let listed = try failing.limit(failureListLimit).asRequest(of: Row.self).fetchAll(db).map { row in
                 let failureClass: String = row["failureClass"]
                 var got: String
                 if failureClass == FailureClass.ok.rawValue, let decision = row["decision"] as String? {

@@ -24,19 +24,11 @@ package enum ResultExporter {
         store: Store, runId: String, format: Format, write: (String) throws -> Void
     ) throws -> Int {
         try store.queue.read { db in
-            guard let model = try String.fetchOne(db, sql: "SELECT model FROM run WHERE id = ?", arguments: [runId])
-            else { throw RunError.unknownRun(runId) }
+            let model = try RunRecord.find(db, id: runId).model
             if format == .csv { try write(columns.joined(separator: ",")) }
-            let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT incidentId, sample, outcome, failureClass, confidence, needsHuman, productionRoute, route,
-                        expect, expectedRoute, decisionCorrect, routeCorrect, unsafe, cacheHit, stale, transportError, gated,
-                        correctIfExecuted, unsafeIfExecuted,
-                        decision
-                    FROM result WHERE runId = ? ORDER BY incidentId, sample
-                    """,
-                arguments: [runId])
+            let rows = try ResultRecord.filter(ResultRecord.Columns.runId == runId)
+                .order(ResultRecord.Columns.incidentId, ResultRecord.Columns.sample).asRequest(of: Row.self)
+                .fetchCursor(db)
             var count = 0
             while let row = try rows.next() {
                 // SQLite has no NaN: an ok decision without a stored confidence had NaN.

@@ -4,22 +4,14 @@ import GRDB
 extension RunReport {
     /// The stored facts of a run.
     static func runInfo(_ db: Database, runId: String) throws -> (RunInfo, JSONValue) {
-        guard
-            let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT run.*, catalog.path AS catalogPath, catalog.sha256 AS catalogSha256
-                    FROM run JOIN catalog ON catalog.id = run.catalogId WHERE run.id = ?
-                    """,
-                arguments: [runId])
-        else { throw RunError.unknownRun(runId) }
+        let run = try RunRecord.find(db, id: runId)
+        let catalog = try CatalogRecord.fetchOne(db, key: run.catalogId)!
         let info = RunInfo(
-            id: row["id"], scenario: row["scenario"], corpus: row["corpus"], provider: row["provider"],
-            model: row["model"], samples: row["samples"], threshold: row["threshold"],
-            approvalGate: row["approvalGate"], catalogPath: row["catalogPath"],
-            catalogSha256: row["catalogSha256"], systemPromptSha256: row["systemPromptSha256"],
-            status: row["status"], startedAt: row["startedAt"], finishedAt: row["finishedAt"])
-        let config = (try? JSONParser.parse(row["config"] as String)) ?? .object([])
+            id: run.id, scenario: run.scenario, corpus: run.corpus, provider: run.provider, model: run.model,
+            samples: run.samples, threshold: run.threshold, approvalGate: run.approvalGate, catalogPath: catalog.path,
+            catalogSha256: catalog.sha256, systemPromptSha256: run.systemPromptSha256, status: run.status,
+            startedAt: run.startedAt, finishedAt: run.finishedAt)
+        let config = (try? JSONParser.parse(run.config)) ?? .object([])
         return (info, config)
     }
 
@@ -46,8 +38,7 @@ extension RunReport {
 
     /// Reads every result of a run once, feeding each tally, and assembles the report from them.
     ///
-    /// Raw statement: this scan is the measured hot path of `report` (scripts/bench-report: 1,000,000 results in
-    /// about 2.4 s); GRDB's row decoding of the 26 columns doubled it.
+    /// Raw statement (``ScannedResult/sql``): the measured hot path of `report`.
     static func scan(_ db: Database, runId: String) throws -> RunReport {
         let (info, config) = try runInfo(db, runId: runId)
         let settings = ReportSettings(config: config)
@@ -59,34 +50,10 @@ extension RunReport {
         var calibration = CalibrationTally(byRoute: settings.correctness == .route)
         var sweep = SweepTally()
 
-        let statement = try RawStatement(
-            db,
-            sql: """
-                SELECT result.failureClass, result.route, result.expect, result.decisionCorrect,
-                    result.routeCorrect, result.unsafe, result.confidence, result.policyViolations,
-                    result.cacheHit, result.stale, result.transportError, result.replyId,
-                    reply.inputTokens, reply.outputTokens, reply.latencyMs, reply.stopReason, result.expectedRoute,
-                    result.needsHuman, result.gated, result.correctIfExecuted, result.unsafeIfExecuted,
-                    result.actionsMatched, result.actionsExtra, result.actionsMissed, result.incidentId, result.sample
-                FROM result LEFT JOIN reply ON reply.id = result.replyId
-                WHERE result.runId = ?
-                ORDER BY result.incidentId, result.sample
-                """)
+        let statement = try RawStatement(db, sql: ScannedResult.sql)
         statement.bind(1, runId)
         while try statement.step() {
-            let result = ScannedResult(
-                incidentId: statement.text(24) ?? "", sample: statement.int(25),
-                failureClass: statement.text(0) ?? "", route: statement.text(1) ?? "",
-                expect: statement.text(2) ?? "", expectedRoute: statement.text(16) ?? "",
-                decisionCorrect: statement.int(3) != 0, routeCorrect: statement.int(4) != 0,
-                unsafe: statement.int(5) != 0, confidence: statement.double(6), needsHuman: statement.int(17) != 0,
-                gated: statement.int(18) != 0, correctIfExecuted: statement.int(19) != 0,
-                unsafeIfExecuted: statement.int(20) != 0, policyViolations: statement.text(7),
-                actionsMatched: statement.text(21), actionsExtra: statement.text(22),
-                actionsMissed: statement.text(23), cacheHit: statement.int(8) != 0, stale: statement.int(9) != 0,
-                transportError: statement.text(10), replyId: statement.isNull(11) ? nil : statement.int(11),
-                inputTokens: statement.int(12), outputTokens: statement.int(13), latencyMs: statement.double(14),
-                stoppedAtMaxTokens: statement.textEquals(15, "max_tokens"))
+            let result = ScannedResult(statement)
             sources.add(result)
             outcomes.add(result)
             scores.add(result)
@@ -144,9 +111,7 @@ extension RunReport {
     /// Coverage from the run's own label set and the corpus's incident count when it ran, so that a report of an
     /// old run never changes.
     private static func coverage(_ db: Database, corpus: String, runId: String) throws -> Coverage {
-        let incidents =
-            try Int.fetchOne(db, sql: "SELECT corpusIncidents FROM run WHERE id = ?", arguments: [runId])
-            ?? Runner.corpusIncidents(corpus, in: db)
+        let incidents = try RunRecord.find(db, id: runId).corpusIncidents ?? IncidentRecord.count(db, corpus: corpus)
         var rules: [String: Int] = [:]
         var byRule = 0
         var byHand = 0
@@ -158,10 +123,7 @@ extension RunReport {
                 byHand += 1
             }
         }
-        let replayed =
-            try Int.fetchOne(
-                db, sql: "SELECT COUNT(DISTINCT incidentId) FROM result WHERE runId = ?", arguments: [runId])
-            ?? 0
+        let replayed = try ResultRecord.incidentCount(db, runId: runId)
         return Coverage(
             incidents: incidents, labelled: byRule + byHand, labelledByRule: byRule, labelledByHand: byHand,
             unlabelled: max(incidents - byRule - byHand, 0), replayed: replayed, rules: rules)
@@ -173,13 +135,11 @@ extension RunReport {
         var examples: [String: [InvalidJSONReport.Example]] = [:]
         for failureClass in exampleClasses {
             for ref in refs[failureClass] ?? [] {
-                let row = try ref.replyId.flatMap {
-                    try Row.fetchOne(db, sql: "SELECT text, stopReason FROM reply WHERE id = ?", arguments: [$0])
-                }
-                let text = (row?["text"] as String?) ?? ""
+                let reply = try ref.replyId.flatMap { try ReplyRecord.fetchOne(db, key: $0) }
+                let text = reply?.text ?? ""
                 examples[failureClass, default: []].append(
                     InvalidJSONReport.Example(
-                        incidentId: ref.incidentId, sample: ref.sample, stopReason: row?["stopReason"],
+                        incidentId: ref.incidentId, sample: ref.sample, stopReason: reply?.stopReason,
                         text: String(text.prefix(400)), clipped: text.count > 400))
             }
         }

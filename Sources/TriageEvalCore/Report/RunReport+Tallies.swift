@@ -1,39 +1,5 @@
 import Foundation
 
-/// One stored result as the report scan reads it.
-struct ScannedResult {
-    var incidentId: String
-    var sample: Int
-    var failureClass: String
-    var route: String
-    var expect: String
-    var expectedRoute: String
-    var decisionCorrect: Bool
-    var routeCorrect: Bool
-    var unsafe: Bool
-    /// NULL for NaN (SQLite has no NaN).
-    var confidence: Double?
-    var needsHuman: Bool
-    var gated: Bool
-    var correctIfExecuted: Bool
-    var unsafeIfExecuted: Bool
-    var policyViolations: String?
-    var actionsMatched: String?
-    var actionsExtra: String?
-    var actionsMissed: String?
-    var cacheHit: Bool
-    var stale: Bool
-    var transportError: String?
-    var replyId: Int?
-    var inputTokens: Int
-    var outputTokens: Int
-    var latencyMs: Double?
-    var stoppedAtMaxTokens: Bool
-
-    var isTransport: Bool { failureClass == FailureClass.transport.rawValue }
-    var isOK: Bool { failureClass == FailureClass.ok.rawValue }
-}
-
 /// Each part of a run's report is a tally of its own, fed every result in turn by ``RunReport/scan(_:runId:)``.
 protocol ResultTally {
     mutating func add(_ result: ScannedResult)

@@ -32,18 +32,13 @@ package struct CorpusLoader {
     }
 
     private func alreadyLoaded(sha: String, kind: String) throws -> Bool {
-        try store.queue.read { db in
-            try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM corpusFile WHERE sha256 = ? AND kind = ?", arguments: [sha, kind])
-                ?? false
-        }
+        try store.queue.read { db in try CorpusFileRecord.isLoaded(db, sha256: sha, kind: kind) }
     }
 
     private func markLoaded(sha: String, kind: String, path: String) throws {
         try store.queue.write { db in
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO corpusFile (sha256, kind, path, loadedAt) VALUES (?, ?, ?, ?)",
-                arguments: [sha, kind, path, UTCTimestamp.string()])
+            try CorpusFileRecord(sha256: sha, kind: kind, path: path, loadedAt: UTCTimestamp.string())
+                .insert(db, onConflict: .ignore)
         }
     }
 

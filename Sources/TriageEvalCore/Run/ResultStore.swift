@@ -12,8 +12,8 @@ import GRDB
 /// The writes themselves run on GRDB's writer queue (its async `write`), never on the cooperative pool.
 actor ResultStore {
     private struct Entry {
-        var reply: ReplyRow?
-        var result: ResultRow
+        var reply: ReplyRecord?
+        var result: ResultRecord
         /// nil for the leader's own entry.
         var waiter: CheckedContinuation<Void, any Error>?
     }
@@ -27,7 +27,7 @@ actor ResultStore {
     }
 
     /// Stores a live call's reply (if it got one) and its result, returning once both are committed.
-    func write(reply: ReplyRow?, result: ResultRow) async throws {
+    func write(reply: ReplyRecord?, result: ResultRecord) async throws {
         guard !writing else {
             try await withCheckedThrowingContinuation { waiter in
                 pending.append(Entry(reply: reply, result: result, waiter: waiter))
@@ -55,10 +55,10 @@ actor ResultStore {
     }
 
     /// Stores judged results of cached replies in one transaction.
-    func write(_ results: [[ResultRow]]) async throws {
+    func write(_ results: [[ResultRecord]]) async throws {
         try await store.queue.write { db in
-            let delete = try RawStatement(db, sql: ResultRow.deleteSQL)
-            let insert = try RawStatement(db, sql: ResultRow.insertSQL)
+            let delete = try RawStatement(db, sql: ResultRecord.deleteSQL)
+            let insert = try RawStatement(db, sql: ResultRecord.insertSQL)
             var texts = RawStatement.Texts()
             for slice in results {
                 for result in slice { try result.store(delete: delete, insert: insert, texts: &texts) }
@@ -67,11 +67,11 @@ actor ResultStore {
     }
 
     /// One transaction: each reply, then its result (which names the reply).
-    private func commit(_ rows: [(ReplyRow?, ResultRow)]) async throws {
+    private func commit(_ rows: [(ReplyRecord?, ResultRecord)]) async throws {
         try await store.queue.write { db in
-            let insertReply = try RawStatement(db, sql: ReplyRow.insertSQL)
-            let deleteResult = try RawStatement(db, sql: ResultRow.deleteSQL)
-            let insertResult = try RawStatement(db, sql: ResultRow.insertSQL)
+            let insertReply = try RawStatement(db, sql: ReplyRecord.insertSQL)
+            let deleteResult = try RawStatement(db, sql: ResultRecord.deleteSQL)
+            let insertResult = try RawStatement(db, sql: ResultRecord.insertSQL)
             var texts = RawStatement.Texts()
             for (reply, result) in rows {
                 var result = result

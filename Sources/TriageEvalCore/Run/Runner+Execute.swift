@@ -121,15 +121,12 @@ extension Runner {
             throw RunError.unreachable(url: baseURL, detail: "every call failed to connect (the run can be resumed)")
         }
         let expected = try await store.queue.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM result WHERE runId = ?", arguments: [runId]) ?? 0
+            try ResultRecord.count(db, runId: runId)
         }
         let labelled = try await store.queue.read { db in try Store.labelCount(ofRun: runId, in: db) }
         if expected == min(labelled, scenario.limit ?? labelled) * scenario.samples {
-            try await store.queue.write { db in
-                try db.execute(
-                    sql: "UPDATE run SET status = 'complete', finishedAt = ? WHERE id = ?",
-                    arguments: [UTCTimestamp.string(clock.now()), runId])
-            }
+            let finished = clock.now()
+            try await store.queue.write { db in try RunRecord.markComplete(db, id: runId, at: finished) }
         }
         return Outcome(
             runId: runId, corpus: corpus, results: items.count, cacheHits: counters.cacheHits, calls: counters.calls)
@@ -221,11 +218,11 @@ extension Runner {
     /// would copy every row).
     private static func judge(
         _ hits: ArraySlice<(WorkItem, CachedReply)>, threads: Int, context: Context
-    ) async -> [[ResultRow]] {
+    ) async -> [[ResultRecord]] {
         guard !hits.isEmpty else { return [] }
         let slices = min(threads, (hits.count + 255) / 256)
         let size = (hits.count + slices - 1) / slices
-        return await withTaskGroup(of: (Int, [ResultRow]).self) { group in
+        return await withTaskGroup(of: (Int, [ResultRecord]).self) { group in
             for slice in 0..<slices {
                 let lower = hits.startIndex + slice * size
                 let part = hits[lower..<min(lower + size, hits.endIndex)]
@@ -240,7 +237,7 @@ extension Runner {
                     return (slice, rows)
                 }
             }
-            var parts = [[ResultRow]](repeating: [], count: slices)
+            var parts = [[ResultRecord]](repeating: [], count: slices)
             for await (slice, rows) in group { parts[slice] = rows }
             return parts
         }
@@ -338,12 +335,12 @@ struct LiveCall: Sendable {
         attempts: Int
     ) async throws {
         let request = item.request
-        let row = ReplyRow(
+        let row = ReplyRecord(
             incidentId: item.label.incidentId, sample: item.sample, provider: request.provider, model: request.model,
             requestSha256: item.requestSha256, userSha256: request.userSha256, systemSha256: request.systemSha256,
             text: reply.text, stopReason: reply.stopReason, usage: reply.usage.map { PythonJSONEncoder.string($0) },
             inputTokens: reply.inputTokens, outputTokens: reply.outputTokens, httpStatus: response.status,
-            error: error, rawBody: response.body, latencyMs: latency, attempts: attempts,
+            error: error, rawBody: response.body, latencyMs: latency, attempts: attempts, source: "live",
             recordedAt: UTCTimestamp.string())
         let result = context.result(
             item, reply: reply.text.map(Judge.Reply.text) ?? .transportFailure(error ?? "no reply text"), replyId: nil,

@@ -87,8 +87,8 @@ package struct Runner: Sendable {
         /// Judges an item's reply and makes its record.
         func result(
             _ item: WorkItem, reply: Judge.Reply, replyId: Int64?, cacheHit: Bool, stale: Bool
-        ) -> ResultRow {
-            ResultRow(
+        ) -> ResultRecord {
+            ResultRecord(
                 runId: runId, label: item.label, sample: item.sample,
                 judgement: judge.judge(reply, label: item.label), replyId: replyId, cacheHit: cacheHit, stale: stale,
                 replacesEarlier: item.replacesTransportFailure)
@@ -129,50 +129,31 @@ package struct Runner: Sendable {
     /// replaces the failure).
     /// - Throws: ``RunError``.
     package func resume(runId: String) async throws -> Outcome {
-        let row = try store.queue.read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT scenarioPath, scenarioText, status, cacheMode FROM run WHERE id = ?",
-                arguments: [runId])
-        }
-        guard let row else { throw RunError.unknownRun(runId) }
+        let run = try await store.queue.read { db in try RunRecord.find(db, id: runId) }
         // A complete run has a result for every sample; its transport failures (a dead network, an outage that
         // outlasted the retries) can still be retried.
-        if (row["status"] as String) == "complete" {
-            let failures = try await store.queue.read { db in
-                try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM result WHERE runId = ? AND failureClass = 'transport'",
-                    arguments: [runId]) ?? 0
-            }
+        if run.status == "complete" {
+            let failures = try await store.queue.read { db in try ResultRecord.transportFailureCount(db, runId: runId) }
             if failures == 0 { throw RunError.alreadyComplete(runId) }
         }
-        let path: String = row["scenarioPath"]
-        var scenario = try Scenario.load(path: path)
-        guard scenario.text == (row["scenarioText"] as String) else {
-            throw RunError.scenarioChanged(runId: runId, path: path)
+        var scenario = try Scenario.load(path: run.scenarioPath)
+        guard scenario.text == run.scenarioText else {
+            throw RunError.scenarioChanged(runId: runId, path: run.scenarioPath)
         }
         // The run's own cache mode, which a command-line override may have set.
-        scenario.cache = CacheMode(rawValue: row["cacheMode"]) ?? scenario.cache
+        scenario.cache = CacheMode(rawValue: run.cacheMode) ?? scenario.cache
         let (planner, labels) = try prepare(scenario)
         // The run is judged against the labels it started with: resuming against edited labels would mix two.
         let labelDigest = LabelSetRecord.digest(labels.map(LabelRecord.init), corpus: scenario.corpus)
         let unchanged = try await store.queue.read { db in
-            try String.fetchOne(
-                db,
-                sql: "SELECT labelSet.sha256 FROM labelSet JOIN run ON run.labelSetId = labelSet.id WHERE run.id = ?",
-                arguments: [runId]) == labelDigest
+            try LabelSetRecord.fetchOne(db, key: run.labelSetId)?.sha256 == labelDigest
         }
         guard unchanged else { throw RunError.labelsChanged(runId: runId, corpus: scenario.corpus) }
-        let stored = try await store.queue.read { db in
-            try Dictionary(
-                Row.fetchAll(
-                    db, sql: "SELECT incidentId, sample, failureClass FROM result WHERE runId = ?", arguments: [runId]
-                ).map { (SampleKey(incidentId: $0["incidentId"], sample: $0["sample"]), $0["failureClass"] as String) },
-                uniquingKeysWith: { first, _ in first })
-        }
+        let stored = try await store.queue.read { db in try ResultRecord.failureClasses(db, runId: runId) }
         let items = try workItems(scenario: scenario, planner: planner, labels: Self.replayed(labels, scenario))
             .compactMap { item -> WorkItem? in
                 guard let failureClass = stored[item.key] else { return item }
-                guard failureClass == FailureClass.transport.rawValue else { return nil }
+                guard failureClass == .transport else { return nil }
                 var item = item
                 item.replacesTransportFailure = true
                 return item
@@ -196,7 +177,7 @@ package struct Runner: Sendable {
         }
         let (knownIncidents, facts) = try store.queue.read { db in
             (
-                Set(try String.fetchAll(db, sql: "SELECT id FROM incident")),
+                try IncidentRecord.allIds(db),
                 try IncidentFacts.fetch(corpus: scenario.corpus, in: db)
             )
         }
@@ -245,12 +226,7 @@ package struct Runner: Sendable {
         guard scenario.cache == .replay || scenario.cache == .record, !items.isEmpty else { return found }
         let current = Array(systemSha256.utf8)
         try store.queue.read { db in
-            let statement = try RawStatement(
-                db,
-                sql: """
-                    SELECT id, sample, requestSha256, systemSha256, text, error FROM reply
-                    WHERE incidentId = ? AND userSha256 = ? AND provider = ? AND model = ? ORDER BY sample, id
-                    """)
+            let replies = try ReplyRecord.EventReplies(db)
             // Items come grouped by incident (and user message); each group is one query.
             var start = 0
             while start < items.count {
@@ -264,22 +240,20 @@ package struct Runner: Sendable {
                 }
                 var indexBySample: [Int: Int] = [:]
                 for index in start..<end { indexBySample[items[index].sample] = index }
-                statement.bind(1, incidentId)
-                statement.bind(2, first.userSha256)
-                statement.bind(3, first.provider)
-                statement.bind(4, first.model)
-                while try statement.step() {
-                    guard let index = indexBySample[statement.int(1)] else { continue }
-                    let stale = !statement.textEquals(3, current)
+                replies.select(
+                    incidentId: incidentId, userSha256: first.userSha256, provider: first.provider, model: first.model)
+                while try replies.next() {
+                    guard let index = indexBySample[replies.sample] else { continue }
+                    let stale = !replies.hasSystemSha256(current)
                     switch scenario.match {
                     case .exact:
-                        guard statement.text(2) == items[index].requestSha256 else { continue }
+                        guard replies.requestSha256 == items[index].requestSha256 else { continue }
                     case .sameEvent:
                         // Later rows win, except that a stale reply never displaces a current one.
                         if stale, let existing = found[index], !existing.stale { continue }
                     }
                     found[index] = CachedReply(
-                        id: Int64(statement.int(0)), text: statement.text(4), error: statement.text(5), stale: stale)
+                        id: replies.id, text: replies.text, error: replies.error, stale: stale)
                 }
                 start = end
             }
@@ -293,54 +267,20 @@ package struct Runner: Sendable {
         let now = UTCTimestamp.string(started)
         return try store.queue.write { db -> String in
             let labelSetId = try LabelSetRecord.save(labels.map(LabelRecord.init), corpus: scenario.corpus, in: db)
-            let corpusIncidents = try Self.corpusIncidents(scenario.corpus, in: db)
-            try db.execute(
-                sql: """
-                    INSERT INTO catalog (sha256, path, format, text, json, loadedAt) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (sha256) DO NOTHING
-                    """,
-                arguments: [catalog.sha256, catalog.path, catalog.format, catalog.text, catalog.promptJSON, now])
-            let catalogId = try Int64.fetchOne(
-                db, sql: "SELECT id FROM catalog WHERE sha256 = ?", arguments: [catalog.sha256])!
-            let id = try Self.newRunId(db, scenario: scenario.name, at: started)
-            try db.execute(
-                sql: """
-                    INSERT INTO run (id, scenario, scenarioPath, scenarioText, config, corpus, catalogId,
-                        systemPromptSha256, provider, model, samples, threshold, approvalGate, cacheMode, matchMode,
-                        status, startedAt, labelSetId, corpusIncidents)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)
-                    """,
-                arguments: [
-                    id, scenario.name, scenario.path, scenario.text, PythonJSONEncoder.string(scenario.effectiveConfig),
-                    scenario.corpus, catalogId, Digest.sha256Hex(planner.systemPrompt), scenario.model.provider,
-                    scenario.model.name, scenario.samples, scenario.threshold, scenario.approvalGate,
-                    scenario.cache.rawValue, scenario.match.rawValue, now, labelSetId, corpusIncidents,
-                ])
+            let corpusIncidents = try IncidentRecord.count(db, corpus: scenario.corpus)
+            let catalogId = try CatalogRecord.save(db, catalog, at: now)
+            let id = try RunRecord.newId(db, scenario: scenario.name, at: started)
+            try RunRecord(
+                id: id, scenario: scenario.name, scenarioPath: scenario.path, scenarioText: scenario.text,
+                config: PythonJSONEncoder.string(scenario.effectiveConfig), corpus: scenario.corpus,
+                catalogId: catalogId, systemPromptSha256: Digest.sha256Hex(planner.systemPrompt),
+                provider: scenario.model.provider, model: scenario.model.name, samples: scenario.samples,
+                threshold: scenario.threshold, approvalGate: scenario.approvalGate, cacheMode: scenario.cache.rawValue,
+                matchMode: scenario.match.rawValue, status: "running", startedAt: now, finishedAt: nil,
+                labelSetId: labelSetId, corpusIncidents: corpusIncidents
+            ).insert(db)
             return id
         }
-    }
-
-    /// How many incidents a corpus's deliveries make.
-    static func corpusIncidents(_ corpus: String, in db: Database) throws -> Int {
-        try Int.fetchOne(
-            db, sql: "SELECT COUNT(DISTINCT incidentId) FROM delivery WHERE corpus = ? AND incidentId IS NOT NULL",
-            arguments: [corpus]) ?? 0
-    }
-
-    /// `<scenario>-<UTC timestamp>`, with a numeric suffix if that id exists.
-    static func newRunId(_ db: Database, scenario: String, at date: Date) throws -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        let base = "\(scenario)-\(formatter.string(from: date))"
-        var id = base
-        var suffix = 2
-        while try Bool.fetchOne(db, sql: "SELECT 1 FROM run WHERE id = ?", arguments: [id]) ?? false {
-            id = "\(base)-\(suffix)"
-            suffix += 1
-        }
-        return id
     }
 }
 

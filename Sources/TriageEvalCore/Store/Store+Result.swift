@@ -3,7 +3,9 @@ import GRDB
 
 /// The `result` record of one (incident, sample) of a run: a ``Judgement`` in the table's columns. Built away
 /// from the store (on any thread, in parallel), then written in batches by ``ResultStore``.
-struct ResultRow: Sendable {
+struct ResultRecord: Sendable, TableRecord {
+    static let databaseTableName = "result"
+
     /// Whether the run holds an earlier row for this sample (a transport failure being retried by a resume).
     var replacesEarlier: Bool
     var runId: String
@@ -90,7 +92,8 @@ struct ResultRow: Sendable {
     /// A JSON list of action names.
     private static func nameList(_ names: [String]) -> String { PythonJSONEncoder.string(list: names) }
 
-    /// The insert. Not `INSERT OR REPLACE`: with foreign keys on, SQLite writes a statement journal (a page per
+    /// The insert: raw statements on a measured hot path (`scripts/bench-runner`'s replay of 100,000 cached
+    /// samples, bound by this insert), texts bound in place. Not `INSERT OR REPLACE`: with foreign keys on, SQLite writes a statement journal (a page per
     /// row, to a temporary file) for a statement that may delete; an earlier row is deleted first instead, when
     /// there is one.
     static let insertSQL = """
@@ -100,6 +103,51 @@ struct ResultRow: Sendable {
             correctIfExecuted, unsafeIfExecuted, gated, actionsMatched, actionsExtra, actionsMissed)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
+
+    // MARK: - Reading
+
+    enum Columns {
+        static let runId = Column("runId")
+        static let incidentId = Column("incidentId")
+        static let sample = Column("sample")
+        static let failureClass = Column("failureClass")
+        static let decisionCorrect = Column("decisionCorrect")
+        static let unsafe = Column("unsafe")
+    }
+
+    /// How many results a run has.
+    static func count(_ db: Database, runId: String) throws -> Int {
+        try ResultRecord.filter(Columns.runId == runId).fetchCount(db)
+    }
+
+    /// How many of a run's results are transport failures (calls to retry).
+    static func transportFailureCount(_ db: Database, runId: String) throws -> Int {
+        try ResultRecord.filter(Columns.runId == runId && Columns.failureClass == FailureClass.transport.rawValue)
+            .fetchCount(db)
+    }
+
+    /// How many incidents a run has results for.
+    static func incidentCount(_ db: Database, runId: String) throws -> Int {
+        try ResultRecord.filter(Columns.runId == runId).select(Columns.incidentId).distinct().fetchCount(db)
+    }
+
+    /// The failure class of every stored (incident, sample) of a run, for a resume.
+    static func failureClasses(_ db: Database, runId: String) throws -> [SampleKey: FailureClass] {
+        var classes: [SampleKey: FailureClass] = [:]
+        let rows = try ResultRecord.filter(Columns.runId == runId)
+            .select(Columns.incidentId, Columns.sample, Columns.failureClass).asRequest(of: Row.self).fetchCursor(db)
+        while let row = try rows.next() {
+            let key = SampleKey(incidentId: row[Columns.incidentId], sample: row[Columns.sample])
+            classes[key] = FailureClass(rawValue: row[Columns.failureClass]) ?? .transport
+        }
+        return classes
+    }
+
+    /// Results whose decision is wrong or unsafe.
+    static func failing(runId: String) -> QueryInterfaceRequest<ResultRecord> {
+        ResultRecord.filter(Columns.runId == runId && (Columns.decisionCorrect == false || Columns.unsafe == true))
+            .order(Columns.incidentId, Columns.sample)
+    }
 
     /// Deletes the earlier row of a sample.
     static let deleteSQL = "DELETE FROM result WHERE runId = ? AND incidentId = ? AND sample = ?"
@@ -148,55 +196,69 @@ struct ResultRow: Sendable {
     }
 }
 
-/// A reply as received from a live call, for the response cache.
-struct ReplyRow: Sendable {
+/// One stored result (with its reply's usage) as the report scan reads it.
+struct ScannedResult {
     var incidentId: String
     var sample: Int
-    var provider: String
-    var model: String
-    var requestSha256: String
-    var userSha256: String
-    var systemSha256: String
-    var text: String?
-    var stopReason: String?
-    var usage: String?
-    var inputTokens: Int?
-    var outputTokens: Int?
-    var httpStatus: Int
-    var error: String?
-    var rawBody: [UInt8]
-    var latencyMs: Double
-    var attempts: Int
-    var recordedAt: String
+    var failureClass: String
+    var route: String
+    var expect: String
+    var expectedRoute: String
+    var decisionCorrect: Bool
+    var routeCorrect: Bool
+    var unsafe: Bool
+    /// NULL for NaN (SQLite has no NaN).
+    var confidence: Double?
+    var needsHuman: Bool
+    var gated: Bool
+    var correctIfExecuted: Bool
+    var unsafeIfExecuted: Bool
+    var policyViolations: String?
+    var actionsMatched: String?
+    var actionsExtra: String?
+    var actionsMissed: String?
+    var cacheHit: Bool
+    var stale: Bool
+    var transportError: String?
+    var replyId: Int?
+    var inputTokens: Int
+    var outputTokens: Int
+    var latencyMs: Double?
+    var stoppedAtMaxTokens: Bool
 
-    static let insertSQL = """
-        INSERT INTO reply (incidentId, sample, provider, model, requestSha256, userSha256, systemSha256, text,
-            stopReason, usage, inputTokens, outputTokens, httpStatus, error, rawBody, latencyMs, attempts, source,
-            recordedAt)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'live', ?)
+    /// The report scan's query: a raw statement on the measured hot path of `report` (`scripts/bench-report`:
+    /// 1,000,000 results in about 2.4 s), decoded by position in ``init(_:)`` right beside it.
+    static let sql = """
+        SELECT result.failureClass, result.route, result.expect, result.decisionCorrect,
+            result.routeCorrect, result.unsafe, result.confidence, result.policyViolations,
+            result.cacheHit, result.stale, result.transportError, result.replyId,
+            reply.inputTokens, reply.outputTokens, reply.latencyMs, reply.stopReason, result.expectedRoute,
+            result.needsHuman, result.gated, result.correctIfExecuted, result.unsafeIfExecuted,
+            result.actionsMatched, result.actionsExtra, result.actionsMissed, result.incidentId, result.sample
+        FROM result LEFT JOIN reply ON reply.id = result.replyId
+        WHERE result.runId = ?
+        ORDER BY result.incidentId, result.sample
         """
 
-    /// Binds the row to a statement prepared from ``insertSQL``, runs it and returns the reply's id.
-    func insert(with statement: RawStatement) throws -> Int64 {
-        statement.bind(1, incidentId)
-        statement.bind(2, Int64(sample))
-        statement.bind(3, provider)
-        statement.bind(4, model)
-        statement.bind(5, requestSha256)
-        statement.bind(6, userSha256)
-        statement.bind(7, systemSha256)
-        statement.bind(8, text)
-        statement.bind(9, stopReason)
-        statement.bind(10, usage)
-        statement.bind(11, inputTokens.map(Int64.init))
-        statement.bind(12, outputTokens.map(Int64.init))
-        statement.bind(13, Int64(httpStatus))
-        statement.bind(14, error)
-        rawBody.withUnsafeBufferPointer { statement.bind(15, blob: $0) }
-        statement.bind(16, latencyMs)
-        statement.bind(17, Int64(attempts))
-        statement.bind(18, recordedAt)
-        try statement.run()
-        return statement.lastInsertedRowID
+    var isTransport: Bool { failureClass == FailureClass.transport.rawValue }
+    var isOK: Bool { failureClass == FailureClass.ok.rawValue }
+}
+
+extension ScannedResult {
+    /// The row at a statement of ``sql``.
+    init(_ statement: RawStatement) {
+        self.init(
+            incidentId: statement.text(24) ?? "", sample: statement.int(25),
+            failureClass: statement.text(0) ?? "", route: statement.text(1) ?? "",
+            expect: statement.text(2) ?? "", expectedRoute: statement.text(16) ?? "",
+            decisionCorrect: statement.int(3) != 0, routeCorrect: statement.int(4) != 0,
+            unsafe: statement.int(5) != 0, confidence: statement.double(6), needsHuman: statement.int(17) != 0,
+            gated: statement.int(18) != 0, correctIfExecuted: statement.int(19) != 0,
+            unsafeIfExecuted: statement.int(20) != 0, policyViolations: statement.text(7),
+            actionsMatched: statement.text(21), actionsExtra: statement.text(22),
+            actionsMissed: statement.text(23), cacheHit: statement.int(8) != 0, stale: statement.int(9) != 0,
+            transportError: statement.text(10), replyId: statement.isNull(11) ? nil : statement.int(11),
+            inputTokens: statement.int(12), outputTokens: statement.int(13), latencyMs: statement.double(14),
+            stoppedAtMaxTokens: statement.textEquals(15, "max_tokens"))
     }
 }

@@ -1,0 +1,80 @@
+import Foundation
+import GRDB
+
+/// An incident (`incident`): the deliveries of one (receiver, groupKey) from a firing delivery to a resolved one.
+/// Ingest's writer creates and updates incidents with raw statements (`scripts/bench-ingest`); everything that
+/// reads them goes through here.
+struct IncidentRecord: Codable, FetchableRecord, TableRecord {
+    static let databaseTableName = "incident"
+
+    var id: String
+    var receiver: String
+    var groupKey: String
+    var alertname: String?
+    var startsAt: String
+    /// `open`, `resolved` or `superseded`.
+    var status: String
+    var firstDeliveryId: Int64
+    var lastDeliveryId: Int64
+    var deliveryCount: Int
+
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+    }
+
+    /// Every stored incident's id.
+    static func allIds(_ db: Database) throws -> Set<String> {
+        Set(try String.fetchAll(db, IncidentRecord.select(Columns.id)))
+    }
+
+    /// Whether an incident is stored.
+    static func exists(_ db: Database, id: String) throws -> Bool {
+        try IncidentRecord.exists(db, key: id)
+    }
+
+    /// How many incidents a corpus's deliveries make.
+    static func count(_ db: Database, corpus: String) throws -> Int {
+        try Int.fetchOne(
+            db, sql: "SELECT COUNT(DISTINCT incidentId) FROM delivery WHERE corpus = ? AND incidentId IS NOT NULL",
+            arguments: [corpus]) ?? 0
+    }
+
+    /// The body of an incident's first delivery (what its event is built from), or nil for an unknown incident.
+    static func firstBody(_ db: Database, id: String) throws -> [UInt8]? {
+        try Data.fetchOne(
+            db,
+            sql:
+                "SELECT body FROM delivery JOIN incident ON incident.firstDeliveryId = delivery.id WHERE incident.id = ?",
+            arguments: [id]
+        ).map(Array.init)
+    }
+
+    /// The incidents with a delivery in a corpus, by id, with their first delivery's body.
+    static func withFirstBody(_ db: Database, corpus: String) throws -> RowCursor {
+        try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT incident.id, incident.receiver, incident.alertname, delivery.body
+                FROM incident JOIN delivery ON delivery.id = incident.firstDeliveryId
+                WHERE incident.id IN (SELECT DISTINCT incidentId FROM delivery WHERE corpus = ?)
+                ORDER BY incident.id
+                """,
+            arguments: [corpus])
+    }
+}
+
+/// An input file a run has already ingested or imported, by content (`corpusFile`), so runs do not re-read it.
+struct CorpusFileRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "corpusFile"
+
+    var sha256: String
+    /// `deliveries` or `replies`.
+    var kind: String
+    var path: String
+    var loadedAt: String
+
+    /// Whether a file of that content and kind was loaded.
+    static func isLoaded(_ db: Database, sha256: String, kind: String) throws -> Bool {
+        try CorpusFileRecord.exists(db, key: ["sha256": sha256, "kind": kind])
+    }
+}

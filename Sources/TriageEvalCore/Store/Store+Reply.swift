@@ -1,0 +1,184 @@
+import Foundation
+import GRDB
+
+/// A model reply in the response cache (`reply`): a live call's, or one imported with `cache import`.
+///
+/// A live call stores its request key (`requestSha256`: everything that shapes the answer) and event key
+/// (incident, `userSha256`, provider, model, sample); an imported reply without its request has only the event key.
+/// `text` is nil when the call ended in an HTTP error that is a result (such as a context-length 400).
+struct ReplyRecord: Sendable, FetchableRecord, TableRecord {
+    static let databaseTableName = "reply"
+
+    var id: Int64?
+    var incidentId: String
+    var sample: Int
+    var provider: String
+    var model: String
+    var requestSha256: String?
+    var userSha256: String
+    var systemSha256: String?
+    var text: String?
+    var stopReason: String?
+    /// The provider's usage object as JSON.
+    var usage: String?
+    var inputTokens: Int?
+    var outputTokens: Int?
+    var httpStatus: Int?
+    var error: String?
+    /// The response body as received (live calls).
+    var rawBody: [UInt8]?
+    var latencyMs: Double?
+    var attempts: Int?
+    /// `live`, or the `file:line` it was imported from.
+    var source: String
+    var recordedAt: String
+
+    enum Columns {
+        static let id = Column("id")
+        static let model = Column("model")
+    }
+
+    init(
+        id: Int64? = nil, incidentId: String, sample: Int, provider: String, model: String, requestSha256: String?,
+        userSha256: String, systemSha256: String?, text: String?, stopReason: String?, usage: String?,
+        inputTokens: Int?, outputTokens: Int?, httpStatus: Int?, error: String?, rawBody: [UInt8]?,
+        latencyMs: Double?, attempts: Int?, source: String, recordedAt: String
+    ) {
+        self.id = id
+        self.incidentId = incidentId
+        self.sample = sample
+        self.provider = provider
+        self.model = model
+        self.requestSha256 = requestSha256
+        self.userSha256 = userSha256
+        self.systemSha256 = systemSha256
+        self.text = text
+        self.stopReason = stopReason
+        self.usage = usage
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.httpStatus = httpStatus
+        self.error = error
+        self.rawBody = rawBody
+        self.latencyMs = latencyMs
+        self.attempts = attempts
+        self.source = source
+        self.recordedAt = recordedAt
+    }
+
+    /// Decoded by column name.
+    init(row: Row) {
+        id = row["id"]
+        incidentId = row["incidentId"]
+        sample = row["sample"]
+        provider = row["provider"]
+        model = row["model"]
+        requestSha256 = row["requestSha256"]
+        userSha256 = row["userSha256"]
+        systemSha256 = row["systemSha256"]
+        text = row["text"]
+        stopReason = row["stopReason"]
+        usage = row["usage"]
+        inputTokens = row["inputTokens"]
+        outputTokens = row["outputTokens"]
+        httpStatus = row["httpStatus"]
+        error = row["error"]
+        rawBody = (row["rawBody"] as Data?).map(Array.init)
+        latencyMs = row["latencyMs"]
+        attempts = row["attempts"]
+        source = row["source"]
+        recordedAt = row["recordedAt"]
+    }
+
+    /// The one insert of a reply, for live calls (group commit) and `cache import` alike: raw statements on
+    /// measured paths (`scripts/bench-runner`'s live runs; 100,000 imported lines in under a second).
+    static let insertSQL = """
+        INSERT INTO reply (incidentId, sample, provider, model, requestSha256, userSha256, systemSha256, text,
+            stopReason, usage, inputTokens, outputTokens, httpStatus, error, rawBody, latencyMs, attempts, source,
+            recordedAt)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
+    /// Binds the record to a statement prepared from ``insertSQL``, runs it and returns the reply's id.
+    func insert(with statement: RawStatement) throws -> Int64 {
+        statement.bind(1, incidentId)
+        statement.bind(2, Int64(sample))
+        statement.bind(3, provider)
+        statement.bind(4, model)
+        statement.bind(5, requestSha256)
+        statement.bind(6, userSha256)
+        statement.bind(7, systemSha256)
+        statement.bind(8, text)
+        statement.bind(9, stopReason)
+        statement.bind(10, usage)
+        statement.bind(11, inputTokens.map(Int64.init))
+        statement.bind(12, outputTokens.map(Int64.init))
+        statement.bind(13, httpStatus.map(Int64.init))
+        statement.bind(14, error)
+        if let rawBody {
+            rawBody.withUnsafeBufferPointer { statement.bind(15, blob: $0) }
+        } else {
+            statement.bind(15, nil as String?)
+        }
+        statement.bind(16, latencyMs)
+        statement.bind(17, attempts.map(Int64.init))
+        statement.bind(18, source)
+        statement.bind(19, recordedAt)
+        try statement.run()
+        return statement.lastInsertedRowID
+    }
+
+    /// The replies stored for one incident's event key, by sample and then oldest first — the `reply_event`
+    /// index's order, so no sort. A raw statement on a measured hot path (the cache lookup of every replay, one
+    /// query per incident: `scripts/bench-runner`); ``EventReplies`` reads its columns.
+    static let eventLookupSQL = """
+        SELECT id, sample, requestSha256, systemSha256, text, error FROM reply
+        WHERE incidentId = ? AND userSha256 = ? AND provider = ? AND model = ? ORDER BY sample, id
+        """
+
+    /// The rows of ``eventLookupSQL`` for one event key in turn, each column read only when asked for.
+    struct EventReplies {
+        private let statement: RawStatement
+
+        init(_ db: Database) throws {
+            statement = try RawStatement(db, sql: eventLookupSQL)
+        }
+
+        /// Starts the replies of an event key.
+        func select(incidentId: String, userSha256: String, provider: String, model: String) {
+            statement.bind(1, incidentId)
+            statement.bind(2, userSha256)
+            statement.bind(3, provider)
+            statement.bind(4, model)
+        }
+
+        /// Moves to the next reply; false after the last.
+        func next() throws -> Bool { try statement.step() }
+
+        var id: Int64 { Int64(statement.int(0)) }
+        var sample: Int { statement.int(1) }
+        var requestSha256: String? { statement.text(2) }
+        /// Whether it was recorded under this system prompt (its SHA-256's UTF-8 bytes).
+        func hasSystemSha256(_ utf8: [UInt8]) -> Bool { statement.textEquals(3, utf8) }
+        var text: String? { statement.text(4) }
+        var error: String? { statement.text(5) }
+    }
+
+    /// The stored replies of one (incident, provider, model, sample, user message), for `cache import`'s check
+    /// for a reply already present. Columns: text, requestSha256.
+    static let sameEventSQL = """
+        SELECT text, requestSha256 FROM reply
+        WHERE incidentId = ? AND provider = ? AND model = ? AND sample = ? AND userSha256 = ?
+        """
+
+    /// Replies to export, oldest first: one model's, the replies a run judged, or all.
+    static func exported(model: String?, runId: String?) -> QueryInterfaceRequest<ReplyRecord> {
+        var request = ReplyRecord.all()
+        if let model { request = request.filter(Columns.model == model) }
+        if let runId {
+            request = request.filter(
+                sql: "reply.id IN (SELECT replyId FROM result WHERE runId = ?)", arguments: [runId])
+        }
+        return request.order(Columns.id)
+    }
+}
