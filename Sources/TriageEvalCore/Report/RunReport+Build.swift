@@ -3,7 +3,7 @@ import GRDB
 
 extension RunReport {
     /// The stored facts of a run.
-    static func runInfo(_ db: Database, runId: String) throws -> (RunInfo, JSONValue) {
+    static func runInfo(_ db: Database, runId: String) throws -> (RunInfo, ScenarioFile) {
         let run = try RunRecord.find(db, id: runId)
         let catalog = try CatalogRecord.fetchOne(db, key: run.catalogId)!
         let info = RunInfo(
@@ -11,8 +11,7 @@ extension RunReport {
             samples: run.samples, threshold: run.threshold, approvalGate: run.approvalGate, catalogPath: catalog.path,
             catalogSha256: catalog.sha256, systemPromptSha256: run.systemPromptSha256, status: run.status,
             startedAt: run.startedAt, finishedAt: run.finishedAt)
-        let config = (try? JSONParser.parse(run.config)) ?? .object([])
-        return (info, config)
+        return (info, ScenarioFile.stored(run.config))
     }
 
     /// Builds the report of a run from the store, in one scan of its results, without its gates.
@@ -27,7 +26,7 @@ extension RunReport {
     package static func buildGated(runId: String, store: Store) throws -> RunReport {
         var report = try build(runId: runId, store: store)
         let config = try store.queue.read { db in try runInfo(db, runId: runId).1 }
-        let gates = GateConfig(config: config)
+        let gates = GateConfig(stored: config.gates)
         let comparison = try Gates.compareWithBaseline(runId: runId, config: gates, store: store)
         report.gates = Gates.evaluate(report: report, config: gates, comparison: comparison)
         return report
@@ -41,7 +40,7 @@ extension RunReport {
     /// Raw statement (``ScannedResult/sql``): the measured hot path of `report`.
     static func scan(_ db: Database, runId: String) throws -> RunReport {
         let (info, config) = try runInfo(db, runId: runId)
-        let settings = ReportSettings(config: config)
+        let settings = ReportSettings(stored: config.report)
         let coverage = try Self.coverage(db, corpus: info.corpus, runId: runId)
         var sources = SourceTally()
         var outcomes = OutcomeTally()
@@ -78,7 +77,7 @@ extension RunReport {
             baseline: settings.invalidJSONBaseline,
             pAboveBaseline: pValue,
             aboveBaseline: replies > 0 && pValue < 0.05)
-        let pricing = config["model"]?["pricing"]
+        let pricing = config.model?.pricing
         return RunReport(
             run: info,
             coverage: coverage,
@@ -86,7 +85,7 @@ extension RunReport {
             replies: replies,
             transportFailures: outcomes.transport,
             sources: sources.summary(
-                inputPrice: pricing?["input"]?.doubleValue, outputPrice: pricing?["output"]?.doubleValue),
+                inputPrice: pricing?.input, outputPrice: pricing?.output),
             failureClasses: failureClasses,
             invalidJSON: invalidReport,
             routes: scores.routes,

@@ -142,7 +142,7 @@ extension Runner {
     ) async throws {
         let scenario = context.scenario
         guard let baseURL = scenario.model.baseURL else { throw RunError.noBaseURL }
-        let provider = Provider(rawValue: scenario.model.provider) ?? .openai
+        let provider = scenario.model.provider
         var authorization: (String, String)? = nil
         if let variable = scenario.model.apiKeyEnv {
             guard let key = environment[variable], !key.isEmpty else {

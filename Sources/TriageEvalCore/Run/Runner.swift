@@ -105,7 +105,7 @@ package struct Runner: Sendable {
             _ = try Gates.baselineRun(reference, excluding: nil, store: store)
         }
         let corpus = try CorpusLoader(store: store, progressStyle: progressStyle)
-            .load(directory: scenario.corpusDirectory, provider: scenario.model.provider)
+            .load(directory: scenario.corpusDirectory, provider: scenario.model.provider.rawValue)
         let (planner, labels) = try prepare(scenario)
         let items = try workItems(scenario: scenario, planner: planner, labels: Self.replayed(labels, scenario))
         let started = Date()
@@ -136,12 +136,12 @@ package struct Runner: Sendable {
             let failures = try await store.queue.read { db in try ResultRecord.transportFailureCount(db, runId: runId) }
             if failures == 0 { throw RunError.alreadyComplete(runId) }
         }
-        var scenario = try Scenario.load(path: run.scenarioPath)
-        guard scenario.text == run.scenarioText else {
+        let file = try Scenario.load(path: run.scenarioPath)
+        guard file.text == run.scenarioText else {
             throw RunError.scenarioChanged(runId: runId, path: run.scenarioPath)
         }
         // The run's own cache mode, which a command-line override may have set.
-        scenario.cache = CacheMode(rawValue: run.cacheMode) ?? scenario.cache
+        let scenario = file.with(cache: CacheMode(rawValue: run.cacheMode) ?? file.cache)
         let (planner, labels) = try prepare(scenario)
         // The run is judged against the labels it started with: resuming against edited labels would mix two.
         let labelDigest = LabelSetRecord.digest(labels.map(LabelRecord.init), corpus: scenario.corpus)
@@ -203,7 +203,7 @@ package struct Runner: Sendable {
             let userSha256 = Digest.sha256Hex(user)
             for sample in 0..<scenario.samples {
                 let request = ModelRequest(
-                    provider: scenario.model.provider, model: scenario.model.name, system: system, user: user,
+                    provider: scenario.model.provider.rawValue, model: scenario.model.name, system: system, user: user,
                     maxTokens: scenario.model.maxTokens, temperature: scenario.model.temperature,
                     responseFormat: scenario.model.responseFormat, params: scenario.model.params, sample: sample,
                     systemSha256: systemSha256, userSha256: userSha256)
@@ -272,9 +272,9 @@ package struct Runner: Sendable {
             let id = try RunRecord.newId(db, scenario: scenario.name, at: started)
             try RunRecord(
                 id: id, scenario: scenario.name, scenarioPath: scenario.path, scenarioText: scenario.text,
-                config: PythonJSONEncoder.string(scenario.effectiveConfig), corpus: scenario.corpus,
+                config: scenario.file.storedJSON, corpus: scenario.corpus,
                 catalogId: catalogId, systemPromptSha256: Digest.sha256Hex(planner.systemPrompt),
-                provider: scenario.model.provider, model: scenario.model.name, samples: scenario.samples,
+                provider: scenario.model.provider.rawValue, model: scenario.model.name, samples: scenario.samples,
                 threshold: scenario.threshold, approvalGate: scenario.approvalGate, cacheMode: scenario.cache.rawValue,
                 matchMode: scenario.match.rawValue, status: "running", startedAt: now, finishedAt: nil,
                 labelSetId: labelSetId, corpusIncidents: corpusIncidents

@@ -1,5 +1,3 @@
-import Yams
-
 /// How a run's report judges it: scenario key `report:`.
 package struct ReportSettings: Sendable, Equatable {
     /// What calibration counts as a right answer.
@@ -21,54 +19,47 @@ package struct ReportSettings: Sendable, Equatable {
 
     package init() {}
 
-    static let keys: Set<String> = ["correctness", "bins", "invalid_json_baseline", "target_precision"]
-
-    /// Reads `report:`.
-    static func read(_ node: Node, reader: YAMLReader) throws -> ReportSettings {
-        var settings = ReportSettings()
-        for (key, value, _) in try reader.mapping(node, "report", allowed: keys) {
-            let path = "report.\(key)"
-            switch key {
-            case "correctness":
-                let text = try reader.string(value, path)
-                guard let correctness = Correctness(rawValue: text) else {
-                    throw reader.error(value, path, "must be decision or route (got '\(text)')")
-                }
-                settings.correctness = correctness
-            case "bins":
-                settings.bins = try reader.int(value, path)
-                guard (1...100).contains(settings.bins) else { throw reader.error(value, path, "must be 1 to 100") }
-            case "invalid_json_baseline":
-                settings.invalidJSONBaseline = try reader.double(value, path)
-                guard settings.invalidJSONBaseline > 0 && settings.invalidJSONBaseline < 1 else {
-                    throw reader.error(value, path, "must be a rate between 0 and 1 (exclusive)")
-                }
-            default:
-                settings.targetPrecision = try reader.double(value, path)
-                guard settings.targetPrecision > 0 && settings.targetPrecision <= 1 else {
-                    throw reader.error(value, path, "must be a precision in (0, 1]")
-                }
+    /// Resolves `report:` of a scenario file.
+    /// - Parameter error: makes the error of a key path (naming its line).
+    init(_ file: ScenarioFile.Report?, error: (String, String) -> ConfigError) throws {
+        guard let file else { return }
+        if let text = file.correctness {
+            guard let correctness = Correctness(rawValue: text) else {
+                throw error("report.correctness", "must be decision or route (got '\(text)')")
             }
+            self.correctness = correctness
         }
-        return settings
+        if let bins = file.bins {
+            guard (1...100).contains(bins) else { throw error("report.bins", "must be 1 to 100") }
+            self.bins = bins
+        }
+        if let rate = file.invalidJSONBaseline {
+            guard rate > 0 && rate < 1 else {
+                throw error("report.invalid_json_baseline", "must be a rate between 0 and 1 (exclusive)")
+            }
+            invalidJSONBaseline = rate
+        }
+        if let precision = file.targetPrecision {
+            guard precision > 0 && precision <= 1 else {
+                throw error("report.target_precision", "must be a precision in (0, 1]")
+            }
+            targetPrecision = precision
+        }
     }
 
-    var jsonValue: JSONValue {
-        .object([
-            ("correctness", .string(correctness.rawValue)), ("bins", .integer(String(bins))),
-            ("invalid_json_baseline", .double(invalidJSONBaseline)), ("target_precision", .double(targetPrecision)),
-        ])
+    /// The settings as a scenario file writes them (every value given).
+    var file: ScenarioFile.Report {
+        ScenarioFile.Report(
+            correctness: correctness.rawValue, bins: bins, invalidJSONBaseline: invalidJSONBaseline,
+            targetPrecision: targetPrecision)
     }
 
-    /// Reads the settings back from a run's stored configuration (defaults for runs made before they existed).
-    package init(config: JSONValue) {
-        let report = config["report"]
-        if let text = report?["correctness"]?.stringValue, let value = Correctness(rawValue: text) {
-            correctness = value
-        }
-        if let bins = report?["bins"]?.doubleValue { self.bins = Int(bins) }
-        if let rate = report?["invalid_json_baseline"]?.doubleValue { invalidJSONBaseline = rate }
-        if let precision = report?["target_precision"]?.doubleValue { targetPrecision = precision }
+    /// The settings of a run's stored scenario (defaults for runs made before a setting existed).
+    package init(stored file: ScenarioFile.Report?) {
+        if let text = file?.correctness, let value = Correctness(rawValue: text) { correctness = value }
+        if let bins = file?.bins { self.bins = bins }
+        if let rate = file?.invalidJSONBaseline { invalidJSONBaseline = rate }
+        if let precision = file?.targetPrecision { targetPrecision = precision }
     }
 }
 
@@ -86,58 +77,45 @@ package struct GateConfig: Sendable, Equatable {
 
     package var isEmpty: Bool { self == GateConfig() }
 
-    static let keys: Set<String> = [
-        "max_invalid_json_rate", "min_decision_accuracy", "min_route_accuracy", "max_unsafe_executions", "max_ece",
-        "no_significant_regression_vs",
-    ]
-
-    /// Reads `gates:`; a scenario named by `no_significant_regression_vs` resolves against the scenario's folder.
-    static func read(_ node: Node, reader: YAMLReader, resolve: (String) -> String) throws -> GateConfig {
-        var gates = GateConfig()
-        for (key, value, _) in try reader.mapping(node, "gates", allowed: keys) {
-            let path = "gates.\(key)"
-            func rate() throws -> Double {
-                let number = try reader.double(value, path)
-                guard (0...1).contains(number) else { throw reader.error(value, path, "must be between 0 and 1") }
-                return number
-            }
-            switch key {
-            case "max_invalid_json_rate": gates.maxInvalidJSONRate = try rate()
-            case "min_decision_accuracy": gates.minDecisionAccuracy = try rate()
-            case "min_route_accuracy": gates.minRouteAccuracy = try rate()
-            case "max_ece": gates.maxECE = try rate()
-            case "max_unsafe_executions":
-                gates.maxUnsafeExecutions = try reader.int(value, path)
-                guard gates.maxUnsafeExecutions! >= 0 else { throw reader.error(value, path, "must not be negative") }
-            default:
-                let text = try reader.string(value, path)
-                gates.noSignificantRegressionVs =
-                    text.hasSuffix(".yaml") || text.hasSuffix(".yml") ? resolve(text) : text
-            }
+    /// Resolves `gates:` of a scenario file; a scenario named by `no_significant_regression_vs` resolves against
+    /// the scenario's folder (`resolve`).
+    init(
+        _ file: ScenarioFile.Gates?, error: (String, String) -> ConfigError, resolve: (String) -> String
+    ) throws {
+        guard let file else { return }
+        func rate(_ value: Double?, _ key: String) throws -> Double? {
+            guard let value else { return nil }
+            guard (0...1).contains(value) else { throw error("gates.\(key)", "must be between 0 and 1") }
+            return value
         }
-        return gates
+        maxInvalidJSONRate = try rate(file.maxInvalidJSONRate, "max_invalid_json_rate")
+        minDecisionAccuracy = try rate(file.minDecisionAccuracy, "min_decision_accuracy")
+        minRouteAccuracy = try rate(file.minRouteAccuracy, "min_route_accuracy")
+        maxECE = try rate(file.maxECE, "max_ece")
+        if let limit = file.maxUnsafeExecutions {
+            guard limit >= 0 else { throw error("gates.max_unsafe_executions", "must not be negative") }
+            maxUnsafeExecutions = limit
+        }
+        noSignificantRegressionVs = file.noSignificantRegressionVs.map(resolve)
     }
 
-    var jsonValue: JSONValue {
-        var members: [(key: String, value: JSONValue)] = []
-        if let value = maxInvalidJSONRate { members.append(("max_invalid_json_rate", .double(value))) }
-        if let value = minDecisionAccuracy { members.append(("min_decision_accuracy", .double(value))) }
-        if let value = minRouteAccuracy { members.append(("min_route_accuracy", .double(value))) }
-        if let value = maxUnsafeExecutions { members.append(("max_unsafe_executions", .integer(String(value)))) }
-        if let value = maxECE { members.append(("max_ece", .double(value))) }
-        if let value = noSignificantRegressionVs { members.append(("no_significant_regression_vs", .string(value))) }
-        return .object(members)
+    /// The gates as a scenario file writes them.
+    var file: ScenarioFile.Gates? {
+        guard !isEmpty else { return nil }
+        return ScenarioFile.Gates(
+            maxInvalidJSONRate: maxInvalidJSONRate, minDecisionAccuracy: minDecisionAccuracy,
+            minRouteAccuracy: minRouteAccuracy, maxUnsafeExecutions: maxUnsafeExecutions, maxECE: maxECE,
+            noSignificantRegressionVs: noSignificantRegressionVs)
     }
 
-    /// Reads the gates back from a run's stored configuration.
-    package init(config: JSONValue) {
-        let gates = config["gates"]
-        maxInvalidJSONRate = gates?["max_invalid_json_rate"]?.doubleValue
-        minDecisionAccuracy = gates?["min_decision_accuracy"]?.doubleValue
-        minRouteAccuracy = gates?["min_route_accuracy"]?.doubleValue
-        maxUnsafeExecutions = gates?["max_unsafe_executions"]?.doubleValue.map { Int($0) }
-        maxECE = gates?["max_ece"]?.doubleValue
-        noSignificantRegressionVs = gates?["no_significant_regression_vs"]?.stringValue
+    /// The gates of a run's stored scenario.
+    package init(stored file: ScenarioFile.Gates?) {
+        maxInvalidJSONRate = file?.maxInvalidJSONRate
+        minDecisionAccuracy = file?.minDecisionAccuracy
+        minRouteAccuracy = file?.minRouteAccuracy
+        maxUnsafeExecutions = file?.maxUnsafeExecutions
+        maxECE = file?.maxECE
+        noSignificantRegressionVs = file?.noSignificantRegressionVs
     }
 }
 

@@ -41,8 +41,8 @@ package struct RetryConfig: Sendable, Equatable {
 
 /// The model a scenario evaluates.
 package struct ModelConfig: Sendable, Equatable {
-    /// `anthropic` or `openai`.
-    package var provider: String
+    /// The API it is called through.
+    package var provider: Provider
     /// The model id.
     package var name: String
     /// The API base URL (live runs).
@@ -74,83 +74,126 @@ package struct ModelConfig: Sendable, Equatable {
     }
 }
 
-/// A run definition: `scenarios/*.yaml`.
+/// A run definition, resolved from a scenario file (``ScenarioFile``): defaults applied, values checked, paths
+/// resolved, modes as enums. Immutable; ``with(cache:)`` makes the copy a command-line override asks for.
 package struct Scenario: Sendable, Equatable {
     /// The scenario's name (used in run ids).
-    package var name: String
+    package let name: String
     /// A free-text description.
-    package var description: String?
+    package let description: String?
     /// The file it was read from.
-    package var path: String
+    package let path: String
     /// The corpus's name.
-    package var corpus: String
+    package let corpus: String
     /// The corpus folder.
-    package var corpusDirectory: String
+    package let corpusDirectory: String
     /// The catalog file.
-    package var catalogPath: String
+    package let catalogPath: String
     /// The system prompt template file; nil for the seed's.
-    package var templatePath: String?
+    package let templatePath: String?
     /// The model.
-    package var model: ModelConfig
+    package let model: ModelConfig
     /// Samples per incident.
-    package var samples: Int
+    package let samples: Int
     /// Only the first N labelled incidents (by id), for a cheap trial of a live model; nil for all.
-    package var limit: Int?
+    package let limit: Int?
     /// Production's confidence threshold.
-    package var threshold: Double
+    package let threshold: Double
     /// The approval-gate policy.
-    package var approvalGate: Bool
+    package let approvalGate: Bool
     /// Where replies come from.
-    package var cache: CacheMode
+    package private(set) var cache: CacheMode
     /// How stored replies are found.
-    package var match: MatchMode
+    package let match: MatchMode
     /// Calls in flight at once.
-    package var concurrency: Int
+    package let concurrency: Int
     /// Client-side rate limits.
-    package var rateLimit: RateLimit
+    package let rateLimit: RateLimit
     /// Retries.
-    package var retry: RetryConfig
+    package let retry: RetryConfig
     /// How the report judges the run.
-    package var report: ReportSettings
+    package let report: ReportSettings
     /// CI gates.
-    package var gates: GateConfig
+    package let gates: GateConfig
     /// The scenario file's text, stored with the run (a resumed run checks it has not changed).
-    package var text: String
+    package let text: String
 
-    static let topLevelKeys: Set<String> = [
-        "name", "description", "corpus", "catalog", "template", "model", "samples", "threshold", "policy", "cache",
-        "match", "concurrency", "rate_limit", "retry", "limit", "report", "gates",
-    ]
-    static let modelKeys: Set<String> = [
-        "provider", "name", "base_url", "api_key_env", "max_tokens", "temperature", "timeout", "response_format",
-        "params", "pricing",
-    ]
-    static let policyKeys: Set<String> = ["approval_gate"]
+    /// The same scenario with another cache mode (`run --cache`, or a resumed run's own).
+    package func with(cache: CacheMode) -> Scenario {
+        var copy = self
+        copy.cache = cache
+        return copy
+    }
 
     /// Loads and validates a scenario file. Relative paths resolve against the scenario's folder; `corpus` is a
     /// folder name under `corpora/` beside the scenario's folder (or a path, when it contains a `/`).
     /// - Throws: ``ConfigError`` naming the file, line and key.
     package static func load(path: String) throws -> Scenario {
         let (reader, root, text) = try YAMLReader.load(path: path)
-        let members = try reader.mapping(root, "", allowed: topLevelKeys)
-        func value(_ key: String) -> Node? { members.first { $0.key == key }?.node }
-        func required(_ key: String) throws -> Node {
-            guard let node = value(key) else { throw reader.error(root, key, "missing (required)") }
-            return node
+        let file = try ScenarioFile.decode(text: text, root: root, reader: reader)
+        return try Resolution(reader: reader, root: root, path: path).scenario(file, text: text)
+    }
+
+    /// The resolved scenario in a scenario file's form, as a run stores it (`run.config`): never a key, only the
+    /// variable's name.
+    package var file: ScenarioFile {
+        var pricing: ScenarioFile.Pricing?
+        if model.inputPricePerMillion != nil || model.outputPricePerMillion != nil {
+            pricing = ScenarioFile.Pricing(input: model.inputPricePerMillion, output: model.outputPricePerMillion)
         }
+        return ScenarioFile(
+            name: name, description: description, corpus: corpus, catalog: catalogPath, template: templatePath,
+            model: ScenarioFile.Model(
+                provider: model.provider.rawValue, name: model.name, baseURL: model.baseURL,
+                apiKeyEnv: model.apiKeyEnv, maxTokens: model.maxTokens, temperature: model.temperature,
+                timeout: model.timeout, responseFormat: model.responseFormat,
+                params: model.params.isEmpty ? nil : .object(model.params), pricing: pricing),
+            samples: samples, limit: limit, threshold: threshold,
+            policy: ScenarioFile.Policy(approvalGate: approvalGate), cache: cache.rawValue, match: match.rawValue,
+            concurrency: concurrency,
+            rateLimit: ScenarioFile.RateLimit(
+                requestsPerMinute: rateLimit.requestsPerMinute, tokensPerMinute: rateLimit.tokensPerMinute),
+            retry: ScenarioFile.Retry(maxAttempts: retry.maxAttempts, budget: retry.budget),
+            report: report.file, gates: gates.file, corpusDirectory: corpusDirectory)
+    }
+}
+
+/// Resolves a decoded scenario file: defaults, checks (each error naming the key and its line), paths.
+private struct Resolution {
+    var reader: YAMLReader
+    var root: Node
+    var path: String
+
+    /// The node at a key path (`model.max_tokens`), for an error's line; the nearest existing parent otherwise.
+    func node(_ keyPath: String) -> Node? {
+        var node: Node? = root
+        for key in keyPath.split(separator: ".") {
+            guard case .mapping(let mapping)? = node, let child = mapping.first(where: { $0.key.string == String(key) })
+            else { break }
+            node = child.value
+        }
+        return node
+    }
+
+    func error(_ keyPath: String, _ message: String) -> ConfigError {
+        reader.error(node(keyPath), keyPath, message)
+    }
+
+    /// A path relative to the scenario's folder, lexically normalized.
+    func resolve(_ relative: String) -> String {
         let directory = (path as NSString).deletingLastPathComponent
-        func resolve(_ relative: String) -> String {
-            let joined =
-                relative.hasPrefix("/")
-                ? relative : ((directory.isEmpty ? "." : directory) as NSString).appendingPathComponent(relative)
-            return Path.lexicallyNormalized(joined)
-        }
-        let name = try reader.string(try required("name"), "name")
+        let joined =
+            relative.hasPrefix("/")
+            ? relative : ((directory.isEmpty ? "." : directory) as NSString).appendingPathComponent(relative)
+        return Path.lexicallyNormalized(joined)
+    }
+
+    func scenario(_ file: ScenarioFile, text: String) throws -> Scenario {
+        guard let name = file.name else { throw error("name", "missing (required)") }
         guard name.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]*$"#, options: .regularExpression) != nil else {
-            throw reader.error(value("name"), "name", "use letters, digits, '.', '_' and '-' only (it names run ids)")
+            throw error("name", "use letters, digits, '.', '_' and '-' only (it names run ids)")
         }
-        let corpusNode = try required("corpus")
-        let corpus = try reader.string(corpusNode, "corpus")
+        guard let corpus = file.corpus else { throw error("corpus", "missing (required)") }
         func isDirectory(_ path: String) -> Bool {
             var flag: ObjCBool = false
             return FileManager.default.fileExists(atPath: path, isDirectory: &flag) && flag.boolValue
@@ -160,51 +203,87 @@ package struct Scenario: Sendable, Equatable {
             ? [resolve(corpus)]
             : [resolve("../corpora/\(corpus)"), resolve("corpora/\(corpus)"), "corpora/\(corpus)"]
         guard let corpusDirectory = candidates.first(where: isDirectory) else {
-            throw reader.error(
-                corpusNode, "corpus", "no corpus folder (looked in \(candidates.joined(separator: ", ")))")
+            throw error("corpus", "no corpus folder (looked in \(candidates.joined(separator: ", ")))")
         }
-        let catalogNode = try required("catalog")
-        let catalogPath = resolve(try reader.string(catalogNode, "catalog"))
+        guard let catalog = file.catalog else { throw error("catalog", "missing (required)") }
+        let catalogPath = resolve(catalog)
         guard FileManager.default.fileExists(atPath: catalogPath) else {
-            throw reader.error(catalogNode, "catalog", "no such file: \(catalogPath)")
+            throw error("catalog", "no such file: \(catalogPath)")
         }
-        let templatePath = try value("template").map { resolve(try reader.string($0, "template")) }
+        let model = try self.model(file.model)
+        let samples = file.samples ?? 1
+        guard samples >= 1 else { throw error("samples", "must be at least 1") }
+        if let limit = file.limit, limit < 1 { throw error("limit", "must be at least 1") }
+        let threshold = file.threshold ?? 0.7
+        guard (0...1).contains(threshold) else { throw error("threshold", "must be between 0 and 1") }
+        var cache = CacheMode.replay
+        if let text = file.cache {
+            guard let mode = CacheMode(rawValue: text) else {
+                throw error("cache", "must be replay, record, refresh or off (got '\(text)')")
+            }
+            cache = mode
+        }
+        var match = MatchMode.exact
+        if let text = file.match {
+            guard let mode = MatchMode(rawValue: text) else {
+                throw error("match", "must be exact or same-event (got '\(text)')")
+            }
+            match = mode
+        }
+        let concurrency = file.concurrency ?? 4
+        guard (1...1024).contains(concurrency) else { throw error("concurrency", "must be between 1 and 1024") }
+        let rateLimit = RateLimit(
+            requestsPerMinute: file.rateLimit?.requestsPerMinute, tokensPerMinute: file.rateLimit?.tokensPerMinute)
+        for (key, limit) in [
+            ("requests_per_minute", rateLimit.requestsPerMinute), ("tokens_per_minute", rateLimit.tokensPerMinute),
+        ] {
+            if let limit, !(limit > 0 && limit.isFinite) { throw error("rate_limit.\(key)", "must be positive") }
+        }
+        let retry = RetryConfig(maxAttempts: file.retry?.maxAttempts ?? 5, budget: file.retry?.budget)
+        guard retry.maxAttempts >= 1 else { throw error("retry.max_attempts", "must be at least 1") }
+        if let budget = retry.budget, budget < 0 { throw error("retry.budget", "must not be negative") }
+        if cache != .replay && model.baseURL == nil {
+            throw error("model.base_url", "a live run (cache: \(cache.rawValue)) needs the API's base URL")
+        }
+        return Scenario(
+            name: name, description: file.description, path: path,
+            corpus: (corpusDirectory as NSString).lastPathComponent, corpusDirectory: corpusDirectory,
+            catalogPath: catalogPath, templatePath: file.template.map(resolve), model: model, samples: samples,
+            limit: file.limit, threshold: threshold, approvalGate: file.policy?.approvalGate ?? true, cache: cache,
+            match: match, concurrency: concurrency, rateLimit: rateLimit, retry: retry,
+            report: try ReportSettings(file.report, error: error),
+            gates: try GateConfig(file.gates, error: error) {
+                $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") ? resolve($0) : $0
+            },
+            text: text)
+    }
 
-        let modelNode = try required("model")
-        let modelMembers = try reader.mapping(modelNode, "model", allowed: modelKeys)
-        func modelValue(_ key: String) -> Node? { modelMembers.first { $0.key == key }?.node }
-        guard let providerNode = modelValue("provider") else {
-            throw reader.error(modelNode, "model.provider", "missing (required)")
+    private func model(_ file: ScenarioFile.Model?) throws -> ModelConfig {
+        guard let file else { throw error("model", "missing (required)") }
+        guard let providerName = file.provider else { throw error("model.provider", "missing (required)") }
+        guard let provider = Provider(rawValue: providerName) else {
+            throw error("model.provider", "must be 'anthropic' or 'openai'")
         }
-        let provider = try reader.string(providerNode, "model.provider")
-        guard ["anthropic", "openai"].contains(provider) else {
-            throw reader.error(providerNode, "model.provider", "must be 'anthropic' or 'openai'")
-        }
-        guard let modelNameNode = modelValue("name") else {
-            throw reader.error(modelNode, "model.name", "missing (required)")
-        }
-        let maxTokens = try modelValue("max_tokens").map { try reader.int($0, "model.max_tokens") } ?? 1024
-        guard maxTokens > 0 else {
-            throw reader.error(modelValue("max_tokens"), "model.max_tokens", "must be positive")
+        guard let name = file.name else { throw error("model.name", "missing (required)") }
+        let maxTokens = file.maxTokens ?? 1024
+        guard maxTokens > 0 else { throw error("model.max_tokens", "must be positive") }
+        if let temperature = file.temperature, !temperature.isFinite {
+            throw error("model.temperature", "must be a number")
         }
         var model = ModelConfig(
-            provider: provider,
-            name: try reader.string(modelNameNode, "model.name"),
-            baseURL: try modelValue("base_url").map { try reader.string($0, "model.base_url") },
-            apiKeyEnv: try modelValue("api_key_env").map { try reader.string($0, "model.api_key_env") },
-            maxTokens: maxTokens,
-            temperature: try modelValue("temperature").map { try reader.double($0, "model.temperature") }
-        )
-        if let node = modelValue("timeout") {
-            model.timeout = try reader.double(node, "model.timeout")
-            guard model.timeout > 0 else { throw reader.error(node, "model.timeout", "must be positive (seconds)") }
+            provider: provider, name: name, baseURL: file.baseURL, apiKeyEnv: file.apiKeyEnv, maxTokens: maxTokens,
+            temperature: file.temperature)
+        if let timeout = file.timeout {
+            guard timeout > 0 && timeout.isFinite else { throw error("model.timeout", "must be positive (seconds)") }
+            model.timeout = timeout
         }
-        if let node = modelValue("response_format") {
+        // Pass-through values are typed as PyYAML types them, from the file's own nodes.
+        if file.responseFormat != nil, let node = node("model.response_format") {
             model.responseFormat = try reader.json(node, "model.response_format")
         }
-        if let node = modelValue("params") {
+        if file.params != nil, let node = node("model.params") {
             guard case .object(let members) = try reader.json(node, "model.params") else {
-                throw reader.error(node, "model.params", "must be a mapping of decoding parameters")
+                throw error("model.params", "must be a mapping of decoding parameters")
             }
             let reserved: Set<String> = ["model", "messages", "system", "max_tokens", "temperature", "response_format"]
             if let clash = members.first(where: { reserved.contains($0.key) }) {
@@ -212,138 +291,16 @@ package struct Scenario: Sendable, Equatable {
             }
             model.params = members
         }
-        if let node = modelValue("pricing") {
-            let pricing = try reader.mapping(node, "model.pricing", allowed: ["input", "output"])
-            for (key, valueNode, _) in pricing {
-                let price = try reader.double(valueNode, "model.pricing.\(key)")
-                if key == "input" { model.inputPricePerMillion = price } else { model.outputPricePerMillion = price }
+        model.inputPricePerMillion = file.pricing?.input
+        model.outputPricePerMillion = file.pricing?.output
+        for (key, price) in [("input", file.pricing?.input), ("output", file.pricing?.output)] {
+            if let price, !(price >= 0 && price.isFinite) {
+                throw error("model.pricing.\(key)", "must be a price (USD per million tokens)")
             }
         }
         if let baseURL = model.baseURL, URL(string: baseURL)?.scheme.map({ ["http", "https"].contains($0) }) != true {
-            throw reader.error(modelValue("base_url"), "model.base_url", "must be an http(s) URL")
+            throw error("model.base_url", "must be an http(s) URL")
         }
-
-        let samples = try value("samples").map { try reader.int($0, "samples") } ?? 1
-        guard samples >= 1 else { throw reader.error(value("samples"), "samples", "must be at least 1") }
-        let limit = try value("limit").map { try reader.int($0, "limit") }
-        if let limit, limit < 1 { throw reader.error(value("limit"), "limit", "must be at least 1") }
-        let threshold = try value("threshold").map { try reader.double($0, "threshold") } ?? 0.7
-        guard (0...1).contains(threshold) else {
-            throw reader.error(value("threshold"), "threshold", "must be between 0 and 1")
-        }
-        var approvalGate = true
-        if let policyNode = value("policy") {
-            let policy = try reader.mapping(policyNode, "policy", allowed: policyKeys)
-            if let gate = policy.first(where: { $0.key == "approval_gate" }) {
-                approvalGate = try reader.bool(gate.node, "policy.approval_gate")
-            }
-        }
-        var cache = CacheMode.replay
-        if let cacheNode = value("cache") {
-            let text = try reader.string(cacheNode, "cache")
-            guard let mode = CacheMode(rawValue: text) else {
-                throw reader.error(cacheNode, "cache", "must be replay, record, refresh or off (got '\(text)')")
-            }
-            cache = mode
-        }
-        var match = MatchMode.exact
-        if let matchNode = value("match") {
-            let text = try reader.string(matchNode, "match")
-            guard let mode = MatchMode(rawValue: text) else {
-                throw reader.error(matchNode, "match", "must be exact or same-event (got '\(text)')")
-            }
-            match = mode
-        }
-        let concurrency = try value("concurrency").map { try reader.int($0, "concurrency") } ?? 4
-        guard (1...1024).contains(concurrency) else {
-            throw reader.error(value("concurrency"), "concurrency", "must be between 1 and 1024")
-        }
-        var rateLimit = RateLimit()
-        if let node = value("rate_limit") {
-            for (key, valueNode, _) in try reader.mapping(
-                node, "rate_limit", allowed: ["requests_per_minute", "tokens_per_minute"])
-            {
-                let limit = try reader.double(valueNode, "rate_limit.\(key)")
-                guard limit > 0 else { throw reader.error(valueNode, "rate_limit.\(key)", "must be positive") }
-                if key == "requests_per_minute" {
-                    rateLimit.requestsPerMinute = limit
-                } else {
-                    rateLimit.tokensPerMinute = limit
-                }
-            }
-        }
-        var retry = RetryConfig(maxAttempts: 5, budget: nil)
-        if let node = value("retry") {
-            for (key, valueNode, _) in try reader.mapping(node, "retry", allowed: ["max_attempts", "budget"]) {
-                let number = try reader.int(valueNode, "retry.\(key)")
-                guard number >= (key == "max_attempts" ? 1 : 0) else {
-                    throw reader.error(
-                        valueNode, "retry.\(key)", key == "max_attempts" ? "must be at least 1" : "must not be negative"
-                    )
-                }
-                if key == "max_attempts" { retry.maxAttempts = number } else { retry.budget = number }
-            }
-        }
-        if cache != .replay && model.baseURL == nil {
-            throw reader.error(
-                modelNode, "model.base_url", "a live run (cache: \(cache.rawValue)) needs the API's base URL")
-        }
-        return Scenario(
-            name: name,
-            description: try value("description").map { try reader.string($0, "description") },
-            path: path,
-            corpus: (corpusDirectory as NSString).lastPathComponent,
-            corpusDirectory: corpusDirectory,
-            catalogPath: catalogPath,
-            templatePath: templatePath,
-            model: model,
-            samples: samples,
-            limit: limit,
-            threshold: threshold,
-            approvalGate: approvalGate,
-            cache: cache,
-            match: match,
-            concurrency: concurrency,
-            rateLimit: rateLimit,
-            retry: retry,
-            report: try value("report").map { try ReportSettings.read($0, reader: reader) } ?? ReportSettings(),
-            gates: try value("gates").map { try GateConfig.read($0, reader: reader, resolve: resolve) } ?? GateConfig(),
-            text: text
-        )
-    }
-
-    /// The effective configuration as JSON, stored with every run.
-    package var effectiveConfig: JSONValue {
-        var modelMembers: [(key: String, value: JSONValue)] = [
-            ("provider", .string(model.provider)), ("name", .string(model.name)),
-            ("max_tokens", .integer(String(model.maxTokens))),
-        ]
-        if let baseURL = model.baseURL { modelMembers.append(("base_url", .string(baseURL))) }
-        if let apiKeyEnv = model.apiKeyEnv { modelMembers.append(("api_key_env", .string(apiKeyEnv))) }
-        if let temperature = model.temperature { modelMembers.append(("temperature", .double(temperature))) }
-        modelMembers.append(("timeout", .double(model.timeout)))
-        if let responseFormat = model.responseFormat { modelMembers.append(("response_format", responseFormat)) }
-        if !model.params.isEmpty { modelMembers.append(("params", .object(model.params))) }
-        var pricing: [(key: String, value: JSONValue)] = []
-        if let input = model.inputPricePerMillion { pricing.append(("input", .double(input))) }
-        if let output = model.outputPricePerMillion { pricing.append(("output", .double(output))) }
-        if !pricing.isEmpty { modelMembers.append(("pricing", .object(pricing))) }
-        return .object([
-            ("name", .string(name)),
-            ("corpus", .string(corpus)),
-            ("corpus_directory", .string(corpusDirectory)),
-            ("catalog", .string(catalogPath)),
-            ("template", templatePath.map { .string($0) } ?? .null),
-            ("model", .object(modelMembers)),
-            ("samples", .integer(String(samples))),
-            ("limit", limit.map { .integer(String($0)) } ?? .null),
-            ("threshold", .double(threshold)),
-            ("policy", .object([("approval_gate", .bool(approvalGate))])),
-            ("cache", .string(cache.rawValue)),
-            ("match", .string(match.rawValue)),
-            ("concurrency", .integer(String(concurrency))),
-            ("report", report.jsonValue),
-            ("gates", gates.jsonValue),
-        ])
+        return model
     }
 }

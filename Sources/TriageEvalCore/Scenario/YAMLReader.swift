@@ -3,8 +3,9 @@ import Yams
 
 /// Reads typed values out of a YAML node tree, with errors that name the file, line and key path.
 ///
-/// Scenario and label files are read through this rather than a `Decodable` so that every error can point at a
-/// line, and unknown keys are rejected by name.
+/// Label files are read through this (their rules have shapes a `Decodable` would only blur); scenario files are
+/// decoded into ``ScenarioFile`` with Yams' decoder, and this checks their keys and turns decoding errors into
+/// errors that point at a line.
 package struct YAMLReader {
     /// The file, for messages.
     package var file: String

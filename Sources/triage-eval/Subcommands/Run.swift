@@ -78,7 +78,7 @@ extension TriageEval {
                     outcome = try await runner.resume(runId: resume)
                 } else {
                     var scenario = try Scenario.load(path: scenario!)
-                    if let cache { scenario.cache = cache }
+                    if let cache { scenario = scenario.with(cache: cache) }
                     printError(
                         "scenario \(scenario.name): corpus \(scenario.corpus), model \(scenario.model.name), "
                             + "cache \(scenario.cache.rawValue), match \(scenario.match.rawValue)")

@@ -11,7 +11,7 @@ import TriageEvalTestSupport
         #expect(scenario.samples == 2)
         #expect(scenario.threshold == 0.7)
         #expect(scenario.approvalGate)
-        #expect(scenario.model.provider == "anthropic")
+        #expect(scenario.model.provider == .anthropic)
         #expect(scenario.model.name == "claude-3-7-sonnet-20250219")
         #expect(scenario.model.maxTokens == 1024)
         #expect(scenario.model.baseURL == nil && scenario.model.apiKeyEnv == nil && scenario.model.temperature == nil)
@@ -64,5 +64,51 @@ import TriageEvalTestSupport
         #expect(
             try Self.error(Self.base.replacingOccurrences(of: "corpus: c", with: "corpus: nowhere"))?.hasPrefix(
                 "2 corpus: no corpus folder") == true)
+    }
+
+    /// Yams' decoder types the values; a wrong type names its key and its value's line, nested keys included.
+    @Test func valuesOfTheWrongTypeNameTheKeyAndLine() throws {
+        #expect(try Self.error(Self.base + "samples: two\n") == "5 samples: must be an integer")
+        #expect(try Self.error(Self.base + "samples: 2.5\n") == "5 samples: must be an integer")
+        #expect(
+            try Self.error(Self.base + "policy: {approval_gate: maybe}\n")
+                == "5 policy.approval_gate: must be true or false")
+        #expect(
+            try Self.error(Self.base.replacingOccurrences(of: "name: m}", with: "name: m,\n  max_tokens: lots}"))
+                == "5 model.max_tokens: must be an integer")
+        #expect(try Self.error(Self.base + "gates:\n  max_ece: 2\n") == "6 gates.max_ece: must be between 0 and 1")
+        #expect(try Self.error(Self.base + "report: {bins: 0}\n") == "5 report.bins: must be 1 to 100")
+        #expect(
+            try Self.error(Self.base + "corpus_directory: x\n")?.hasPrefix("5 corpus_directory: unknown key") == true)
+        #expect(try Self.error(Self.base + "samples: 2\nsamples: 3\n") == "6 samples: repeated key")
+    }
+
+    /// A run stores its resolved scenario as a scenario file's JSON and reads it back with the same type.
+    @Test func theStoredFormReadsBackAsTheSameFile() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try FileManager.default.createDirectory(atPath: directory.file("corpora/c"), withIntermediateDirectories: true)
+        try directory.write("catalog.yaml", "actions: []\n")
+        let path = try directory.write(
+            "s.yaml",
+            Self.base.replacingOccurrences(
+                of: "name: m}",
+                with: "name: m, base_url: 'http://127.0.0.1:9', response_format: {type: json_object}, "
+                    + "params: {top_k: 40, stop: [x]}, pricing: {input: 3, output: 15}}")
+                + "samples: 3\nthreshold: 0.75\ncache: record\nmatch: same-event\nrate_limit: {requests_per_minute: 50}\n"
+                + "report: {correctness: route, bins: 5}\ngates: {max_unsafe_executions: 0, no_significant_regression_vs: b.yaml}\n"
+        )
+        let scenario = try Scenario.load(path: path)
+        #expect(scenario.cache == .record && scenario.match == .sameEvent && scenario.model.provider == .anthropic)
+        #expect(scenario.model.params.map(\.key) == ["top_k", "stop"])
+        #expect(scenario.model.responseFormat == .object([("type", .string("json_object"))]))
+        let stored = ScenarioFile.stored(scenario.file.storedJSON)
+        #expect(stored.name == "s" && stored.samples == 3 && stored.threshold == 0.75 && stored.cache == "record")
+        #expect(stored.model?.pricing?.input == 3 && stored.model?.pricing?.output == 15)
+        #expect(stored.model?.apiKeyEnv == nil)
+        #expect(ReportSettings(stored: stored.report) == scenario.report)
+        #expect(GateConfig(stored: stored.gates) == scenario.gates)
+        #expect(scenario.gates.noSignificantRegressionVs == directory.path + "/b.yaml")
+        #expect(scenario.with(cache: .replay).cache == .replay)
     }
 }
