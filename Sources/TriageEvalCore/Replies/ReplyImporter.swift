@@ -49,7 +49,7 @@ package enum ReplyImporter {
         try store.queue.write { db in
             // Prepared once: GRDB would compile (and authorize) each statement again for every line (100,000 short
             // lines took 6.2 s that way, 0.9 s this way).
-            let findExisting = try RawStatement(db, sql: ReplyRecord.sameEventSQL)
+            let existing = try ReplyRecord.SameEventReplies(db)
             let insert = try RawStatement(db, sql: ReplyRecord.insertSQL)
             var knownIncidents = Set<String>()
             while let _: Void = try reader.nextLine({ line in
@@ -112,17 +112,14 @@ package enum ReplyImporter {
                 case .integer(let digits)?: latency = Double(digits)
                 default: break
                 }
-                findExisting.bind(1, incidentId)
-                findExisting.bind(2, provider)
-                findExisting.bind(3, model)
-                findExisting.bind(4, Int64(sample))
-                findExisting.bind(5, userSha)
+                existing.select(
+                    incidentId: incidentId, provider: provider, model: model, sample: sample, userSha256: userSha)
                 var sameKey = false
                 var sameText = false
-                while try findExisting.step() {
-                    guard findExisting.text(1) == requestSha else { continue }
+                while try existing.next() {
+                    guard existing.requestSha256 == requestSha else { continue }
                     sameKey = true
-                    if findExisting.text(0) == text { sameText = true }
+                    if existing.text == text { sameText = true }
                 }
                 if sameKey {
                     guard sameText else {

@@ -165,11 +165,36 @@ struct ReplyRecord: Sendable, FetchableRecord, TableRecord {
     }
 
     /// The stored replies of one (incident, provider, model, sample, user message), for `cache import`'s check
-    /// for a reply already present. Columns: text, requestSha256.
+    /// for a reply already present (prepared once per file: see ``ReplyImporter``); ``SameEventReplies`` reads
+    /// its columns.
     static let sameEventSQL = """
         SELECT text, requestSha256 FROM reply
         WHERE incidentId = ? AND provider = ? AND model = ? AND sample = ? AND userSha256 = ?
         """
+
+    /// The rows of ``sameEventSQL`` in turn.
+    struct SameEventReplies {
+        private let statement: RawStatement
+
+        init(_ db: Database) throws {
+            statement = try RawStatement(db, sql: sameEventSQL)
+        }
+
+        /// Starts the replies of one (incident, provider, model, sample, user message).
+        func select(incidentId: String, provider: String, model: String, sample: Int, userSha256: String?) {
+            statement.bind(1, incidentId)
+            statement.bind(2, provider)
+            statement.bind(3, model)
+            statement.bind(4, Int64(sample))
+            statement.bind(5, userSha256)
+        }
+
+        /// Moves to the next reply; false after the last.
+        func next() throws -> Bool { try statement.step() }
+
+        var text: String? { statement.text(0) }
+        var requestSha256: String? { statement.text(1) }
+    }
 
     /// Replies to export, oldest first: one model's, the replies a run judged, or all.
     static func exported(model: String?, runId: String?) -> QueryInterfaceRequest<ReplyRecord> {
