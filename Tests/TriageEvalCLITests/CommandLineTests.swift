@@ -40,6 +40,12 @@ import TriageEvalTestSupport
         #expect(try BinaryRunner.run(["ingest"]).status == 64)
         #expect(try BinaryRunner.run(["run", "a.yaml", "--no-such-flag"]).status == 64)
         #expect(try BinaryRunner.run(["ingest", "x", "--max-body-bytes", "0"]).status == 64)
+        // NaN compares false with every confidence: it would execute everything.
+        for threshold in ["nan", "1.5", "-0.1", "inf"] {
+            let check = try BinaryRunner.run(["decision", "check", "--catalog", "c.yaml", "--threshold=\(threshold)"])
+            #expect(check.status == 64, "--threshold \(threshold)")
+            #expect(check.stderr.contains("--threshold must be a number between 0 and 1"))
+        }
     }
 
     @Test func setUpErrorsExit2AndNameTheProblem() throws {

@@ -245,6 +245,7 @@ package final class DeliveryWriter {
             sql: """
                 INSERT INTO quarantine (source, sha256, bytes, byteCount, reason, receivedAt, ingestedAt)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (sha256, source) DO UPDATE SET seenCount = seenCount + 1
                 """
         ).execute(arguments: [source, sha, Data(body), body.count, reason.description, receivedAt, ingestedAt])
         return .quarantined(reason)

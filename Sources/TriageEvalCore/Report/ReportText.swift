@@ -30,10 +30,10 @@ package enum ReportText {
                 (.markdown, "!"), (.markdown, "&"):
                 output += "\\"
                 output.unicodeScalars.append(scalar)
-            case (.markdown, "\n"), (.markdown, "\r"): output += " "
+            case (.markdown, _) where lineBreaks.contains(scalar): output += " "
             case (.markdownCode, "`"): output += "ˋ"
             case (.markdownCode, "|"): output += "\\|"
-            case (.markdownCode, "\n"), (.markdownCode, "\r"): output += "⏎"
+            case (.markdownCode, _) where lineBreaks.contains(scalar): output += "⏎"
             case (_, "&") where context != .markdown: output += "&amp;"
             case (_, "<") where context != .markdown: output += "&lt;"
             case (_, ">") where context != .markdown: output += "&gt;"
@@ -48,6 +48,12 @@ package enum ReportText {
         if context == .markdownCode && output.isEmpty { return " " }
         return output
     }
+
+    /// Every Unicode line break (LF, VT, FF, CR, NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR): any of them would end a
+    /// Markdown table row or code span.
+    private static let lineBreaks: Set<Unicode.Scalar> = [
+        "\n", "\u{0B}", "\u{0C}", "\r", "\u{85}", "\u{2028}", "\u{2029}",
+    ]
 
     /// For Markdown.
     package static func markdown(_ text: String) -> String { escape(text, for: .markdown) }

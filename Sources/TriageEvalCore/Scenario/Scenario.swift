@@ -118,6 +118,13 @@ package struct Scenario: Sendable, Equatable {
     /// The scenario file's text, stored with the run (a resumed run checks it has not changed).
     package let text: String
 
+    /// The longest scenario name (it names run ids and report folders).
+    package static let maxNameLength = 100
+    /// The most samples per incident.
+    package static let maxSamples = 1000
+    /// The largest `limit`.
+    package static let maxLimit = 100_000_000
+
     /// The same scenario with another cache mode (`run --cache`, or a resumed run's own).
     package func with(cache: CacheMode) -> Scenario {
         var copy = self
@@ -193,6 +200,10 @@ private struct Resolution {
         guard name.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]*$"#, options: .regularExpression) != nil else {
             throw error("name", "use letters, digits, '.', '_' and '-' only (it names run ids)")
         }
+        // A run id is the name and a timestamp, and names the report folder: it must fit in a file name.
+        guard name.utf8.count <= Scenario.maxNameLength else {
+            throw error("name", "at most \(Scenario.maxNameLength) characters (it names run ids and report folders)")
+        }
         guard let corpus = file.corpus else { throw error("corpus", "missing (required)") }
         func isDirectory(_ path: String) -> Bool {
             var flag: ObjCBool = false
@@ -213,7 +224,11 @@ private struct Resolution {
         let model = try self.model(file.model)
         let samples = file.samples ?? 1
         guard samples >= 1 else { throw error("samples", "must be at least 1") }
-        if let limit = file.limit, limit < 1 { throw error("limit", "must be at least 1") }
+        guard samples <= Scenario.maxSamples else { throw error("samples", "at most \(Scenario.maxSamples)") }
+        if let limit = file.limit {
+            guard limit >= 1 else { throw error("limit", "must be at least 1") }
+            guard limit <= Scenario.maxLimit else { throw error("limit", "at most \(Scenario.maxLimit)") }
+        }
         let threshold = file.threshold ?? 0.7
         guard (0...1).contains(threshold) else { throw error("threshold", "must be between 0 and 1") }
         var cache = CacheMode.replay
@@ -238,10 +253,15 @@ private struct Resolution {
             ("requests_per_minute", rateLimit.requestsPerMinute), ("tokens_per_minute", rateLimit.tokensPerMinute),
         ] {
             if let limit, !(limit > 0 && limit.isFinite) { throw error("rate_limit.\(key)", "must be positive") }
+            if let limit, limit > 1e9 { throw error("rate_limit.\(key)", "at most 1e9 (leave it out for no limit)") }
         }
         let retry = RetryConfig(maxAttempts: file.retry?.maxAttempts ?? 5, budget: file.retry?.budget)
         guard retry.maxAttempts >= 1 else { throw error("retry.max_attempts", "must be at least 1") }
-        if let budget = retry.budget, budget < 0 { throw error("retry.budget", "must not be negative") }
+        guard retry.maxAttempts <= 100 else { throw error("retry.max_attempts", "at most 100") }
+        if let budget = retry.budget {
+            guard budget >= 0 else { throw error("retry.budget", "must not be negative") }
+            guard budget <= 100_000_000 else { throw error("retry.budget", "at most 100000000") }
+        }
         if cache != .replay && model.baseURL == nil {
             throw error("model.base_url", "a live run (cache: \(cache.rawValue)) needs the API's base URL")
         }
@@ -267,6 +287,7 @@ private struct Resolution {
         guard let name = file.name else { throw error("model.name", "missing (required)") }
         let maxTokens = file.maxTokens ?? 1024
         guard maxTokens > 0 else { throw error("model.max_tokens", "must be positive") }
+        guard maxTokens <= 1_000_000 else { throw error("model.max_tokens", "at most 1000000") }
         if let temperature = file.temperature, !temperature.isFinite {
             throw error("model.temperature", "must be a number")
         }
@@ -274,7 +295,9 @@ private struct Resolution {
             provider: provider, name: name, baseURL: file.baseURL, apiKeyEnv: file.apiKeyEnv, maxTokens: maxTokens,
             temperature: file.temperature)
         if let timeout = file.timeout {
-            guard timeout > 0 && timeout.isFinite else { throw error("model.timeout", "must be positive (seconds)") }
+            guard timeout > 0 && timeout <= 86_400 else {
+                throw error("model.timeout", "must be positive and at most 86400 (seconds)")
+            }
             model.timeout = timeout
         }
         // Pass-through values are typed as PyYAML types them, from the file's own nodes.

@@ -279,6 +279,19 @@ extension Store {
                     DROP TABLE label;
                     """)
         }
+        migrator.registerMigration("v4-quarantine-seen-once") { db in
+            try db.execute(
+                sql: """
+                    -- A unit is quarantined once per (content, source); reading it again counts a sighting, as a
+                    -- delivery's repeats are counted. Rows duplicated by earlier re-ingests fold into one.
+                    ALTER TABLE quarantine ADD COLUMN seenCount INTEGER NOT NULL DEFAULT 1;
+                    UPDATE quarantine SET seenCount = (
+                        SELECT COUNT(*) FROM quarantine AS other
+                        WHERE other.sha256 = quarantine.sha256 AND other.source = quarantine.source);
+                    DELETE FROM quarantine WHERE id NOT IN (SELECT MIN(id) FROM quarantine GROUP BY sha256, source);
+                    CREATE UNIQUE INDEX quarantine_unit ON quarantine(sha256, source);
+                    """)
+        }
         return migrator
     }
 }

@@ -45,6 +45,13 @@ extension TriageEval.Decision {
         @Argument(help: ArgumentHelp("JSON Lines input, or '-' for standard input.", valueName: "file"))
         var input = "-"
 
+        func validate() throws {
+            // NaN would compare false with every confidence and execute everything.
+            guard threshold.isFinite, (0...1).contains(threshold) else {
+                throw ValidationError("--threshold must be a number between 0 and 1")
+            }
+        }
+
         func run() throws {
             try reportingSetupErrors {
                 let catalog = try Catalog.load(path: catalog)

@@ -63,6 +63,30 @@ import TriageEvalTestSupport
         #expect(storedBody == Data(valid.utf8))
     }
 
+    /// Re-ingesting the same input (a rerun after a kill, say) changes nothing but counts: each bad unit stays one
+    /// quarantine row, its sightings counted, as a delivery's repeats are.
+    @Test func reingestingQuarantinesEachUnitOnce() throws {
+        let temp = try TemporaryStore()
+        defer { temp.remove() }
+        let lines = ["this is not json", Self.body(version: "3"), Self.body(), "{\"receiver\":\"x\"}"]
+        let path = try temp.directory.write("bad.jsonl", lines.joined(separator: "\n") + "\n")
+        for _ in 0..<3 {
+            let summary = try Ingestor(store: temp.store).ingest(paths: [path])
+            #expect(summary.quarantined == 3 && summary.isBalanced)
+        }
+        let rows = try temp.store.queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT source, seenCount FROM quarantine ORDER BY id").map {
+                "\($0["source"] as String) \($0["seenCount"] as Int)"
+            }
+        }
+        #expect(rows == ["\(path):1 3", "\(path):2 3", "\(path):4 3"])
+        // The same bytes from another source are another sighting of their own.
+        let other = try temp.directory.write("other.jsonl", lines[0] + "\n")
+        _ = try Ingestor(store: temp.store).ingest(paths: [other])
+        let count = try temp.store.queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM quarantine") }
+        #expect(count == 4)
+    }
+
     @Test func oversizedUnitsAreQuarantined() throws {
         let temp = try TemporaryStore()
         defer { temp.remove() }

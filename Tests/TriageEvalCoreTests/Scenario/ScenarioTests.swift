@@ -111,4 +111,25 @@ import TriageEvalTestSupport
         #expect(scenario.gates.noSignificantRegressionVs == directory.path + "/b.yaml")
         #expect(scenario.with(cache: .replay).cache == .replay)
     }
+
+    /// Numbers a run would allocate by, and the name that becomes run ids and folder names, are bounded at load:
+    /// an error naming the key, before anything is stored.
+    @Test func hugeSettingsAndLongNamesAreRefusedByKey() throws {
+        #expect(try Self.error(Self.base + "samples: 1000000000000\n") == "5 samples: at most 1000")
+        #expect(try Self.error(Self.base + "samples: 10000000\n") == "5 samples: at most 1000")
+        #expect(try Self.error(Self.base + "samples: 1000\n") == nil)
+        #expect(try Self.error(Self.base + "limit: 1000000000000\n") == "5 limit: at most 100000000")
+        #expect(try Self.error(Self.base + "retry: {max_attempts: 1000000}\n") == "5 retry.max_attempts: at most 100")
+        #expect(
+            try Self.error(Self.base + "rate_limit: {tokens_per_minute: 1e30}\n")
+                == "5 rate_limit.tokens_per_minute: at most 1e9 (leave it out for no limit)")
+        #expect(
+            try Self.error(Self.base.replacingOccurrences(of: "name: m}", with: "name: m, max_tokens: 100000000}"))
+                == "4 model.max_tokens: at most 1000000")
+        let long = String(repeating: "n", count: 5000)
+        #expect(
+            try Self.error(Self.base.replacingOccurrences(of: "name: s", with: "name: \(long)"))
+                == "1 name: at most 100 characters (it names run ids and report folders)")
+        #expect(try Self.error(Self.base.replacingOccurrences(of: "name: s", with: "name: \(long.prefix(100))")) == nil)
+    }
 }

@@ -71,4 +71,30 @@ import TriageEvalTestSupport
                 try Int.fetchOne(db, sql: "SELECT labelCount FROM labelSet WHERE id = ?", arguments: [sets[0]]) == 2)
         }
     }
+
+    /// v4 folds quarantine rows that earlier re-ingests duplicated into one per (content, source), counting them.
+    @Test func v4FoldsDuplicatedQuarantineRows() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let path = temp.file("v3.sqlite")
+        let queue = try DatabaseQueue(path: path)
+        try Store.migrator.migrate(queue, upTo: "v3-run-label-sets")
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO quarantine (source, sha256, bytes, byteCount, reason, ingestedAt)
+                    VALUES ('f:1', 'a', x'00', 1, 'r', 't'), ('f:1', 'a', x'00', 1, 'r', 't'),
+                           ('f:2', 'b', x'00', 1, 'r', 't'), ('f:1', 'a', x'00', 1, 'r', 't'),
+                           ('g:1', 'a', x'00', 1, 'r', 't');
+                    """)
+        }
+        try queue.close()
+        let store = try Store(path: path)
+        let rows = try store.queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, source, seenCount FROM quarantine ORDER BY id").map {
+                "\($0["id"] as Int) \($0["source"] as String) \($0["seenCount"] as Int)"
+            }
+        }
+        #expect(rows == ["1 f:1 3", "3 f:2 1", "5 g:1 1"])
+    }
 }
