@@ -20,9 +20,9 @@ let package = Package(
         // themselves (YAMLReader), with the line.
         .package(url: "https://github.com/jpsim/Yams", exact: "5.0.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
-        // The webhook receiver of `triage-eval capture`: a small HTTP/1.1 server on Swift concurrency and BSD
-        // sockets, with no further dependencies.
-        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+        // The webhook receiver of `triage-eval capture`: SwiftNIO's HTTP/1 server pipeline, whose decoder bounds
+        // header sizes and streams bodies (see CaptureServer for why not FlyingFox or Hummingbird).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
@@ -37,7 +37,9 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -23,13 +23,16 @@ import TriageEvalTestSupport
         let result = try BinaryRunner.run(
             ["ingest", "-", "--json", "--db", temp.file("s.sqlite")], stdin: Data(input.utf8))
         #expect(result.status == 0, "stderr: \(result.stderr)")
-        let summary = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Int]
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let summary = object.compactMapValues { $0 as? Int }
         #expect(summary["read"] == 5)
         #expect(summary["stored"] == 1)
         #expect(summary["duplicates"] == 1)
         #expect(summary["quarantined"] == 3)
         #expect(summary["blank"] == 2)
         #expect(summary["incidents"] == 1)
+        #expect(summary["escapedNames"] == 0)
+        #expect((object["brokenFiles"] as? [Any])?.isEmpty == true)
         #expect(result.stdout.split(separator: "\n").count == 1)
         let strict = try BinaryRunner.run(
             ["ingest", "-", "--strict", "--db", temp.file("t.sqlite")], stdin: Data(input.utf8))

@@ -111,16 +111,27 @@ package final class DeliveryWriter {
 
     /// A unit read and checked, ready to be stored: everything that needs no database.
     package struct PreparedUnit: Sendable {
-        /// The body: the unit's bytes with one trailing LF stripped.
+        /// The body: the unit's bytes with one trailing LF stripped; for a unit that is quarantined as too large
+        /// or broken, only its first ``LineReader/fragmentPrefixBytes``.
         package var body: [UInt8]
+        /// The unit's size in bytes (more than `body.count` when only a prefix is kept).
+        package var byteCount: Int
         /// Where it came from (`file:line`, `capture:…`).
         package var source: String
         /// When it was received (Unix seconds), when known.
         package var receivedAt: Double?
-        /// SHA-256 of the body, hex.
+        /// SHA-256 of the unit (of what was read of it, for a broken one), hex.
         package var sha256: String
         /// The decoded payload, or why it is not a webhook body.
         package var payload: Result<WebhookPayload, QuarantineReason>
+
+        /// Whether the unit was too large or broken, so that only a prefix of it may be kept.
+        package var isFragment: Bool {
+            switch payload {
+            case .failure(.tooLarge), .failure(.brokenInput): return true
+            default: return false
+            }
+        }
     }
 
     /// Prepares a unit: strips one trailing LF, hashes, checks the size and decodes. Needs no database, so it can
@@ -136,13 +147,34 @@ package final class DeliveryWriter {
             body = UnsafeBufferPointer(rebasing: body[0..<(body.count - 1)])
         }
         let sha = Digest.sha256Hex(UnsafeRawBufferPointer(body))
-        let payload: Result<WebhookPayload, QuarantineReason>
         if body.count > sizeLimit {
-            payload = .failure(.tooLarge(bytes: body.count, limit: sizeLimit))
-        } else {
-            payload = Result { () throws(QuarantineReason) in try WebhookPayload.decode(body) }
+            return PreparedUnit(
+                body: Array(body.prefix(LineReader.fragmentPrefixBytes)), byteCount: body.count, source: source,
+                receivedAt: receivedAt, sha256: sha, payload: .failure(.tooLarge(bytes: body.count, limit: sizeLimit)))
         }
-        return PreparedUnit(body: Array(body), source: source, receivedAt: receivedAt, sha256: sha, payload: payload)
+        let payload = Result { () throws(QuarantineReason) in try WebhookPayload.decode(body) }
+        return PreparedUnit(
+            body: Array(body), byteCount: body.count, source: source, receivedAt: receivedAt, sha256: sha,
+            payload: payload)
+    }
+
+    /// Prepares a unit that was not read whole (too long to hold, or cut by a broken stream): it is quarantined
+    /// with its size, the hash of what was read and its first bytes.
+    package static func prepare(
+        fragment: LineReader.Fragment,
+        source: String,
+        receivedAt: Double?,
+        sizeLimit: Int
+    ) -> PreparedUnit {
+        let reason: QuarantineReason =
+            if let broken = fragment.breakReason {
+                .brokenInput(reason: broken, bytesRead: fragment.byteCount)
+            } else {
+                .tooLarge(bytes: fragment.byteCount, limit: sizeLimit)
+            }
+        return PreparedUnit(
+            body: fragment.prefix, byteCount: fragment.byteCount, source: source, receivedAt: receivedAt,
+            sha256: fragment.sha256, payload: .failure(reason))
     }
 
     /// Stores one unit (``prepare(unit:source:receivedAt:sizeLimit:)`` then ``commit(_:_:)``).
@@ -171,8 +203,9 @@ package final class DeliveryWriter {
         let source = unit.source
         let receivedAt = unit.receivedAt
         let hot = try hotStatements(db)
-        if case .failure(.tooLarge) = unit.payload {
-            // Too large to be looked at: quarantined even if the same bytes were seen before.
+        if unit.isFragment {
+            // Too large or broken, so not looked at: quarantined (once per content and source) even if the same
+            // bytes were stored as a delivery before.
         } else {
             hot.findDelivery.bind(1, sha)
             if let existing = try hot.findDelivery.firstInteger() {
@@ -192,9 +225,7 @@ package final class DeliveryWriter {
         switch unit.payload {
         case .success(let decoded): payload = decoded
         case .failure(let reason):
-            return try unit.body.withUnsafeBufferPointer { body in
-                try quarantine(db, body: body, sha: sha, source: source, receivedAt: receivedAt, reason: reason)
-            }
+            return try quarantine(db, unit, reason: reason)
         }
         let group = GroupIdentity(receiver: payload.receiver, groupKey: payload.groupKey)
         let assignment = try assignIncident(db, payload: payload, group: group)
@@ -233,21 +264,17 @@ package final class DeliveryWriter {
             closed: payload.status == "resolved")
     }
 
-    private func quarantine(
-        _ db: Database,
-        body: UnsafeBufferPointer<UInt8>,
-        sha: String,
-        source: String,
-        receivedAt: Double?,
-        reason: QuarantineReason
-    ) throws -> UnitOutcome {
+    private func quarantine(_ db: Database, _ unit: PreparedUnit, reason: QuarantineReason) throws -> UnitOutcome {
         try db.cachedStatement(
             sql: """
                 INSERT INTO quarantine (source, sha256, bytes, byteCount, reason, receivedAt, ingestedAt)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (sha256, source) DO UPDATE SET seenCount = seenCount + 1
                 """
-        ).execute(arguments: [source, sha, Data(body), body.count, reason.description, receivedAt, ingestedAt])
+        ).execute(arguments: [
+            unit.source, unit.sha256, Data(unit.body), unit.byteCount, reason.description, unit.receivedAt,
+            ingestedAt,
+        ])
         return .quarantined(reason)
     }
 

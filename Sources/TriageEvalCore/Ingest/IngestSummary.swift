@@ -20,6 +20,24 @@ package struct IngestSummary: Codable, Sendable, Equatable {
     package var files = 0
     /// Bytes read (after decompression).
     package var bytes = 0
+    /// Files whose stream broke (a truncated or corrupt gzip): the units before the break were kept, the tail
+    /// quarantined.
+    package var brokenFiles: [BrokenFile] = []
+    /// Files read whose names are not valid UTF-8 (named with `\xNN` escapes in sources and messages).
+    package var escapedNames = 0
+
+    /// A file whose stream broke.
+    package struct BrokenFile: Codable, Sendable, Equatable {
+        /// The file.
+        package var path: String
+        /// What broke.
+        package var reason: String
+
+        package init(path: String, reason: String) {
+            self.path = path
+            self.reason = reason
+        }
+    }
 
     package init() {}
 
@@ -35,6 +53,8 @@ package struct IngestSummary: Codable, Sendable, Equatable {
         orphanResolved += other.orphanResolved
         files += other.files
         bytes += other.bytes
+        brokenFiles += other.brokenFiles
+        escapedNames += other.escapedNames
     }
 
     /// Whether every unit read is accounted for.

@@ -1,6 +1,11 @@
 import Foundation
-import Synchronization
 import GRDB
+import Synchronization
+#if canImport(Glibc)
+// `struct stat` comes to Swift through CoreFoundation's module on Linux (the first to include <sys/stat.h>).
+import CoreFoundation
+import Glibc
+#endif
 
 /// Errors in the ingest set-up (not in the data: bad data is quarantined, never an error).
 package enum IngestError: LocalizedError, Equatable {
@@ -43,42 +48,120 @@ package struct Ingestor {
 
     /// An input file with its kind.
     package struct InputFile: Equatable, Sendable {
-        /// The path (`-` for standard input).
+        /// The path as messages and delivery sources name it (`-` for standard input): the file system's bytes
+        /// where they are UTF-8, `\xNN` for each byte that is not.
         package var path: String
+        /// The path's bytes as the file system has them (nil for standard input).
+        package var systemPath: [UInt8]?
         /// Whether it holds one body per line.
         package var isLines: Bool
+
+        /// Whether the name had bytes that are not UTF-8 (and so `path` escapes them).
+        package var hasEscapedName: Bool { systemPath.map { $0 != Array(path.utf8) } ?? false }
+
+        /// Opens it.
+        package func open() throws -> ByteSource { try ByteSource(systemPath: systemPath, displayPath: path) }
     }
 
-    /// Expands paths into input files: directories recursively in path order, sidecars left out.
+    /// Expands paths into input files: directories recursively in byte order of their paths, sidecars left out.
+    ///
+    /// Directories are read with `readdir`, so that a name which is not valid UTF-8 is read too (by its bytes)
+    /// rather than skipped; symbolic links to files are followed, links to directories are not descended.
     /// - Throws: ``IngestError``.
     package static func inputFiles(_ paths: [String]) throws -> [InputFile] {
         var files: [InputFile] = []
-        let manager = FileManager.default
         for path in paths {
             if path == "-" {
-                files.append(InputFile(path: "-", isLines: true))
+                files.append(InputFile(path: "-", systemPath: nil, isLines: true))
                 continue
             }
-            var isDirectory: ObjCBool = false
-            guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else { throw IngestError.notFound(path) }
-            if isDirectory.boolValue {
-                guard let enumerator = manager.enumerator(atPath: path) else { throw IngestError.notFound(path) }
-                var found: [String] = []
-                for case let relative as String in enumerator {
-                    let full = (path as NSString).appendingPathComponent(relative)
-                    var childIsDirectory: ObjCBool = false
-                    let exists = manager.fileExists(atPath: full, isDirectory: &childIsDirectory)
-                    if exists, !childIsDirectory.boolValue, kind(of: full) != nil { found.append(full) }
-                }
-                for full in found.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-                    files.append(InputFile(path: full, isLines: kind(of: full)!))
+            let bytes = Array(path.utf8)
+            guard let type = fileType(bytes, followLinks: true) else { throw IngestError.notFound(path) }
+            if type == .directory {
+                var found: [[UInt8]] = []
+                try walk(bytes, into: &found)
+                for full in found.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+                    let name = escapedName(full)
+                    files.append(InputFile(path: name, systemPath: full, isLines: kind(of: name)!))
                 }
             } else {
                 guard let isLines = kind(of: path) else { throw IngestError.unsupportedFile(path) }
-                files.append(InputFile(path: path, isLines: isLines))
+                files.append(InputFile(path: path, systemPath: bytes, isLines: isLines))
             }
         }
         return files
+    }
+
+    private enum FileType { case directory, file, other }
+
+    private static func fileType(_ path: [UInt8], followLinks: Bool) -> FileType? {
+        var info = Glibc.stat()
+        let status = (path + [0]).withUnsafeBufferPointer { name in
+            name.withMemoryRebound(to: CChar.self) {
+                followLinks ? stat($0.baseAddress!, &info) : lstat($0.baseAddress!, &info)
+            }
+        }
+        guard status == 0 else { return nil }
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR: return .directory
+        case S_IFREG: return .file
+        case S_IFLNK: return fileType(path, followLinks: true) == .file ? .file : .other
+        default: return .other
+        }
+    }
+
+    /// Collects the input files under a directory (recursively), by the bytes of their paths.
+    private static func walk(_ directory: [UInt8], into found: inout [[UInt8]]) throws {
+        let handle = (directory + [0]).withUnsafeBufferPointer { name in
+            name.withMemoryRebound(to: CChar.self) { opendir($0.baseAddress!) }
+        }
+        guard let handle else { throw IngestError.notFound(escapedName(directory)) }
+        defer { closedir(handle) }
+        var children: [[UInt8]] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                Array(raw.prefix(while: { $0 != 0 }))
+            }
+            if name == [0x2E] || name == [0x2E, 0x2E] { continue }
+            children.append(directory.last == 0x2F ? directory + name : directory + [0x2F] + name)
+        }
+        for child in children {
+            switch fileType(child, followLinks: false) {
+            case .directory: try walk(child, into: &found)
+            case .file: if kind(of: escapedName(child)) != nil { found.append(child) }
+            default: continue
+            }
+        }
+    }
+
+    /// A path's bytes as text: UTF-8 as it is, every byte that is not valid UTF-8 as `\xNN` (and a backslash
+    /// that starts such an escape is itself escaped, so the name stays unambiguous).
+    package static func escapedName(_ bytes: [UInt8]) -> String {
+        if let valid = String(validating: bytes, as: UTF8.self) { return valid }
+        var text = ""
+        var index = 0
+        while index < bytes.count {
+            // The longest valid UTF-8 scalar at this position, else one escaped byte.
+            var matched = 0
+            for length in 1...4 where index + length <= bytes.count {
+                if let scalar = String(validating: bytes[index..<(index + length)], as: UTF8.self),
+                    scalar.unicodeScalars.count == 1
+                {
+                    matched = length
+                    break
+                }
+            }
+            if matched > 0 {
+                let piece = String(decoding: bytes[index..<(index + matched)], as: UTF8.self)
+                text += piece == "\\" ? "\\\\" : piece
+                index += matched
+            } else {
+                let hex = String(bytes[index], radix: 16)
+                text += "\\x" + (hex.count == 1 ? "0" + hex : hex)
+                index += 1
+            }
+        }
+        return text
     }
 
     /// Whether a path is JSON Lines (true), one JSON body (false), or not an input (nil, sidecars included).
@@ -108,7 +191,7 @@ package struct Ingestor {
 
     /// Reads `recv_unix` of every line of a sidecar.
     static func receiveTimes(sidecar: String) throws -> [Double?] {
-        let reader = LineReader(source: try ByteSource(path: sidecar))
+        let reader = LineReader(source: try ByteSource(path: sidecar), limit: 1 << 20)
         var times: [Double?] = []
         while let time: Double? = try reader.nextLine({ line -> Double? in
             guard line.contains(where: { $0 > 0x20 }) else { return nil }
@@ -134,6 +217,10 @@ package struct Ingestor {
         case unit(DeliveryWriter.PreparedUnit)
         case blank
         case file(bytes: Int)
+        /// The file's stream broke: the units before the break were emitted, its tail was quarantined.
+        case broken(path: String, reason: String)
+        /// The file's name is not valid UTF-8 (it is read, and named with escapes).
+        case escapedName
     }
 
     /// Ingests the given paths in order.
@@ -145,7 +232,11 @@ package struct Ingestor {
     /// - Returns: the counts.
     /// - Throws: ``IngestError``, ``InputError`` or a database error; bad data is quarantined instead.
     package func ingest(paths: [String]) throws -> IngestSummary {
-        let files = try Self.inputFiles(paths)
+        try ingest(files: try Self.inputFiles(paths))
+    }
+
+    /// Ingests the given files in order (see ``ingest(paths:)``).
+    package func ingest(files: [InputFile]) throws -> IngestSummary {
         let progress = Progress(label: "ingest", total: nil, unit: "units", style: progressStyle)
         let writer = DeliveryWriter(sizeLimit: sizeLimit, corpus: corpus)
         let queue = BoundedQueue<Event>(capacity: 512)
@@ -182,6 +273,12 @@ package struct Ingestor {
                     case .file(let bytes):
                         summary.files += 1
                         summary.bytes += bytes
+                        continue
+                    case .escapedName:
+                        summary.escapedNames += 1
+                        continue
+                    case .broken(let path, let reason):
+                        summary.brokenFiles.append(IngestSummary.BrokenFile(path: path, reason: reason))
                         continue
                     case .unit(let unit):
                         let outcome = try writer.commit(db, unit)
@@ -221,17 +318,27 @@ package struct Ingestor {
     }
 
     /// Reads one input file, emitting its units in order (receive order when a sidecar gives receive times).
+    ///
+    /// At most the size limit plus a read chunk of a unit is held: a longer unit is hashed as it streams by and
+    /// kept as a prefix; a stream that breaks keeps every unit before the break and quarantines the tail.
     private static func read(_ file: InputFile, sizeLimit: Int, emit: (Event) throws -> Void) throws {
         let path = file.path
-        let reader = LineReader(source: try ByteSource(path: path))
+        let reader = LineReader(source: try file.open(), limit: sizeLimit)
+        if file.hasEscapedName { try emit(.escapedName) }
         guard file.isLines else {
-            let bytes = try reader.readAll()
-            try emit(.file(bytes: bytes.count))
-            try emit(
-                .unit(
-                    bytes.withUnsafeBufferPointer {
-                        DeliveryWriter.prepare(unit: $0, source: path, receivedAt: nil, sizeLimit: sizeLimit)
-                    }))
+            let unit: DeliveryWriter.PreparedUnit
+            switch reader.readAllUnit() {
+            case .bytes(let bytes):
+                try emit(.file(bytes: bytes.count))
+                unit = bytes.withUnsafeBufferPointer {
+                    DeliveryWriter.prepare(unit: $0, source: path, receivedAt: nil, sizeLimit: sizeLimit)
+                }
+            case .fragment(let fragment):
+                try emit(.file(bytes: fragment.byteCount))
+                unit = DeliveryWriter.prepare(fragment: fragment, source: path, receivedAt: nil, sizeLimit: sizeLimit)
+            }
+            try emit(.unit(unit))
+            if let broken = reader.breakError { try emit(.broken(path: path, reason: broken.reason)) }
             return
         }
         let times = try sidecarPath(for: path).map { try receiveTimes(sidecar: $0) }
@@ -239,48 +346,52 @@ package struct Ingestor {
             !line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D })
         }
         var bytes = 0
-        // With receive times out of line order, units are taken in receive order (stable); this needs the
-        // file's lines in memory. Otherwise units stream in line order.
-        if let times, !zip(times, times.dropFirst()).allSatisfy({ ($0 ?? -.infinity) <= ($1 ?? .infinity) }) {
-            var units: [(line: Int, bytes: [UInt8], time: Double?)] = []
-            var blanks = 0
-            while let line: [UInt8] = try reader.nextLine({ Array($0) }) {
-                bytes += line.count + 1
-                if line.withUnsafeBufferPointer(isBlank) {
-                    blanks += 1
-                    continue
+        var unitIndex = 0
+        // Each line becomes an event as it is read: blank, a unit, or a fragment (too long, or the broken tail).
+        func nextEvent() throws -> Event? {
+            try reader.nextUnit { unit -> Event in
+                let time = times.flatMap { unitIndex < $0.count ? $0[unitIndex] : nil }
+                let source = "\(path):\(reader.lineNumber)"
+                switch unit {
+                case .line(let line):
+                    bytes += line.count + 1
+                    if isBlank(line) { return .blank }
+                    unitIndex += 1
+                    return .unit(
+                        DeliveryWriter.prepare(unit: line, source: source, receivedAt: time, sizeLimit: sizeLimit))
+                case .fragment(let fragment):
+                    bytes += fragment.byteCount + (fragment.breakReason == nil ? 1 : 0)
+                    // An empty tail (the stream broke between lines) is still recorded, so the break is seen.
+                    unitIndex += 1
+                    return .unit(
+                        DeliveryWriter.prepare(
+                            fragment: fragment, source: source, receivedAt: time, sizeLimit: sizeLimit))
                 }
-                units.append((reader.lineNumber, line, units.count < times.count ? times[units.count] : nil))
+            }
+        }
+        // With receive times out of line order, units are taken in receive order (stable); this holds the file's
+        // prepared units (each within the size limit) in memory. Otherwise units stream in line order.
+        if let times, !zip(times, times.dropFirst()).allSatisfy({ ($0 ?? -.infinity) <= ($1 ?? .infinity) }) {
+            var units: [DeliveryWriter.PreparedUnit] = []
+            var blanks = 0
+            while let event = try nextEvent() {
+                switch event {
+                case .unit(let unit): units.append(unit)
+                default: blanks += 1
+                }
             }
             try emit(.file(bytes: bytes))
             for _ in 0..<blanks { try emit(.blank) }
             let ordered = units.enumerated().sorted { a, b in
-                let (ta, tb) = (a.element.time ?? .infinity, b.element.time ?? .infinity)
+                let (ta, tb) = (a.element.receivedAt ?? .infinity, b.element.receivedAt ?? .infinity)
                 return ta != tb ? ta < tb : a.offset < b.offset
             }
-            for (_, unit) in ordered {
-                try emit(
-                    .unit(
-                        unit.bytes.withUnsafeBufferPointer {
-                            DeliveryWriter.prepare(
-                                unit: $0, source: "\(path):\(unit.line)", receivedAt: unit.time, sizeLimit: sizeLimit)
-                        }))
-            }
-            return
+            for (_, unit) in ordered { try emit(.unit(unit)) }
+        } else {
+            while let event = try nextEvent() { try emit(event) }
+            try emit(.file(bytes: bytes))
         }
-        var unitIndex = 0
-        while let event: Event = try reader.nextLine({ line in
-            bytes += line.count + 1
-            if isBlank(line) { return .blank }
-            let time = times.flatMap { unitIndex < $0.count ? $0[unitIndex] : nil }
-            unitIndex += 1
-            return .unit(
-                DeliveryWriter.prepare(
-                    unit: line, source: "\(path):\(reader.lineNumber)", receivedAt: time, sizeLimit: sizeLimit))
-        }) {
-            try emit(event)
-        }
-        try emit(.file(bytes: bytes))
+        if let broken = reader.breakError { try emit(.broken(path: path, reason: broken.reason)) }
     }
 }
 

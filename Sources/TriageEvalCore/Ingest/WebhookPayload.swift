@@ -33,6 +33,16 @@ package struct WebhookPayload: Sendable, Equatable {
 
     /// The largest body accepted unless configured otherwise: 10 MiB.
     package static let defaultSizeLimit = 10 * 1024 * 1024
+    /// The largest size limit that may be set: 256 MiB, well inside SQLite's 1 GB string and blob limit.
+    package static let maximumSizeLimit = 256 * 1024 * 1024
+
+    /// What is wrong with a configured size limit, naming the flag, or nil when it is in 1...256 MiB.
+    package static func sizeLimitProblem(_ limit: Int, flag: String) -> String? {
+        guard limit > 0, limit <= maximumSizeLimit else {
+            return "\(flag) must be between 1 and \(maximumSizeLimit) (256 MiB), not \(limit)"
+        }
+        return nil
+    }
 
     /// One alert as found in the body, before its fields are checked.
     private struct RawAlert {
@@ -256,6 +266,8 @@ package struct WebhookPayload: Sendable, Equatable {
 /// Why an input unit was quarantined instead of stored.
 package enum QuarantineReason: Error, Equatable, Sendable, CustomStringConvertible {
     case tooLarge(bytes: Int, limit: Int)
+    /// The input broke (a truncated or corrupt gzip stream) inside or right after this unit.
+    case brokenInput(reason: String, bytesRead: Int)
     case notJSON(String)
     case notAnObject(String)
     case missingField(String)
@@ -266,6 +278,8 @@ package enum QuarantineReason: Error, Equatable, Sendable, CustomStringConvertib
     package var description: String {
         switch self {
         case .tooLarge(let bytes, let limit): return "too large: \(bytes) bytes, the limit is \(limit)"
+        case .brokenInput(let reason, let bytesRead):
+            return "input broken after \(bytesRead) byte(s) of this unit: \(reason); the rest of the file is lost"
         case .notJSON(let detail): return "not JSON: \(detail)"
         case .notAnObject(let type): return "not a webhook body: the JSON is \(type == "array" ? "an" : "a") \(type)"
         case .missingField(let field): return "missing field '\(field)'"

@@ -24,11 +24,9 @@ package struct CorpusLoader {
         package var skippedFiles = 0
     }
 
-    private func fileSha(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputError.cannotOpen(path: path, reason: "not readable")
-        }
-        return data.withUnsafeBytes { Digest.sha256Hex($0) }
+    /// The SHA-256 of a file's bytes as stored (not inflated), read in chunks.
+    private func fileSha(_ source: ByteSource) throws -> String {
+        try source.rawSha256()
     }
 
     private func alreadyLoaded(sha: String, kind: String) throws -> Bool {
@@ -55,12 +53,12 @@ package struct CorpusLoader {
             ingestor.progressStyle = progressStyle
             ingestor.corpus = (directory as NSString).lastPathComponent
             for file in try Ingestor.inputFiles([deliveries]) {
-                let sha = try fileSha(file.path)
+                let sha = try fileSha(try file.open())
                 if try alreadyLoaded(sha: sha, kind: "deliveries") {
                     summary.skippedFiles += 1
                     continue
                 }
-                summary.ingest.add(try ingestor.ingest(paths: [file.path]))
+                summary.ingest.add(try ingestor.ingest(files: [file]))
                 try markLoaded(sha: sha, kind: "deliveries", path: file.path)
             }
         }
@@ -68,7 +66,7 @@ package struct CorpusLoader {
         for name in names.sorted()
         where name.hasPrefix("replies") && (name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz")) {
             let path = (directory as NSString).appendingPathComponent(name)
-            let sha = try fileSha(path)
+            let sha = try fileSha(try ByteSource(path: path))
             if try alreadyLoaded(sha: sha, kind: "replies") {
                 summary.skippedFiles += 1
                 continue

@@ -31,9 +31,9 @@ final class RawStatement {
     func bind(_ index: Int32, _ text: String) {
         var text = text
         text.withUTF8 { buffer in
-            _ = sqlite3_bind_text(
+            _ = sqlite3_bind_text64(
                 handle, index, UnsafeRawPointer(buffer.baseAddress).map { $0.assumingMemoryBound(to: CChar.self) },
-                Int32(buffer.count), Self.transient)
+                sqlite3_uint64(buffer.count), Self.transient, UInt8(SQLITE_UTF8))
         }
     }
 
@@ -45,7 +45,7 @@ final class RawStatement {
     /// Binds a blob (copied by SQLite); an empty one stays an empty blob, not NULL.
     func bind(_ index: Int32, blob: UnsafeBufferPointer<UInt8>) {
         if let base = blob.baseAddress, !blob.isEmpty {
-            sqlite3_bind_blob(handle, index, base, Int32(blob.count), Self.transient)
+            sqlite3_bind_blob64(handle, index, base, sqlite3_uint64(blob.count), Self.transient)
         } else {
             sqlite3_bind_zeroblob(handle, index, 0)
         }

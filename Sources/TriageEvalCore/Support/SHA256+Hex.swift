@@ -23,7 +23,21 @@ package enum Digest {
         hex(SHA256.hash(data: Array(text.utf8)))
     }
 
-    private static func hex(_ digest: some Sequence<UInt8>) -> String {
+    /// A SHA-256 fed in pieces.
+    package struct Hasher {
+        private var state = SHA256()
+
+        package init() {}
+
+        /// Adds bytes.
+        package mutating func update(_ bytes: UnsafeRawBufferPointer) { state.update(bufferPointer: bytes) }
+
+        /// The digest of everything added so far, as lowercase hex.
+        package func hex() -> String { Digest.hex(state.finalize()) }
+    }
+
+    /// A finished digest as lowercase hex.
+    package static func hex(_ digest: some Sequence<UInt8>) -> String {
         var output: [UInt8] = []
         output.reserveCapacity(64)
         for byte in digest {

@@ -14,10 +14,14 @@ extension TriageEval {
                 Point an Alertmanager webhook receiver at it. Each POST body is stored with its receive time \
                 (one trailing newline stripped, deduplicated, incidents rebuilt, bad input quarantined) and \
                 answered 200 only once it is committed to SQLite, so Alertmanager retries anything not stored. \
-                A body over --max-body-bytes is answered 413, one that is not a webhook 400 with the reason; both \
-                are kept in quarantine. GET /-/ready answers 200 while serving. With --bearer-token-env, requests \
-                must send 'Authorization: Bearer <token>' (Alertmanager's http_config.authorization); the token \
-                is read from that environment variable and never logged or stored.
+                A body over --max-body-bytes is answered 413 as soon as its Content-Length says so (or when a \
+                chunked body crosses the limit) and is never buffered: a quarantine row keeps its size, the \
+                SHA-256 and first 4 KiB of what was read. A body that is not a webhook is answered 400 with the \
+                reason and kept in quarantine. A request line or header over 8 KiB, headers over 32 KiB in all or \
+                more than 100 header fields are answered 431; a connection silent for 30 s is closed. GET \
+                /-/ready answers 200 while serving. With --bearer-token-env, requests must send exactly one \
+                'Authorization: Bearer <token>' (Alertmanager's http_config.authorization); the token is read \
+                from that environment variable and never logged or stored.
 
                 SIGINT or SIGTERM stops it cleanly: requests in flight finish, and every acknowledged delivery \
                 is already stored.
@@ -40,13 +44,15 @@ extension TriageEval {
 
         @OptionGroup var store: StoreOptions
 
-        @Option(help: ArgumentHelp("The IPv4 address and port to listen on.", valueName: "host:port"))
+        @Option(
+            help: ArgumentHelp(
+                "The address and port to listen on: IPv4, [IPv6] or a host name.", valueName: "host:port"))
         var listen = "127.0.0.1:9095"
 
         @Option(help: ArgumentHelp("The corpus recorded on stored deliveries.", valueName: "name"))
         var corpus: String?
 
-        @Option(help: ArgumentHelp("The largest body accepted, in bytes.", valueName: "bytes"))
+        @Option(help: ArgumentHelp("The largest body accepted, in bytes (at most 256 MiB).", valueName: "bytes"))
         var maxBodyBytes = WebhookPayload.defaultSizeLimit
 
         @Option(
@@ -55,7 +61,9 @@ extension TriageEval {
         var bearerTokenEnv: String?
 
         func validate() throws {
-            guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
+            if let problem = WebhookPayload.sizeLimitProblem(maxBodyBytes, flag: "--max-body-bytes") {
+                throw ValidationError(problem)
+            }
             guard Self.split(listen) != nil else {
                 throw ValidationError("--listen must be host:port (got '\(listen)')")
             }
@@ -64,7 +72,10 @@ extension TriageEval {
         static func split(_ address: String) -> (host: String, port: UInt16)? {
             guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...])
             else { return nil }
-            return (String(address[..<colon]), port)
+            var host = address[..<colon]
+            if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+            guard !host.isEmpty else { return nil }
+            return (String(host), port)
         }
 
         func run() async throws {
@@ -77,7 +88,7 @@ extension TriageEval {
                     }
                     token = value
                 }
-                return try CaptureServer(
+                return CaptureServer(
                     store: try store.open(), host: host, port: port, corpus: corpus, sizeLimit: maxBodyBytes,
                     bearerToken: token, log: { printError("capture: \($0)") })
             }
@@ -85,9 +96,8 @@ extension TriageEval {
             do {
                 try await server.waitUntilListening()
             } catch {
-                serving.cancel()
-                let reason = await Self.failure(of: serving) ?? "\(error)"
-                _ = try reportingSetupErrors { throw CaptureSetupError.cannotListen(listen, reason) }
+                _ = await Self.failure(of: serving)
+                _ = try reportingSetupErrors { throw error }
             }
             let actualPort = await server.listeningPort() ?? port
             printError("capture: listening on http://\(host):\(actualPort) (Ctrl-C to stop)")
@@ -125,12 +135,10 @@ extension TriageEval {
 
 enum CaptureSetupError: SetUpError {
     case noToken(String)
-    case cannotListen(String, String)
 
     var errorDescription: String? {
         switch self {
         case .noToken(let variable): return "--bearer-token-env: the environment variable \(variable) is not set"
-        case .cannotListen(let address, let reason): return "cannot listen on \(address): \(reason)"
         }
     }
 }

@@ -14,6 +14,11 @@ extension TriageEval {
                 Repeated bodies are counted as duplicates; bodies that are not version-4 webhooks are \
                 quarantined with their source and reason. Every unit read is stored, duplicate or quarantined.
 
+                A unit over --max-body-bytes is never held whole: it is quarantined with its size, its SHA-256 \
+                and its first 4 KiB. A truncated or corrupt gzip file keeps the units before the break, \
+                quarantines the broken tail and the ingest goes on with the next file. File names that are not \
+                UTF-8 are read, and named with \\xNN escapes.
+
                 Example:
                   triage-eval ingest captured/ --json
                 """
@@ -30,11 +35,13 @@ extension TriageEval {
         @Flag(help: "Exit 1 if any unit was quarantined.")
         var strict = false
 
-        @Option(help: ArgumentHelp("The largest body accepted, in bytes.", valueName: "bytes"))
+        @Option(help: ArgumentHelp("The largest body accepted, in bytes (at most 256 MiB).", valueName: "bytes"))
         var maxBodyBytes = WebhookPayload.defaultSizeLimit
 
         func validate() throws {
-            guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
+            if let problem = WebhookPayload.sizeLimitProblem(maxBodyBytes, flag: "--max-body-bytes") {
+                throw ValidationError(problem)
+            }
         }
 
         func run() throws {
@@ -55,6 +62,16 @@ extension TriageEval {
                     incidents: \(summary.incidents) opened, \(summary.resolved) resolved; \
                     \(summary.orphanResolved) resolved deliveries without an open incident
                     """)
+            }
+            for broken in summary.brokenFiles {
+                printError(
+                    "warning: \(broken.path): \(broken.reason); the units before the break were kept, the tail "
+                        + "quarantined")
+            }
+            if summary.escapedNames > 0 {
+                printError(
+                    "warning: \(summary.escapedNames) file name(s) are not valid UTF-8; read, and named with \\xNN "
+                        + "escapes")
             }
             if summary.quarantined > 0 {
                 printError("warning: \(summary.quarantined) unit(s) quarantined (see the quarantine table)")
