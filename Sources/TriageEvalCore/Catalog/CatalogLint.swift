@@ -169,6 +169,9 @@ package struct CatalogLint: Sendable {
     }
 
     private func yamlMembers(_ text: String, path: String) throws -> ([Member], [ActionEntry]?) {
+        if let violation = YAMLBounds.violation(in: text) {
+            throw CatalogError.invalid(path: path, reason: "line \(violation.line): \(violation.message)")
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)

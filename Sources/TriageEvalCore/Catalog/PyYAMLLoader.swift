@@ -39,6 +39,9 @@ package enum PyYAMLLoader {
     /// - Returns: the value (null for an empty document).
     /// - Throws: ``PyYAMLError``.
     package static func load(_ text: String) throws -> JSONValue {
+        if let violation = YAMLBounds.violation(in: text) {
+            throw PyYAMLError.syntax("line \(violation.line): \(violation.message)")
+        }
         let node: Node?
         do {
             node = try Yams.compose(yaml: text, .basic)

@@ -91,6 +91,7 @@ extension Runner {
         corpus: CorpusLoader.Summary,
         started: Date
     ) async throws -> Outcome {
+        stop.arm()
         let catalog = planner.catalog
         let context = Context(
             runId: runId, scenario: scenario,

@@ -5,8 +5,17 @@ import Synchronization
 /// A flag set from a signal handler to ask a run to stop launching calls (Ctrl-C); the run can be resumed.
 package final class StopRequest: Sendable {
     private let flag = Atomic<Bool>(false)
+    private let armed = Atomic<Bool>(false)
 
     package init() {}
+
+    /// Marks the point from which a stop is honoured gracefully (calls in flight finish, the run can resume):
+    /// the replay has begun. Before it (loading the scenario, catalog, labels and corpus), there is nothing to
+    /// finish, and an interrupt ends the process at once.
+    package func arm() { armed.store(true, ordering: .relaxed) }
+
+    /// Whether the replay has begun (see ``arm()``).
+    package var isArmed: Bool { armed.load(ordering: .relaxed) }
 
     /// Asks the run to stop.
     package func request() { flag.store(true, ordering: .relaxed) }

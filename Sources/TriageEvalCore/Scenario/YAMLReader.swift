@@ -13,6 +13,9 @@ package struct YAMLReader {
     /// Parses a file's text into its root node.
     /// - Throws: ``ConfigError``.
     package static func root(text: String, file: String) throws -> Node {
+        if let violation = YAMLBounds.violation(in: text) {
+            throw ConfigError(file: file, line: violation.line, keyPath: "", message: violation.message)
+        }
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 throw ConfigError(file: file, line: nil, keyPath: "", message: "the file is empty")

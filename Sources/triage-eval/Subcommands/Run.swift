@@ -104,12 +104,17 @@ extension TriageEval {
             }
         }
 
-        /// The first SIGINT or SIGTERM asks the run to stop launching calls; a second one exits at once.
+        /// While loading, SIGINT or SIGTERM exits at once (130): nothing has been replayed. Once the replay has
+        /// begun, the first asks the run to stop launching calls; a second one exits at once.
         private static func interceptInterrupts(_ stop: StopRequest) -> [any DispatchSourceSignal] {
             [SIGINT, SIGTERM].map { number in
                 signal(number, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
                 source.setEventHandler {
+                    if !stop.isArmed {
+                        printError("interrupted while loading; nothing was replayed")
+                        Glibc.exit(130)
+                    }
                     if stop.isRequested { Glibc.exit(130) }
                     printError("stopping: finishing the calls in flight (again to quit at once)")
                     stop.request()
