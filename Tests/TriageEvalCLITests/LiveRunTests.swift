@@ -96,6 +96,49 @@ import TriageEvalTestSupport
         #expect(!recorded.stderr.contains(Self.secret) && !recorded.stdout.contains(Self.secret))
     }
 
+    /// Row 15: a provider (or proxy) that echoes the request headers — in an error body, a transport error, a
+    /// reply text, a refusal — never gets the key into the store, the output or the reports.
+    @Test func anEchoedKeyIsRedactedEverywhere() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let server = try FakeProvider(
+            script: [
+                "incidents": [
+                    "inc-15b3af5e5202f96d": [["status": 400, "echo_headers": true]],
+                    "inc-2c10dbac0d937917": [["status": 500, "echo_headers": true]],
+                    "inc-31786f914c04b4ef": [["status": 200, "echo_headers": true]],
+                    "inc-3a6aead743e9dfb6": [["status": 400, "echo_headers": "masked"]],
+                ]
+            ], directory: temp)
+        defer { server.stop() }
+        let path = try Self.scenario(temp, port: server.port, extra: "retry: {max_attempts: 1}\n")
+        let result = try Self.run([path], temp)
+        #expect(result.status == 0, "\(result.stderr)")
+        let tail = String(Self.secret.dropFirst(3))
+        func leaks(_ text: String) -> Bool { text.contains(Self.secret) || text.contains(tail) }
+        #expect(!leaks(result.stdout) && !leaks(result.stderr))
+        let stored = try Data(contentsOf: URL(fileURLWithPath: temp.file("live.sqlite")))
+        #expect(stored.range(of: Data(tail.utf8)) == nil)
+        let runId = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        for name in ["report.md", "report.json", "report.html", "summary.md", "junit.xml"] {
+            let report = try String(contentsOfFile: temp.file("reports/\(runId)/\(name)"), encoding: .utf8)
+            #expect(!leaks(report), "\(name)")
+        }
+        // What was echoed is kept, with the key replaced.
+        let bodies = try Self.rows(temp, "SELECT CAST(rawBody AS TEXT) AS body FROM reply WHERE httpStatus = 400")
+        #expect(bodies.count == 2)
+        #expect(bodies.allSatisfy { ($0["body"] as String).contains("[redacted]") })
+        let errors = try Self.rows(temp, "SELECT transportError FROM result WHERE transportError IS NOT NULL")
+        #expect(errors.contains { ($0["transportError"] as String).contains("[redacted]") })
+
+        // A refusal (401) that echoes the key stops the run with an error that does not print it.
+        let refusing = try FakeProvider(script: ["default": ["status": 401, "echo_headers": true]], directory: temp)
+        defer { refusing.stop() }
+        let refused = try Self.run([try Self.scenario(temp, name: "refused", port: refusing.port)], temp)
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("[redacted]") && !leaks(refused.stderr), "\(refused.stderr)")
+    }
+
     @Test func retriesTransientFailuresButNeverAnInvalidReply() throws {
         let temp = try TemporaryDirectory()
         defer { temp.remove() }

@@ -145,11 +145,13 @@ extension Runner {
         guard let baseURL = scenario.model.baseURL else { throw RunError.noBaseURL }
         let provider = scenario.model.provider
         var authorization: (String, String)? = nil
+        var redactor = Redactor(secret: nil)
         if let variable = scenario.model.apiKeyEnv {
             guard let key = environment[variable], !key.isEmpty else {
                 throw RunError.missingAPIKey(variable: variable)
             }
             authorization = provider.authorization(key: key)
+            redactor = Redactor(secret: key)
         }
         let client = try self.client ?? CurlHTTPClient(connections: scenario.concurrency)
         let limiter = RateLimiter(
@@ -158,7 +160,7 @@ extension Runner {
         let policy = RetryPolicy(maxAttempts: scenario.retry.maxAttempts)
         let call = LiveCall(
             results: results, context: context, provider: provider, baseURL: baseURL, authorization: authorization,
-            client: client, limiter: limiter, policy: policy, counters: counters)
+            redactor: redactor, client: client, limiter: limiter, policy: policy, counters: counters)
         let stop = self.stop
         // Child tasks never throw: a failure that must end the run (a refused key, a store error) stops new
         // launches and is rethrown once the calls in flight have ended, so no call is cancelled midway.
@@ -252,6 +254,9 @@ struct LiveCall: Sendable {
     var provider: Provider
     var baseURL: String
     var authorization: (String, String)?
+    /// Takes the key out of every response body and error text before it is parsed, stored or printed (a
+    /// provider or proxy may echo request headers).
+    var redactor: Redactor
     var client: any HTTPClient
     var limiter: RateLimiter
     var policy: RetryPolicy
@@ -267,9 +272,10 @@ struct LiveCall: Sendable {
             attempt += 1
             try await limiter.acquire(tokens: estimate)
             let start = DispatchTime.now()
-            let response: HTTPResponse
+            var response: HTTPResponse
             do {
                 response = try await client.send(http, authorization: authorization)
+                if !redactor.isEmpty { response.body = redactor.redact(response.body) }
             } catch let error as TransportError {
                 if attempt < policy.maxAttempts, counters.takeRetry() {
                     try await Task.sleep(
@@ -277,7 +283,7 @@ struct LiveCall: Sendable {
                             policy.delay(afterAttempt: attempt, retryAfter: nil, random: .random(in: 0...1)) * 1e9))
                     continue
                 }
-                try await storeTransportFailure(item, error: "\(error) after \(attempt) attempt(s)")
+                try await storeTransportFailure(item, error: redactor.redact("\(error) after \(attempt) attempt(s)"))
                 let isConnection = if case .connection = error { true } else { false }
                 counters.called(succeeded: false, connectionError: isConnection, inputTokens: nil, outputTokens: nil)
                 return

@@ -16,6 +16,9 @@ A BEHAVIOUR is an object:
   error_code    the error code in an error body (e.g. "context_length_exceeded")
   malformed     true: a 200 whose body is not JSON
   reset         true: close the connection without answering
+  echo_headers  true: the error body (and, with status 200, the reply text) quotes every request header, as
+                some proxies do, the API key among them; "masked" quotes it as a proxy that masks the key's
+                prefix would ("sk-***" and the rest)
 Every request is appended to LOG.jsonl: path, model, incident_id, whether an API key header came, the time.
 """
 import json
@@ -67,9 +70,17 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.close()
             return
         status = plan.get("status", 200)
+        echoed = None
+        if plan.get("echo_headers"):
+            headers = dict(self.headers.items())
+            if plan.get("echo_headers") == "masked":
+                headers = {name: value.replace("sk-", "sk-***", 1) for name, value in headers.items()}
+            echoed = json.dumps(headers)
         if status != 200:
-            payload = {"error": {"type": "error", "code": plan.get("error_code", "error"),
-                                 "message": f"scripted {status}"}}
+            message = f"scripted {status}" + (f"; request headers: {echoed}" if echoed else "")
+            payload = {"error": {"type": "error", "code": plan.get("error_code", "error"), "message": message}}
+            if echoed:
+                payload["request_headers"] = echoed
             self.answer(status, json.dumps(payload).encode(), plan.get("retry_after"))
             return
         if plan.get("malformed"):
@@ -77,6 +88,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         text = plan.get("text", json.dumps({"incident_id": incident, "actions": [], "confidence": 0.9,
                                              "needs_human": False}))
+        if echoed:
+            text = f"your headers were {echoed}"
         stop = plan.get("stop_reason", "end_turn")
         if self.path == "/v1/messages":
             payload = {"id": "msg_fake", "type": "message", "role": "assistant", "model": body["model"],
