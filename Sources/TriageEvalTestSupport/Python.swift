@@ -6,8 +6,9 @@ package enum Python {
     /// A script that exited with an error.
     package struct Failure: Error, CustomStringConvertible {
         package var status: Int32
+        package var stdout: String
         package var stderr: String
-        package var description: String { "python3 exited \(status): \(stderr)" }
+        package var description: String { "python3 exited \(status): \(stdout)\(stderr)" }
     }
 
     /// Runs `script` with `arguments` (as `sys.argv[1:]`) and returns what it printed, trailing newline removed.
@@ -27,7 +28,9 @@ package enum Python {
         let errorOutput = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw Failure(status: process.terminationStatus, stderr: String(decoding: errorOutput, as: UTF8.self))
+            throw Failure(
+                status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self),
+                stderr: String(decoding: errorOutput, as: UTF8.self))
         }
         var text = String(decoding: output, as: UTF8.self)
         if text.hasSuffix("\n") { text.removeLast() }

@@ -139,6 +139,39 @@ import TriageEvalTestSupport
         #expect(refused.stderr.contains("[redacted]") && !leaks(refused.stderr), "\(refused.stderr)")
     }
 
+    /// Row 14 and item 8: hostile replies (images, links and raw HTML to another host, headings, table pipes,
+    /// every Unicode line break) rendered from report.md and summary.md by cmark-gfm, GitHub's renderer, make no
+    /// markup: no live link or image, no heading, no extra table cell.
+    @Test func hostileRepliesNeverBecomeMarkup() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let hostile = [
+            "![pixel](http://evil.example/p.png) [click](http://evil.example/) <img src=http://evil.example/i.png>"
+                + "\r\n# pwned heading\r\n| x | y | z |",
+            "```\n</code>\u{2028}## pwned heading \u{2029}[a](http://evil.example)`` ` `` <http://evil.example/auto>",
+            "{\"incident_id\": \"x\", \"actions\": [{\"name\": \"restart_pods\", \"params\": {}, \"rationale\": "
+                + "\"![r](http://evil.example/r.png)\\n# pwned heading\"}], \"confidence\": 2, \"needs_human\": false}",
+            "\u{85}### pwned heading <a href=http://evil.example>x</a> &lt; \\| | \r| a |\u{0B}\u{0C}https://evil.example/x",
+        ]
+        let incidents = [
+            "inc-15b3af5e5202f96d", "inc-2c10dbac0d937917", "inc-31786f914c04b4ef", "inc-3a6aead743e9dfb6",
+        ]
+        let server = try FakeProvider(
+            script: ["incidents": Dictionary(uniqueKeysWithValues: zip(incidents, hostile.map { [["text": $0]] }))],
+            directory: temp)
+        defer { server.stop() }
+        let result = try Self.run([try Self.scenario(temp, port: server.port)], temp)
+        #expect(result.status == 0, "\(result.stderr)")
+        let runId = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let report = temp.file("reports/\(runId)/report.md")
+        #expect(try String(contentsOfFile: report, encoding: .utf8).contains("evil.example"))
+        let checked = try Python.run(
+            "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')",
+            Repository.path("Tests/TriageEvalCLITests/Fixtures/markdown/check_markup.py"), "evil.example", "pwned",
+            report, temp.file("reports/\(runId)/summary.md"))
+        #expect(checked == "ok")
+    }
+
     @Test func retriesTransientFailuresButNeverAnInvalidReply() throws {
         let temp = try TemporaryDirectory()
         defer { temp.remove() }

@@ -162,9 +162,9 @@ package struct JSONParser {
         fileprivate let bytes: UnsafeBufferPointer<UInt8>
         fileprivate let decoded: String?
 
-        /// Whether the key is `text`.
+        /// Whether the key is `text` (code point for code point, as Python compares keys).
         package func equals(_ text: StaticString) -> Bool {
-            if let decoded { return decoded == text.description }
+            if let decoded { return JSONKey.same(decoded, text.description) }
             guard bytes.count == text.utf8CodeUnitCount else { return false }
             return memcmp(bytes.baseAddress!, text.utf8Start, bytes.count) == 0
         }
@@ -435,31 +435,16 @@ package struct JSONParser {
 
     private mutating func parseObject(depth: Int) throws(JSONSyntaxError) -> JSONValue {
         var members: [(key: String, value: JSONValue)] = []
-        var index: [String: Int]? = nil
+        var seen = FirstOccurrenceIndex()
         let keepAll = options.duplicateKeys == .keepAll
         try rawMembers(depth: depth) { rawKey, cursor throws(JSONSyntaxError) in
             let key = rawKey.string
             let value = try cursor.parseValue(depth: depth)
-            if keepAll {
-                members.append((key, value))
-            } else if members.count < 12 {
-                // Python's dict: a repeated key keeps its first position and takes the last value.
-                if let existing = members.firstIndex(where: { $0.key == key }) {
-                    members[existing].value = value
-                } else {
-                    members.append((key, value))
-                }
+            // Python's dict: a repeated key keeps its first position and takes the last value.
+            if !keepAll, let existing = seen.position(of: key, count: members.count, keyAt: { members[$0].key }) {
+                members[existing].value = value
             } else {
-                if index == nil {
-                    index = Dictionary(
-                        members.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
-                }
-                if let existing = index?[key] {
-                    members[existing].value = value
-                } else {
-                    index?[key] = members.count
-                    members.append((key, value))
-                }
+                members.append((key, value))
             }
         }
         return .object(members)

@@ -47,10 +47,11 @@ extension JSONValue {
         return nil
     }
 
-    /// The value of the last member named `key` of an object (Python's `dict[key]` after `json.loads`).
+    /// The value of the last member named `key` of an object (Python's `dict[key]` after `json.loads`: keys
+    /// compared code point for code point).
     package subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
-        return members.last(where: { $0.key == key })?.value
+        return members.last(where: { JSONKey.same($0.key, key) })?.value
     }
 
     /// A short name for the value's type, for error messages.

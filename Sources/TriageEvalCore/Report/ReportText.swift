@@ -6,8 +6,8 @@ import Foundation
 package enum ReportText {
     /// Where escaped text lands.
     package enum Context: Sendable {
-        /// A Markdown line or table cell: no markup, HTML or table structure may be injected; line breaks become
-        /// spaces.
+        /// A Markdown line or table cell: no markup, HTML, table structure or autolink (GitHub links bare URLs and
+        /// e-mail addresses) may be injected; line breaks become spaces.
         case markdown
         /// Inside a Markdown code span in a table cell: backticks and pipes cannot break out, line breaks show as
         /// `⏎`.
@@ -27,9 +27,13 @@ package enum ReportText {
             switch (context, scalar) {
             case (.markdown, "\\"), (.markdown, "`"), (.markdown, "*"), (.markdown, "_"), (.markdown, "["),
                 (.markdown, "]"), (.markdown, "<"), (.markdown, ">"), (.markdown, "|"), (.markdown, "#"),
-                (.markdown, "!"), (.markdown, "&"):
+                (.markdown, "!"), (.markdown, "&"), (.markdown, ":"), (.markdown, "."):
+                // `:` and `.` too: GitHub autolinks bare `http://…` and `www.…`, and an escape stops it.
                 output += "\\"
                 output.unicodeScalars.append(scalar)
+            case (.markdown, "@"):
+                // Nor does an escape stop an e-mail autolink; a word joiner after the `@` does, unseen.
+                output += "@\u{2060}"
             case (.markdown, _) where lineBreaks.contains(scalar): output += " "
             case (.markdownCode, "`"): output += "ˋ"
             case (.markdownCode, "|"): output += "\\|"

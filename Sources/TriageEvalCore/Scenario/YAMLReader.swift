@@ -51,6 +51,8 @@ package struct YAMLReader {
     )] {
         guard case .mapping(let mapping) = node else { throw error(node, keyPath, "must be a mapping") }
         var members: [(key: String, node: Node, keyNode: Node)] = []
+        // Repeats are found by hash: a label file can hold 100,000 incident ids.
+        var keys: Set<String> = []
         for (keyNode, valueNode) in mapping {
             guard case .scalar(let scalar) = keyNode else { throw error(keyNode, keyPath, "keys must be strings") }
             let key = scalar.string
@@ -59,7 +61,7 @@ package struct YAMLReader {
                 throw error(
                     keyNode, childPath, "unknown key '\(key)' (allowed: \(allowed.sorted().joined(separator: ", ")))")
             }
-            if members.contains(where: { $0.key == key }) { throw error(keyNode, childPath, "repeated key") }
+            guard keys.insert(key).inserted else { throw error(keyNode, childPath, "repeated key") }
             members.append((key, valueNode, keyNode))
         }
         return members

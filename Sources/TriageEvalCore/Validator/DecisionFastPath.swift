@@ -75,11 +75,12 @@ enum DecisionFastPath {
             } else if key.equals("params") {
                 guard params == nil, cursor.nextByte == UInt8(ascii: "{") else { throw bail }
                 var list: [DecisionAction.Param] = []
+                var seen = FirstOccurrenceIndex()
                 try cursor.members(depth: 4) { param, cursor throws(JSONSyntaxError) in
                     guard cursor.nextByte == UInt8(ascii: "\"") else { throw bail }
                     let value = try cursor.parseString()
                     // A repeated key keeps its last value at its first position, as pydantic's dict does.
-                    if let existing = list.firstIndex(where: { $0.name == param }) {
+                    if let existing = seen.position(of: param, count: list.count, keyAt: { list[$0].name }) {
                         list[existing].value = value
                     } else {
                         list.append(DecisionAction.Param(name: param, value: value))

@@ -105,7 +105,7 @@ package struct DecisionValidator: Sendable {
         var index = members.count
         while index > 0 {
             index -= 1
-            if members[index].key == name { return members[index].value }
+            if JSONKey.same(members[index].key, name) { return members[index].value }
         }
         return nil
     }
@@ -184,6 +184,7 @@ package struct DecisionValidator: Sendable {
         }
         var params: [DecisionAction.Param] = []
         params.reserveCapacity(members.count)
+        var seen = FirstOccurrenceIndex()
         var failed = false
         for member in members {
             guard case .string(let text) = member.value else {
@@ -191,7 +192,7 @@ package struct DecisionValidator: Sendable {
                 failed = true
                 continue
             }
-            if let existing = params.firstIndex(where: { $0.name == member.key }) {
+            if let existing = seen.position(of: member.key, count: params.count, keyAt: { params[$0].name }) {
                 params[existing].value = text
             } else {
                 params.append(DecisionAction.Param(name: member.key, value: text))

@@ -86,6 +86,37 @@ import TriageEvalTestSupport
             try Self.load("labels:\n  inc-1:\n    colour: red\n")
         }
     }
+
+    /// 100,000 hand labels, each `inc-N` on line 2N+2 (a check of every key against the ones before it took
+    /// minutes).
+    static func manyLabels(_ count: Int, repeating repeated: Int? = nil) -> (yaml: String, ids: Set<String>) {
+        var yaml = "labels:\n"
+        yaml.reserveCapacity(count * 32)
+        for index in 0..<count {
+            yaml += "  inc-\(index == repeated ? 0 : index):\n    expect: none\n"
+        }
+        return (yaml, Set((0..<count).map { "inc-\($0)" }))
+    }
+
+    @Test func oneHundredThousandLabelsLoad() throws {
+        let (yaml, ids) = Self.manyLabels(100_000)
+        let labels = try Self.load(yaml, incidents: ids)
+        #expect(labels.count == 100_000)
+        #expect(Set(labels.map(\.incidentId)) == ids)
+        let last = try #require(labels.first { $0.incidentId == "inc-99999" })
+        #expect(last.expect == .none)
+        #expect(last.source.hasSuffix("labels.yaml:200000"))
+    }
+
+    @Test func aRepeatedIncidentAmongOneHundredThousandNamesItsLine() {
+        // The 99,999th entry (index 99,998, on line 199,998) repeats the first one's id.
+        let (yaml, ids) = Self.manyLabels(100_000, repeating: 99_998)
+        #expect(
+            throws: ConfigError(file: "labels.yaml", line: 199_998, keyPath: "labels.inc-0", message: "repeated key")
+        ) {
+            try Self.load(yaml, incidents: ids)
+        }
+    }
 }
 
 @Suite struct LabelRuleTests {
