@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// Errors opening or migrating the store.
 package enum StoreError: LocalizedError, Equatable {
@@ -28,6 +29,9 @@ package final class Store: Sendable {
 
     /// The path of the file.
     package let path: String
+    /// The path of the store this process opened last: a SQLite error (read-only, full, busy) names no file, so
+    /// its message names this one.
+    package static let lastOpened = Mutex<String?>(nil)
     /// The connection.
     package let queue: DatabaseQueue
 
@@ -36,6 +40,7 @@ package final class Store: Sendable {
     /// - Throws: ``StoreError``.
     package init(path: String) throws {
         self.path = path
+        Self.lastOpened.withLock { $0 = path }
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)

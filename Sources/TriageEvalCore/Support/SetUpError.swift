@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// An error the user can fix and that names what to fix: a bad or missing file, a malformed payload or reply
 /// file, an unknown run, an unreachable model service, a missing API key. The command line exits 2 for these.
@@ -21,12 +22,21 @@ package enum ErrorDisposition: Equatable, Sendable {
     /// Sorts an error: domain set-up errors; files that cannot be read or written and a store that cannot be
     /// opened, written or read (busy, read-only, full, corrupt, I/O) are set-up errors — the environment, not
     /// triage-eval, is at fault; anything else, SQLite constraint failures and misuse included, is internal.
-    package static func classify(_ error: any Error) -> ErrorDisposition {
+    /// - Parameters:
+    ///   - error: what ended the command.
+    ///   - storePath: the store a SQLite error is about (by default the one this process opened last).
+    package static func classify(
+        _ error: any Error, storePath: String? = Store.lastOpened.withLock { $0 }
+    ) -> ErrorDisposition {
         switch error {
         case let error as any SetUpError:
             return .setUp(error.errorDescription ?? "\(error)")
         case let error as DatabaseError where environmentCodes.contains(error.resultCode.primaryResultCode):
-            return .setUp("the store: \(error.message ?? error.description)")
+            let path = storePath.map { " \($0)" } ?? ""
+            let hint =
+                error.resultCode.primaryResultCode == .SQLITE_READONLY
+                ? " (check the permissions of the file, its -wal and -shm files and their folder)" : ""
+            return .setUp("the store\(path): \(error.message ?? error.description)\(hint)")
         case let error as CocoaError where error.isFileError:
             return .setUp(fileErrorMessage(error))
         case let error as POSIXError:

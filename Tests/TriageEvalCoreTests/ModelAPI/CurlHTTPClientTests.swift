@@ -59,8 +59,9 @@ import TriageEvalTestSupport
         await #expect(throws: TransportError.timeout) {
             try await client.send(Self.request(server.port, "/slow", timeout: 0.3), authorization: nil)
         }
-        // The server answers after 30 s; the margin allows for a busy machine running the suites in parallel.
-        #expect(Date().timeIntervalSince(started) < 15)
+        // The server answers after 30 s: ending well before that shows the timeout ended the call. Not a speed
+        // check: the margin is wide, since a loaded machine (a compiler on both cores) has taken 15 s here.
+        #expect(Date().timeIntervalSince(started) < 28)
     }
 
     @Test func resetsAndRefusalsAreConnectionErrors() async throws {

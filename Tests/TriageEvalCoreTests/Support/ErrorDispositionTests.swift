@@ -34,9 +34,14 @@ import TriageEvalCore
 
     @Test func aStoreTheEnvironmentBlocksIsASetUpError() {
         let busy = DatabaseError(resultCode: .SQLITE_BUSY, message: "database is locked")
-        #expect(ErrorDisposition.classify(busy) == .setUp("the store: database is locked"))
+        #expect(ErrorDisposition.classify(busy, storePath: nil) == .setUp("the store: database is locked"))
+        // A SQLite error names no file: the message names the store, and for a read-only one what to check.
         let readonly = DatabaseError(resultCode: .SQLITE_READONLY, message: "attempt to write a readonly database")
-        #expect(ErrorDisposition.classify(readonly) == .setUp("the store: attempt to write a readonly database"))
+        #expect(
+            ErrorDisposition.classify(readonly, storePath: "/data/h.sqlite")
+                == .setUp(
+                    "the store /data/h.sqlite: attempt to write a readonly database (check the permissions of the "
+                        + "file, its -wal and -shm files and their folder)"))
     }
 
     @Test func aFileThatCannotBeWrittenIsASetUpError() {
