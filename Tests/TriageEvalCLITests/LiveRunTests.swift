@@ -172,6 +172,36 @@ import TriageEvalTestSupport
         #expect(checked == "ok")
     }
 
+    /// Two `run --resume` of one run at once: one replays, the other is refused with a set-up error naming the
+    /// process (it was a raw UNIQUE constraint failure, after calling the model for the same samples); every
+    /// sample is called once.
+    @Test func twoResumesOfOneRunReplayOnce() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let server = try FakeProvider(script: ["default": ["delay": 1.0]], directory: temp)
+        defer { server.stop() }
+        let path = try Self.scenario(temp, port: server.port)
+        func binary(_ arguments: [String]) throws -> BackgroundBinary {
+            try BackgroundBinary(
+                ["run"] + arguments + ["--db", temp.file("live.sqlite"), "--reports", temp.file("reports")],
+                environment: ["FAKE_PROVIDER_KEY": Self.secret])
+        }
+        let first = try binary([path])
+        // Interrupted once the second wave of calls has begun (4 at a time, each answered after a second).
+        let deadline = Date().addingTimeInterval(30)
+        while try server.requests().count < 5, Date() < deadline { usleep(20_000) }
+        first.signal(SIGINT)
+        #expect(first.wait() == 130)
+        let runId = try #require(try Self.rows(temp, "SELECT id FROM run").first?["id"] as String?)
+        let resumes = try [binary(["--resume", runId]), binary(["--resume", runId])]
+        let statuses = resumes.map { $0.wait(timeout: 60) }.sorted()
+        #expect(statuses == [0, 2], "\(resumes.map(\.stderr))")
+        #expect(resumes.contains { $0.stderr.contains("is being replayed by process") })
+        #expect(try Self.rows(temp, "SELECT 1 FROM result WHERE runId = ?", [runId]).count == 16)
+        #expect(try Self.rows(temp, "SELECT 1 FROM runLease").isEmpty)
+        #expect(try server.requests().count == 16)
+    }
+
     @Test func retriesTransientFailuresButNeverAnInvalidReply() throws {
         let temp = try TemporaryDirectory()
         defer { temp.remove() }

@@ -15,6 +15,7 @@ package enum RunError: LocalizedError, Equatable {
     case interrupted(runId: String, done: Int, total: Int)
     case noBaselineRun(String)
     case runIncomplete(String)
+    case replayedElsewhere(runId: String, pid: Int, host: String)
 
     package var errorDescription: String? {
         switch self {
@@ -41,6 +42,9 @@ package enum RunError: LocalizedError, Equatable {
         case .noBaselineRun(let reference):
             return "gates.no_significant_regression_vs: no complete run of '\(reference)' in the store "
                 + "(run the baseline first: triage-eval run \(reference))"
+        case .replayedElsewhere(let runId, let pid, let host):
+            return "run \(runId) is being replayed by process \(pid) on \(host); let it finish (or stop it) "
+                + "before resuming"
         case .runIncomplete(let id):
             return "run \(id) is not complete (finish it with: triage-eval run --resume \(id))"
         case .interrupted(let runId, let done, let total):

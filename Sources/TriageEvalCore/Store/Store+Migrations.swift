@@ -292,6 +292,19 @@ extension Store {
                     CREATE UNIQUE INDEX quarantine_unit ON quarantine(sha256, source);
                     """)
         }
+        migrator.registerMigration("v5-run-lease") { db in
+            try db.execute(
+                sql: """
+                    -- The process replaying a run: one at a time, so that two `run --resume` of one run never
+                    -- call the model twice for a sample nor store it twice.
+                    CREATE TABLE runLease (
+                        runId TEXT PRIMARY KEY NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        pid INTEGER NOT NULL,
+                        host TEXT NOT NULL,
+                        since TEXT NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }
