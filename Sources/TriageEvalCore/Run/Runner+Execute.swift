@@ -80,33 +80,19 @@ final class RunCounters: Sendable {
 }
 
 extension Runner {
-    /// Judges cached items at once, then calls the model for the rest, storing each result as it comes. The
-    /// progress clock starts at `started`, when the cache lookup began. The run's lease (``RunLease``) is held
-    /// throughout, so a second process replaying the same run is refused before it calls anything.
-    func execute(
-        runId: String,
-        scenario: Scenario,
-        planner: Planner,
-        items: [WorkItem],
-        cached: [CachedReply?],
-        corpus: CorpusLoader.Summary,
-        started: Date
-    ) async throws -> Outcome {
+    /// Runs `body` holding the run's lease (``RunLease``), so that a second process replaying the same run is
+    /// refused before it calls anything; the lease is released however `body` ends.
+    func withLease<T>(runId: String, _ body: () async throws -> T) async throws -> T {
         try await store.queue.write { db in try RunLease.acquire(db, runId: runId) }
-        do {
-            let outcome = try await replay(
-                runId: runId, scenario: scenario, planner: planner, items: items, cached: cached, corpus: corpus,
-                started: started)
-            try? await store.queue.write { db in try RunLease.release(db, runId: runId) }
-            return outcome
-        } catch {
-            try? await store.queue.write { db in try RunLease.release(db, runId: runId) }
-            throw error
-        }
+        let result: Result<T, any Error>
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        try? await store.queue.write { db in try RunLease.release(db, runId: runId) }
+        return try result.get()
     }
 
-    /// ``execute(runId:scenario:planner:items:cached:corpus:started:)`` under the run's lease.
-    private func replay(
+    /// Judges cached items at once, then calls the model for the rest, storing each result as it comes. The
+    /// progress clock starts at `started`, when the cache lookup began. Called under ``withLease(runId:_:)``.
+    func execute(
         runId: String,
         scenario: Scenario,
         planner: Planner,

@@ -128,9 +128,11 @@ package struct Runner: Sendable {
             }
         }
         let runId = try createRun(scenario: scenario, planner: planner, labels: labels)
-        return try await execute(
-            runId: runId, scenario: scenario, planner: planner, items: items, cached: cached, corpus: corpus,
-            started: started)
+        return try await withLease(runId: runId) {
+            try await execute(
+                runId: runId, scenario: scenario, planner: planner, items: items, cached: cached, corpus: corpus,
+                started: started)
+        }
     }
 
     /// Continues an interrupted run — or retries a complete run's transport failures: judges every
@@ -169,9 +171,11 @@ package struct Runner: Sendable {
             }
         let started = Date()
         let cached = try lookUp(items, scenario: scenario, systemSha256: Digest.sha256Hex(planner.systemPrompt))
-        return try await execute(
-            runId: runId, scenario: scenario, planner: planner, items: items, cached: cached,
-            corpus: CorpusLoader.Summary(), started: started)
+        return try await withLease(runId: runId) {
+            try await execute(
+                runId: runId, scenario: scenario, planner: planner, items: items, cached: cached,
+                corpus: CorpusLoader.Summary(), started: started)
+        }
     }
 
     // MARK: - Preparation
