@@ -57,6 +57,22 @@ let package = Package(
             dependencies: ["TriageEvalCore"],
             swiftSettings: swiftSettings
         ),
+        // The properties scripts/fuzz checks on each input; used by triage-eval-fuzz and by the tests (over the
+        // committed corpora).
+        .target(
+            name: "TriageEvalFuzzing",
+            dependencies: ["TriageEvalCore"],
+            swiftSettings: swiftSettings
+        ),
+        // libFuzzer's entry point when built by scripts/fuzz (-sanitize=fuzzer -DFUZZING); otherwise replays saved
+        // inputs through the same checks. Not installed with triage-eval.
+        // libFuzzer's driver entry point, declared for triage-eval-fuzz.
+        .target(name: "CFuzzerDriver"),
+        .executableTarget(
+            name: "triage-eval-fuzz",
+            dependencies: ["CFuzzerDriver", "TriageEvalFuzzing"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TriageEvalTestSupport",
             dependencies: ["TriageEvalCore"],
@@ -64,7 +80,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TriageEvalCoreTests",
-            dependencies: ["TriageEvalCore", "TriageEvalTestSupport"],
+            dependencies: ["TriageEvalCore", "TriageEvalFuzzing", "TriageEvalTestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

@@ -52,6 +52,12 @@ package struct CatalogLint: Sendable {
     package func lint(path: String) throws -> [LintFinding] {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
         else { throw CatalogError.unreadable(path: path, reason: "no such file, or not UTF-8") }
+        return try lint(text: text, path: path)
+    }
+
+    /// Lints a catalog file's text; `path` names the file in findings and chooses the format.
+    /// - Throws: ``CatalogError`` when the text cannot be parsed at all.
+    package func lint(text: String, path: String) throws -> [LintFinding] {
         let (top, actions) =
             path.lowercased().hasSuffix(".json") ? try jsonMembers(text, path: path) : try yamlMembers(text, path: path)
         var findings: [LintFinding] = []

@@ -524,16 +524,19 @@ package struct JSONParser {
             return nil
         }
         let start = position
-        guard let (_, integerDigits) = try scanNumber() else { return -.infinity }
+        guard let (isFloat, integerDigits) = try scanNumber() else { return -.infinity }
         if integerDigits > options.maxIntegerDigits {
             throw fail(.numberTooLong, "integer has more than \(options.maxIntegerDigits) digits", at: start)
         }
         // strtod stops at the byte after the number, which must exist so that it never reads past the input;
         // it is correctly rounded like CPython's float(), and triage-eval never changes the C locale it reads.
         guard position < bytes.count, JSONParser.decimalPointIsDot else { return nil }
-        return bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { base in
+        let number = bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { base in
             strtod(base + start, nil)
         }
+        // An integer has no negative zero: `-0` is the int 0, which float() makes 0.0 (strtod would give -0.0).
+        // Found by scripts/fuzz (the fast path and the general path disagreed on `"confidence": -0`).
+        return !isFloat && number == 0 ? 0 : number
     }
 
     /// Whether the process's numeric locale is C's (so `strtod` reads `.` as the decimal point).

@@ -126,7 +126,19 @@ package enum LabelFile {
     package static func load(
         path: String, catalog: Catalog, incidents: [IncidentFacts], knownIncidents: Set<String>
     ) throws -> LabelSet {
-        let (reader, root, _) = try YAMLReader.load(path: path)
+        try parse(
+            text: YAMLReader.text(path: path), path: path, catalog: catalog, incidents: incidents,
+            knownIncidents: knownIncidents)
+    }
+
+    /// Resolves a label file's text as ``load(path:catalog:incidents:knownIncidents:)`` does; `path` names the
+    /// file in errors.
+    /// - Throws: ``ConfigError`` naming the file, line and key.
+    package static func parse(
+        text: String, path: String, catalog: Catalog, incidents: [IncidentFacts], knownIncidents: Set<String>
+    ) throws -> LabelSet {
+        let reader = YAMLReader(file: path)
+        let root = try YAMLReader.root(text: text, file: path)
         let top = try reader.mapping(root, "", allowed: ["rules", "labels"])
         guard !top.isEmpty else { throw reader.error(root, "", "give rules:, labels: or both") }
         var rules: [Rule] = []

@@ -136,7 +136,15 @@ package struct Scenario: Sendable, Equatable {
     /// folder name under `corpora/` beside the scenario's folder (or a path, when it contains a `/`).
     /// - Throws: ``ConfigError`` naming the file, line and key.
     package static func load(path: String) throws -> Scenario {
-        let (reader, root, text) = try YAMLReader.load(path: path)
+        try parse(text: YAMLReader.text(path: path), path: path)
+    }
+
+    /// Validates a scenario file's text as ``load(path:)`` does; `path` names the file in errors and anchors
+    /// relative paths.
+    /// - Throws: ``ConfigError`` naming the file, line and key.
+    package static func parse(text: String, path: String) throws -> Scenario {
+        let reader = YAMLReader(file: path)
+        let root = try YAMLReader.root(text: text, file: path)
         let file = try ScenarioFile.decode(text: text, root: root, reader: reader)
         return try Resolution(reader: reader, root: root, path: path).scenario(file, text: text)
     }

@@ -28,16 +28,16 @@ package struct YAMLReader {
         }
     }
 
-    /// Reads a file and parses its root node.
-    /// - Throws: ``ConfigError``.
-    package static func load(path: String) throws -> (YAMLReader, Node, String) {
+    /// Reads a file's text.
+    /// - Throws: ``ConfigError`` when it cannot be read or is not UTF-8.
+    package static func text(path: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(file: path, line: nil, keyPath: "", message: "cannot read the file")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(file: path, line: nil, keyPath: "", message: "not UTF-8")
         }
-        return (YAMLReader(file: path), try root(text: text, file: path), text)
+        return text
     }
 
     /// An error at a node.

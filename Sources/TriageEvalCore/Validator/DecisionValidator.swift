@@ -68,7 +68,9 @@ package struct DecisionValidator: Sendable {
     }
 
     /// Every rule: the text parsed to a tree as jiter does, then the schema applied with pydantic's lax rules.
-    private func generalVerdict(bytes: UnsafeBufferPointer<UInt8>) -> Verdict {
+    /// ``validate(bytes:)`` takes this path only when ``DecisionFastPath`` declines; it is open to the fuzzer,
+    /// which checks that both paths give one verdict.
+    package func generalVerdict(bytes: UnsafeBufferPointer<UInt8>) -> Verdict {
         let value: JSONValue
         do {
             value = try JSONParser.parse(bytes, options: .pydantic)
