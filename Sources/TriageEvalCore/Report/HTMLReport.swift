@@ -101,6 +101,7 @@ package enum HTMLReport {
                 caption: "Replies by the route the label implies (rows) and the route taken (columns)."))
         html.append("</div>")
 
+        if let pipeline = report.pipeline { html.append(pipelineSection(pipeline)) }
         html.append("<h2>Invalid JSON</h2>")
         html.append(
             "<p>\(rate(invalid.invalid)) of replies were not valid JSON. Against a baseline of "

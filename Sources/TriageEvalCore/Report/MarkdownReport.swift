@@ -77,6 +77,7 @@ package enum MarkdownReport {
                 "| Decisions with NaN confidence (production executes them) | \(report.nanConfidenceDecisions) |")
         }
         lines.append("")
+        if let pipeline = report.pipeline { lines += pipelineSection(pipeline) }
         lines += invalidJSONSection(invalid)
         lines += scoresSection(report)
         lines += calibrationSection(report.calibration)

@@ -103,7 +103,8 @@ extension RunReport {
             thresholdSweep: ThresholdSweep.compute(
                 sweep.samples, replies: replies, currentThreshold: info.threshold,
                 targetPrecision: settings.targetPrecision),
-            gates: []
+            gates: [],
+            pipeline: try PipelineReport.build(db, runId: runId, config: config)
         )
     }
 

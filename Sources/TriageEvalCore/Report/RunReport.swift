@@ -204,6 +204,8 @@ package struct RunReport: Codable, Sendable, Equatable {
     package var thresholdSweep: ThresholdSweep
     /// The scenario's CI gates (empty when it sets none).
     package var gates: [GateResult]
+    /// The pipeline replay: every message in receive order (only for a scenario with a `pipeline:` section).
+    package var pipeline: PipelineReport?
 
     /// Whether every gate passed.
     package var gatesPassed: Bool { gates.allSatisfy(\.passed) }

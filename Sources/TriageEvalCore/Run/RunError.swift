@@ -4,6 +4,7 @@ import Foundation
 package enum RunError: LocalizedError, Equatable {
     case noLabels(corpus: String, path: String)
     case missingReplies(model: String, match: String, missing: [String], total: Int)
+    case missingMessageReplies(model: String, match: String, missing: [String], planned: Int)
     case unknownRun(String)
     case missingAPIKey(variable: String)
     case noBaseURL
@@ -26,6 +27,13 @@ package enum RunError: LocalizedError, Equatable {
             return "replay: \(missing.count) of \(total) samples have no cached reply for model '\(model)' "
                 + "(match: \(match)):\n  \(shown)\(more)\n(record them with cache: record, import them with "
                 + "'triage-eval cache import FILE', or fix the scenario's model)"
+        case .missingMessageReplies(let model, let match, let missing, let planned):
+            let shown = missing.prefix(20).joined(separator: "\n  ")
+            let more = missing.count > 20 ? "\n  … and \(missing.count - 20) more" : ""
+            return "pipeline replay: \(missing.count) of \(planned) planned messages have no stored reply for model "
+                + "'\(model)' (match: \(match)), not even for an earlier planning of the same user message:\n  "
+                + "\(shown)\(more)\n(import replies to these messages with 'triage-eval cache import FILE', or plan "
+                + "fewer kinds with pipeline.plan; a pipeline run does not yet record replies per message itself)"
         case .unknownRun(let id): return "no run '\(id)' in the store"
         case .missingAPIKey(let variable):
             return "the environment variable \(variable) (model.api_key_env) is not set"

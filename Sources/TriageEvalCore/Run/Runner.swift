@@ -127,9 +127,11 @@ package struct Runner: Sendable {
                     missing: missing.map { "\($0.label.incidentId) sample \($0.sample)" }, total: items.count)
             }
         }
+        let pipeline = try pipelineReplay(scenario, planner: planner, labels: labels)
         let runId = try createRun(scenario: scenario, planner: planner, labels: labels)
         return try await withLease(runId: runId) {
-            try await execute(
+            try writePipeline(pipeline, runId: runId, scenario: scenario, planner: planner)
+            return try await execute(
                 runId: runId, scenario: scenario, planner: planner, items: items, cached: cached, corpus: corpus,
                 started: started)
         }
@@ -171,14 +173,45 @@ package struct Runner: Sendable {
             }
         let started = Date()
         let cached = try lookUp(items, scenario: scenario, systemSha256: Digest.sha256Hex(planner.systemPrompt))
+        let pipeline = try pipelineReplay(scenario, planner: planner, labels: labels)
         return try await withLease(runId: runId) {
-            try await execute(
+            try writePipeline(pipeline, runId: runId, scenario: scenario, planner: planner)
+            return try await execute(
                 runId: runId, scenario: scenario, planner: planner, items: items, cached: cached,
                 corpus: CorpusLoader.Summary(), started: started)
         }
     }
 
     // MARK: - Preparation
+
+    /// The scenario's pipeline replay, with every planned message's reply found; nil without a `pipeline:`
+    /// section.
+    /// - Throws: ``PipelineError`` (no receive times), ``RunError/missingMessageReplies(model:match:missing:planned:)``.
+    private func pipelineReplay(_ scenario: Scenario, planner: Planner, labels: [Label]) throws -> PipelineReplay? {
+        guard let settings = scenario.pipeline else { return nil }
+        let timeScale = try CorpusSettings.load(directory: scenario.corpusDirectory).timeScale
+        let replay = try store.queue.read { db in
+            try PipelineReplay.prepare(
+                scenario: scenario, settings: settings, planner: planner,
+                sightings: DeliverySighting.all(db, corpus: scenario.corpus), timeScale: timeScale,
+                incidents: scenario.limit.map { _ in Set(Self.replayed(labels, scenario).map(\.incidentId)) }, in: db)
+        }
+        if !replay.missing.isEmpty {
+            throw RunError.missingMessageReplies(
+                model: scenario.model.name, match: scenario.match.rawValue,
+                missing: replay.missing.map { "message \($0.seq) (\($0.kind.rawValue)) of \($0.incidentId)" },
+                planned: replay.plannedCount)
+        }
+        return replay
+    }
+
+    /// Judges and stores the pipeline replay's messages (before the incident replay, so that a run marked
+    /// complete always has them).
+    private func writePipeline(_ replay: PipelineReplay?, runId: String, scenario: Scenario, planner: Planner) throws {
+        guard let replay else { return }
+        let judge = Judge(catalog: planner.catalog, threshold: scenario.threshold, approvalGate: scenario.approvalGate)
+        try store.queue.write { db in try replay.write(runId: runId, judge: judge, in: db) }
+    }
 
     private func prepare(_ scenario: Scenario) throws -> (Planner, [Label]) {
         let catalog = try Catalog.load(path: scenario.catalogPath)

@@ -115,6 +115,8 @@ package struct Scenario: Sendable, Equatable {
     package let report: ReportSettings
     /// CI gates.
     package let gates: GateConfig
+    /// The pipeline replay (every message in receive order), when the scenario has a `pipeline:` section.
+    package let pipeline: PipelineSettings?
     /// The scenario file's text, stored with the run (a resumed run checks it has not changed).
     package let text: String
 
@@ -169,7 +171,7 @@ package struct Scenario: Sendable, Equatable {
             rateLimit: ScenarioFile.RateLimit(
                 requestsPerMinute: rateLimit.requestsPerMinute, tokensPerMinute: rateLimit.tokensPerMinute),
             retry: ScenarioFile.Retry(maxAttempts: retry.maxAttempts, budget: retry.budget),
-            report: report.file, gates: gates.file, corpusDirectory: corpusDirectory)
+            report: report.file, gates: gates.file, pipeline: pipeline?.file, corpusDirectory: corpusDirectory)
     }
 }
 
@@ -283,6 +285,7 @@ private struct Resolution {
             gates: try GateConfig(file.gates, error: error) {
                 $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") ? resolve($0) : $0
             },
+            pipeline: try file.pipeline.map { try PipelineSettings($0, error: error) },
             text: text)
     }
 

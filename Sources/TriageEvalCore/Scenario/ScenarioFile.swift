@@ -98,6 +98,14 @@ package struct ScenarioFile: Codable, Sendable, Equatable {
         }
     }
 
+    /// The pipeline replay: every delivery a message, in receive order (see ``PipelineSettings``).
+    package struct Pipeline: Codable, Sendable, Equatable {
+        /// The message kinds production plans (`first`, `repeat`, `update`, `resolved`).
+        package var plan: [String]?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case plan }
+    }
+
     package var name: String?
     package var description: String?
     package var corpus: String?
@@ -115,12 +123,13 @@ package struct ScenarioFile: Codable, Sendable, Equatable {
     package var retry: Retry?
     package var report: Report?
     package var gates: Gates?
+    package var pipeline: Pipeline?
     /// Only in a run's stored form: the corpus folder the scenario resolved to.
     package var corpusDirectory: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, description, corpus, catalog, template, model, samples, limit, threshold, policy, cache, match
-        case concurrency, retry, report, gates
+        case concurrency, retry, report, gates, pipeline
         case rateLimit = "rate_limit"
         case corpusDirectory = "corpus_directory"
     }
@@ -133,6 +142,7 @@ package struct ScenarioFile: Codable, Sendable, Equatable {
         "policy": Set(Policy.CodingKeys.allCases.map(\.rawValue)),
         "rate_limit": Set(RateLimit.CodingKeys.allCases.map(\.rawValue)),
         "retry": Set(Retry.CodingKeys.allCases.map(\.rawValue)),
+        "pipeline": Set(Pipeline.CodingKeys.allCases.map(\.rawValue)),
         "report": Set(Report.CodingKeys.allCases.map(\.rawValue)),
         "gates": Set(Gates.CodingKeys.allCases.map(\.rawValue)),
     ]

@@ -305,6 +305,45 @@ extension Store {
                     );
                     """)
         }
+        migrator.registerMigration("v6-pipeline-messages") { db in
+            try db.execute(
+                sql: """
+                    -- The pipeline replay of a run: one row per message (a sighting of a delivery) in receive order,
+                    -- planned or not, with the reply it took and production's verdict and route.
+                    CREATE TABLE pipelineMessage (
+                        runId TEXT NOT NULL REFERENCES run(id),
+                        seq INTEGER NOT NULL,
+                        deliveryId INTEGER NOT NULL REFERENCES delivery(id),
+                        source TEXT NOT NULL,
+                        receivedAt REAL NOT NULL,
+                        productionTime REAL NOT NULL,
+                        incidentId TEXT REFERENCES incident(id),
+                        kind TEXT NOT NULL CHECK (kind IN ('first', 'repeat', 'update', 'resolved')),
+                        planned INTEGER NOT NULL,
+                        occurrence INTEGER,
+                        sample INTEGER,
+                        replyReused INTEGER NOT NULL,
+                        replyId INTEGER REFERENCES reply(id),
+                        outcome TEXT,
+                        failureClass TEXT,
+                        productionRoute TEXT,
+                        route TEXT,
+                        routeReason TEXT,
+                        decisionIncidentId TEXT,
+                        confidence REAL,
+                        actionNames TEXT,
+                        inputTokens INTEGER,
+                        outputTokens INTEGER,
+                        PRIMARY KEY (runId, seq)
+                    ) WITHOUT ROWID;
+
+                    -- What a run's pipeline replay was run with, beside the scenario stored with the run.
+                    CREATE TABLE pipelineRun (
+                        runId TEXT PRIMARY KEY NOT NULL REFERENCES run(id),
+                        timeScale REAL NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -80,5 +80,7 @@ extension PyYAMLError: SetUpError {}
 extension CatalogError: SetUpError {}
 extension DecisionCheckError: SetUpError {}
 extension ConfigError: SetUpError {}
+extension PipelineError: SetUpError {}
+extension PipelineExporter.ExportError: SetUpError {}
 extension PlannerError: SetUpError {}
 extension IncidentError: SetUpError {}

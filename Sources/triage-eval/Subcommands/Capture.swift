@@ -92,15 +92,8 @@ extension TriageEval {
                     store: try store.open(), host: host, port: port, corpus: corpus, sizeLimit: maxBodyBytes,
                     bearerToken: token, log: { printError("capture: \($0)") })
             }
-            let serving = Task { try await server.run() }
-            do {
-                try await server.waitUntilListening()
-            } catch {
-                _ = await Self.failure(of: serving)
-                _ = try reportingSetupErrors { throw error }
-            }
-            let actualPort = await server.listeningPort() ?? port
-            printError("capture: listening on http://\(host):\(actualPort) (Ctrl-C to stop)")
+            // Signals are caught before the server listens, so that one sent as soon as "listening" is printed
+            // is never lost (ignored before its source was armed, it left capture running).
             let (signals, continuation) = AsyncStream<Int32>.makeStream()
             let sources = [SIGINT, SIGTERM].map { number in
                 signal(number, SIG_IGN)
@@ -110,6 +103,15 @@ extension TriageEval {
                 return source
             }
             defer { sources.forEach { $0.cancel() } }
+            let serving = Task { try await server.run() }
+            do {
+                try await server.waitUntilListening()
+            } catch {
+                _ = await Self.failure(of: serving)
+                _ = try reportingSetupErrors { throw error }
+            }
+            let actualPort = await server.listeningPort() ?? port
+            printError("capture: listening on http://\(host):\(actualPort) (Ctrl-C to stop)")
             var iterator = signals.makeAsyncIterator()
             _ = await iterator.next()
             printError("capture: stopping; requests in flight finish")

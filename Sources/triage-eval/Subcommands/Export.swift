@@ -5,14 +5,19 @@ import TriageEvalCore
 extension TriageEval {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a run's results, one row per incident and sample.",
+            abstract: "Write a run's results, one row per incident and sample (or per message).",
             discussion: """
                 Columns: \(ResultExporter.columns.joined(separator: ", ")) — enough to recompute every number \
                 of the report with other tools. JSON Lines or CSV, to standard output or -o FILE (gzipped when \
                 it ends in .gz).
 
-                Example:
+                With --pipeline, the run's pipeline replay instead (a scenario with a pipeline: section): one row \
+                per message in receive order, columns \(PipelineExporter.columns.joined(separator: ", ")); \
+                received_at is production time (ISO 8601 UTC), recorded_at the receive time as recorded.
+
+                Examples:
                   triage-eval export demo-20261129T101500Z --format csv -o results.csv
+                  triage-eval export demo-20261129T101500Z --pipeline -o messages.jsonl
                 """
         )
 
@@ -24,15 +29,20 @@ extension TriageEval {
         @Option(help: "jsonl or csv.")
         var format: ResultExporter.Format = .jsonl
 
+        @Flag(help: "Export the pipeline replay's messages, one row each, instead of the results.")
+        var pipeline = false
+
         @OptionGroup var output: OutputOptions
 
         func run() throws {
             try reportingSetupErrors {
                 let store = try store.open()
                 let count = try output.write { line in
-                    try ResultExporter.export(store: store, runId: runId, format: format) { line($0) }
+                    pipeline
+                        ? try PipelineExporter.export(store: store, runId: runId, format: format) { line($0) }
+                        : try ResultExporter.export(store: store, runId: runId, format: format) { line($0) }
                 }
-                printError("exported \(count) results")
+                printError("exported \(count) \(pipeline ? "messages" : "results")")
             }
         }
     }

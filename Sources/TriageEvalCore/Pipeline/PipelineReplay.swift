@@ -1,0 +1,218 @@
+import Foundation
+import GRDB
+
+/// The pipeline replay of a run: every message of the corpus in receive order, planned as production's triage
+/// service plans it and judged by the run's ``Judge``.
+///
+/// A planned message's event is its own delivery's body with the incident id inserted (as the incident replay
+/// builds an event from the first delivery), its user message `json.dumps(event)`. The n-th planning of one user
+/// message takes the reply recorded as sample n (production asks the model again for a repeat); when the cache
+/// holds only S samples of it, the n-th takes sample `n mod S` and is counted as reused.
+///
+/// It works in two steps: ``prepare(scenario:planner:sightings:timeScale:)`` orders the messages and finds
+/// every planned message's reply before a run is created (so a corpus without receive times, or a missing reply,
+/// fails before anything is stored), and ``write(runId:judge:in:)`` judges them and stores one
+/// `pipelineMessage` row each — again on a resume, since it is deterministic.
+package struct PipelineReplay: Sendable {
+    /// One message with the reply it takes.
+    struct Planned: Sendable {
+        var message: Message
+        var planned: Bool
+        /// Which planning of its user message it is (0 for the first), for a planned message.
+        var occurrence: Int?
+        var reply: Reply?
+        var reused: Bool
+    }
+
+    /// A stored reply as the replay uses it.
+    struct Reply: Sendable {
+        var id: Int64
+        var sample: Int
+        var text: String?
+        var error: String?
+        var inputTokens: Int?
+        var outputTokens: Int?
+    }
+
+    /// The messages, in receive order.
+    private(set) var messages: [Planned]
+
+    /// The corpus's time scale.
+    private(set) var timeScale: Double
+
+    /// A planned message whose user message has no stored reply at all.
+    package struct Missing: Sendable, Equatable {
+        package var seq: Int
+        package var incidentId: String
+        package var kind: MessageKind
+    }
+
+    /// Planned messages without any reply (the run cannot replay them from the cache).
+    private(set) var missing: [Missing]
+
+    /// How many messages there are.
+    package var count: Int { messages.count }
+
+    /// How many messages production plans.
+    package var plannedCount: Int { messages.count { $0.planned } }
+
+    /// Orders the messages and finds each planned message's reply.
+    /// - Parameters:
+    ///   - scenario: the run's scenario (its `pipeline:` settings, model and match mode).
+    ///   - planner: the run's planner (the system prompt of every request).
+    ///   - sightings: the corpus's delivery sightings.
+    ///   - timeScale: the corpus's time scale.
+    ///   - incidents: the incidents replayed (a scenario's `limit`), nil for all.
+    ///   - db: a connection.
+    /// - Throws: ``PipelineError``, ``PlannerError``, database errors.
+    static func prepare(
+        scenario: Scenario, settings: PipelineSettings, planner: Planner, sightings: [DeliverySighting],
+        timeScale: Double, incidents: Set<String>?, in db: Database
+    ) throws -> PipelineReplay {
+        var timeline = try MessageTimeline.messages(sightings, corpus: scenario.corpus, timeScale: timeScale)
+        if let incidents {
+            // A scenario's `limit` replays only some incidents: their messages alone, renumbered.
+            timeline = timeline.filter { $0.incidentId.map(incidents.contains) ?? false }
+            for index in timeline.indices { timeline[index].seq = index }
+        }
+        let system = planner.systemPrompt
+        let systemSha256 = Digest.sha256Hex(system)
+        /// Per delivery: its user message's SHA-256 and the samples stored for it, by sample number.
+        struct Event {
+            var userSha256: String
+            var replies: [Reply]
+        }
+        var events: [Int64: Event] = [:]
+        var occurrences: [String: Int] = [:]
+        var messages: [Planned] = []
+        var missing: [Missing] = []
+        messages.reserveCapacity(timeline.count)
+        for message in timeline {
+            guard let incidentId = message.incidentId, settings.plan.contains(message.kind) else {
+                messages.append(Planned(message: message, planned: false, occurrence: nil, reply: nil, reused: false))
+                continue
+            }
+            let event: Event
+            if let known = events[message.deliveryId] {
+                event = known
+            } else {
+                guard let body = try DeliverySighting.body(db, deliveryId: message.deliveryId) else {
+                    throw IncidentError.unknown(incidentId)
+                }
+                let user: String
+                do {
+                    user = try Planner.userMessage(
+                        eventJSON: body.withUnsafeBufferPointer {
+                            DeliveryWriter.event(body: $0, incidentId: incidentId)
+                        })
+                } catch {
+                    throw PlannerError.eventNotJSON(incidentId: incidentId, reason: error.description)
+                }
+                let userSha256 = Digest.sha256Hex(user)
+                let request = { (sample: Int) in
+                    ModelRequest(
+                        provider: scenario.model.provider.rawValue, model: scenario.model.name, system: system,
+                        user: user, maxTokens: scenario.model.maxTokens, temperature: scenario.model.temperature,
+                        responseFormat: scenario.model.responseFormat, params: scenario.model.params, sample: sample,
+                        systemSha256: systemSha256, userSha256: userSha256)
+                }
+                event = Event(
+                    userSha256: userSha256,
+                    replies: try ReplyRecord.samples(
+                        db, incidentId: incidentId, userSha256: userSha256, scenario: scenario,
+                        systemSha256: systemSha256, request: request))
+                events[message.deliveryId] = event
+            }
+            let occurrence = occurrences[event.userSha256, default: 0]
+            occurrences[event.userSha256] = occurrence + 1
+            guard !event.replies.isEmpty else {
+                missing.append(Missing(seq: message.seq, incidentId: incidentId, kind: message.kind))
+                messages.append(
+                    Planned(message: message, planned: true, occurrence: occurrence, reply: nil, reused: false))
+                continue
+            }
+            let available = event.replies.count
+            messages.append(
+                Planned(
+                    message: message, planned: true, occurrence: occurrence,
+                    reply: event.replies[occurrence % available], reused: occurrence >= available))
+        }
+        return PipelineReplay(messages: messages, timeScale: timeScale, missing: missing)
+    }
+
+    /// Judges every planned message and stores one `pipelineMessage` row per message, replacing the run's rows.
+    func write(runId: String, judge: Judge, in db: Database) throws {
+        try db.execute(sql: "DELETE FROM pipelineMessage WHERE runId = ?", arguments: [runId])
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO pipelineRun (runId, timeScale) VALUES (?, ?)", arguments: [runId, timeScale])
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO pipelineMessage (runId, seq, deliveryId, source, receivedAt, productionTime, incidentId,
+                    kind, planned, occurrence, sample, replyReused, replyId, outcome, failureClass, productionRoute,
+                    route, routeReason, decisionIncidentId, confidence, actionNames, inputTokens, outputTokens)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        for planned in messages {
+            let message = planned.message
+            var arguments: [(any DatabaseValueConvertible)?] = [
+                runId, message.seq, message.deliveryId, message.source, message.receivedAt, message.productionTime,
+                message.incidentId, message.kind.rawValue, planned.planned, planned.occurrence,
+                planned.reply?.sample, planned.reused, planned.reply?.id,
+            ]
+            if let reply = planned.reply {
+                let judgement = judge.judge(
+                    reply.text.map(Judge.Reply.text) ?? .transportFailure(reply.error ?? ""), label: nil)
+                let decision = judgement.decision
+                arguments += [
+                    judgement.verdict?.outcome.rawValue ?? "no_reply", judgement.failureClass.rawValue,
+                    judgement.productionRoute.route.rawValue, judgement.finalRoute.route.rawValue,
+                    judgement.finalRoute.reason.rawValue, decision?.incidentId, decision?.confidence,
+                    decision.map { PythonJSONEncoder.string(list: $0.actions.map(\.name)) },
+                    reply.inputTokens, reply.outputTokens,
+                ]
+            } else {
+                arguments += [nil, nil, nil, nil, nil, nil, nil, nil, nil, nil]
+            }
+            try insert.execute(arguments: StatementArguments(arguments))
+        }
+    }
+}
+
+extension ReplyRecord {
+    /// The stored replies of one user message, one per sample from sample 0 up to the first sample that has
+    /// none, under the scenario's match mode: `exact` takes only replies to this very request, `same-event` any
+    /// reply to the user message, one recorded under the current system prompt before a stale one, the newest
+    /// first.
+    static func samples(
+        _ db: Database, incidentId: String, userSha256: String, scenario: Scenario, systemSha256: String,
+        request: (Int) -> ModelRequest
+    ) throws -> [PipelineReplay.Reply] {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, sample, requestSha256, systemSha256, text, error, inputTokens, outputTokens FROM reply
+                WHERE incidentId = ? AND userSha256 = ? AND provider = ? AND model = ? ORDER BY sample, id
+                """,
+            arguments: [incidentId, userSha256, scenario.model.provider.rawValue, scenario.model.name])
+        var bySample: [Int: (reply: PipelineReplay.Reply, stale: Bool)] = [:]
+        for row in rows {
+            let sample: Int = row["sample"]
+            let stale = (row["systemSha256"] as String?) != systemSha256
+            switch scenario.match {
+            case .exact:
+                guard (row["requestSha256"] as String?) == request(sample).requestSha256 else { continue }
+            case .sameEvent:
+                if stale, let existing = bySample[sample], !existing.stale { continue }
+            }
+            bySample[sample] = (
+                PipelineReplay.Reply(
+                    id: row["id"], sample: sample, text: row["text"], error: row["error"],
+                    inputTokens: row["inputTokens"], outputTokens: row["outputTokens"]),
+                stale
+            )
+        }
+        var replies: [PipelineReplay.Reply] = []
+        while let next = bySample[replies.count] { replies.append(next.reply) }
+        return replies
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import GRDB
+
+/// Writes a run's pipeline replay, one row per message in replay order (`export --pipeline`).
+package enum PipelineExporter {
+    /// The columns, in order. `received_at` is production time (ISO 8601 UTC, milliseconds);
+    /// `recorded_at` the receive time as recorded (Unix seconds).
+    package static let columns = [
+        "seq", "delivery_id", "received_at", "recorded_at", "source", "incident_id", "kind", "planned", "occurrence",
+        "sample", "reply_reused", "outcome", "failure_class", "route", "production_route", "decision_incident_id",
+        "confidence", "actions", "input_tokens", "output_tokens",
+    ]
+
+    /// Why a run cannot be exported this way.
+    package enum ExportError: LocalizedError, Equatable {
+        case noPipeline(String)
+
+        package var errorDescription: String? {
+            switch self {
+            case .noPipeline(let runId):
+                return "run \(runId) has no pipeline replay (its scenario has no pipeline: section)"
+            }
+        }
+    }
+
+    /// Writes every message of a run's pipeline replay, in receive order.
+    /// - Returns: how many rows were written.
+    /// - Throws: ``RunError/unknownRun(_:)``, ``ExportError/noPipeline(_:)`` and store errors.
+    package static func export(
+        store: Store, runId: String, format: ResultExporter.Format, write: (String) throws -> Void
+    ) throws -> Int {
+        try store.queue.read { db in
+            _ = try RunRecord.find(db, id: runId)
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM pipelineRun WHERE runId = ?", arguments: [runId]) ?? false
+            else { throw ExportError.noPipeline(runId) }
+            if format == .csv { try write(columns.joined(separator: ",")) }
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT seq, deliveryId, productionTime, receivedAt, source, incidentId, kind, planned, occurrence,
+                        sample, replyReused, outcome, failureClass, route, productionRoute, decisionIncidentId,
+                        confidence, actionNames, inputTokens, outputTokens
+                    FROM pipelineMessage WHERE runId = ? ORDER BY seq
+                    """,
+                arguments: [runId])
+            var count = 0
+            while let row = try rows.next() {
+                func text(_ index: Int) -> JSONValue { (row[index] as String?).map(JSONValue.string) ?? .null }
+                func integer(_ index: Int) -> JSONValue { (row[index] as Int64?).map { .integer(String($0)) } ?? .null }
+                let outcome = row[11] as String?
+                // SQLite has no NaN: an ok decision without a stored confidence had NaN.
+                let confidence: JSONValue =
+                    (row[16] as Double?).map(JSONValue.double)
+                    ?? (outcome == Verdict.Outcome.ok.rawValue || outcome == Verdict.Outcome.unknownAction.rawValue
+                        ? .double(.nan) : .null)
+                let actions: JSONValue =
+                    (row[17] as String?).flatMap { try? JSONParser.parse($0, options: .python) } ?? .null
+                let values: [JSONValue] = [
+                    integer(0), integer(1),
+                    .string(UTCTimestamp.milliseconds(Date(timeIntervalSince1970: row[2]))),
+                    .double(row[3]), text(4), text(5), text(6), .bool(row[7]), integer(8), integer(9), .bool(row[10]),
+                    text(11), text(12), text(13), text(14), text(15), confidence, actions, integer(18), integer(19),
+                ]
+                switch format {
+                case .jsonl:
+                    let object = JSONValue.object(Array(zip(columns, values)).map { ($0, $1) })
+                    try write(PythonJSONEncoder.string(DecisionCheck.vectorForm(object)))
+                case .csv:
+                    try write(values.map(ResultExporter.csvField).joined(separator: ","))
+                }
+                count += 1
+            }
+            return count
+        }
+    }
+}

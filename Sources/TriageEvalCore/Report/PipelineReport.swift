@@ -1,0 +1,207 @@
+import Foundation
+import GRDB
+
+/// The Pipeline section of a run's report: what production's triage service would have done with every message
+/// of the corpus, in receive order (the scenario's `pipeline:` section; see ``PipelineReplay``).
+///
+/// Execute counts use production's own route (the seed's triage code: no approval gate), since that is what
+/// production hands on to its Sensor; ``routesByKind`` gives both routes.
+package struct PipelineReport: Codable, Sendable, Equatable {
+    /// Messages of one kind.
+    package struct KindCount: Codable, Sendable, Equatable {
+        package var kind: String
+        package var messages: Int
+        /// Of them, messages production plans (the scenario's `pipeline.plan`).
+        package var planned: Int
+    }
+
+    /// An incident and how often production would have executed for it.
+    package struct IncidentExecutes: Codable, Sendable, Equatable {
+        package var incidentId: String
+        package var executes: Int
+        /// Its planned messages.
+        package var planned: Int
+        /// Executes on its resolved messages.
+        package var onResolved: Int
+    }
+
+    /// Tokens and cost: observed over the replay, and per day of production time.
+    package struct Volume: Codable, Sendable, Equatable {
+        /// Model calls production makes: one per planned message.
+        package var calls: Int
+        package var inputTokens: Int
+        package var outputTokens: Int
+        /// USD at the scenario's pricing (nil without one).
+        package var costUSD: Double?
+    }
+
+    /// The corpus's time scale: production time is the first message's plus each recorded offset × this.
+    package var timeScale: Double
+    /// The message kinds production plans.
+    package var plan: [String]
+    /// First and last message, in production time (ISO 8601 UTC).
+    package var start: String
+    package var end: String
+    /// The production time the messages span, in hours.
+    package var productionHours: Double
+    /// All messages, and how many production plans.
+    package var messages: Int
+    package var planned: Int
+    /// Messages by kind, in the order first, repeat, update, resolved.
+    package var kinds: [KindCount]
+    /// Resolved messages no open incident took (the corpus starts mid-incident): never planned.
+    package var withoutIncident: Int
+    /// Planned messages whose reply was an earlier sample of the same user message (the cache held fewer
+    /// samples than the message occurred).
+    package var repliesReused: Int
+    /// Calls, tokens and cost over the replay.
+    package var volume: Volume
+    /// The same, per day of production time (nil when the messages span no time).
+    package var perDay: Volume?
+    /// Messages per day of production time, and planned ones.
+    package var messagesPerDay: Double?
+    package var plannedPerDay: Double?
+    /// Invalid JSON (empty, wrapped, truncated, syntax) over planned messages with a reply, with its Wilson
+    /// interval (messages of one incident, and a reused reply, are not independent: read it as indicative).
+    package var invalidJSON: Rate
+    /// Planned messages by kind, then by production's route.
+    package var productionRoutesByKind: [String: [String: Int]]
+    /// Planned messages by kind, then by the route after the run's policies (the approval gate).
+    package var routesByKind: [String: [String: Int]]
+    /// Incidents by how many of their messages production routed to execute (`"0"`, `"1"`, …).
+    package var executesPerIncident: [String: Int]
+    /// The incidents executed for most often (more than once), at most ten.
+    package var mostExecuted: [IncidentExecutes]
+    /// Executes on resolved messages: remediating an alert that has already resolved.
+    package var executesOnResolved: Int
+    /// ok decisions whose `incident_id` is not the event's (the Sensor and the idempotency key downstream use
+    /// the model's), and how many of them production executes.
+    package var decisionIdMismatches: Int
+    package var decisionIdMismatchExecutes: Int
+
+    private static let invalidClasses = Set(FailureClass.allCases.filter(\.isInvalidJSON).map(\.rawValue))
+
+    /// The section of a run, or nil when the run has no pipeline replay.
+    static func build(_ db: Database, runId: String, config: ScenarioFile) throws -> PipelineReport? {
+        guard config.pipeline != nil,
+            let timeScale = try Double.fetchOne(
+                db, sql: "SELECT timeScale FROM pipelineRun WHERE runId = ?", arguments: [runId])
+        else { return nil }
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT productionTime, incidentId, kind, planned, replyReused, failureClass, productionRoute, route,
+                    decisionIncidentId, inputTokens, outputTokens, outcome
+                FROM pipelineMessage WHERE runId = ? ORDER BY seq
+                """,
+            arguments: [runId])
+        var messages = 0
+        var planned = 0
+        var kinds: [MessageKind: (messages: Int, planned: Int)] = [:]
+        var withoutIncident = 0
+        var reused = 0
+        var inputTokens = 0
+        var outputTokens = 0
+        var judged = 0
+        var invalid = 0
+        var productionRoutes: [String: [String: Int]] = [:]
+        var routes: [String: [String: Int]] = [:]
+        var perIncident: [String: IncidentExecutes] = [:]
+        var executesOnResolved = 0
+        var mismatches = 0
+        var mismatchExecutes = 0
+        var first: Double?
+        var last: Double?
+        while let row = try rows.next() {
+            let time: Double = row[0]
+            first = first ?? time
+            last = time
+            messages += 1
+            let kind = MessageKind(rawValue: row[2]) ?? .update
+            let incidentId: String? = row[1]
+            let isPlanned: Bool = row[3]
+            kinds[kind, default: (0, 0)].messages += 1
+            if incidentId == nil { withoutIncident += 1 }
+            if let incidentId {
+                perIncident[
+                    incidentId,
+                    default: IncidentExecutes(incidentId: incidentId, executes: 0, planned: 0, onResolved: 0)
+                ]
+                .planned += isPlanned ? 1 : 0
+            }
+            guard isPlanned else { continue }
+            planned += 1
+            kinds[kind, default: (0, 0)].planned += 1
+            if row[4] as Bool { reused += 1 }
+            inputTokens += row[9] as Int? ?? 0
+            outputTokens += row[10] as Int? ?? 0
+            let failureClass: String? = row[5]
+            if failureClass != FailureClass.transport.rawValue {
+                judged += 1
+                if let failureClass, invalidClasses.contains(failureClass) { invalid += 1 }
+            }
+            let productionRoute: String = row[6]
+            productionRoutes[kind.rawValue, default: [:]][productionRoute, default: 0] += 1
+            routes[kind.rawValue, default: [:]][row[7] as String, default: 0] += 1
+            let executes = productionRoute == Route.execute.rawValue
+            if executes, let incidentId {
+                perIncident[incidentId]!.executes += 1
+                if kind == .resolved {
+                    perIncident[incidentId]!.onResolved += 1
+                    executesOnResolved += 1
+                }
+            }
+            if (row[11] as String?) == Verdict.Outcome.ok.rawValue, let decisionId = row[8] as String?,
+                decisionId != incidentId
+            {
+                mismatches += 1
+                if executes { mismatchExecutes += 1 }
+            }
+        }
+        guard let first, let last else { return nil }
+        let pricing = config.model?.pricing
+        let cost: Double? =
+            if let input = pricing?.input, let output = pricing?.output {
+                (Double(inputTokens) * input + Double(outputTokens) * output) / 1e6
+            } else {
+                nil
+            }
+        let volume = Volume(calls: planned, inputTokens: inputTokens, outputTokens: outputTokens, costUSD: cost)
+        let days = (last - first) / 86_400
+        let perDay =
+            days > 0
+            ? Volume(
+                calls: Int((Double(planned) / days).rounded()),
+                inputTokens: Int((Double(inputTokens) / days).rounded()),
+                outputTokens: Int((Double(outputTokens) / days).rounded()), costUSD: cost.map { $0 / days }) : nil
+        var distribution: [String: Int] = [:]
+        for incident in perIncident.values { distribution[String(incident.executes), default: 0] += 1 }
+        let most = perIncident.values.filter { $0.executes > 1 }
+            .sorted { ($1.executes, $0.incidentId) < ($0.executes, $1.incidentId) }
+        return PipelineReport(
+            timeScale: timeScale,
+            plan: MessageKind.allCases.map(\.rawValue).filter { config.pipeline?.plan?.contains($0) ?? true },
+            start: UTCTimestamp.string(Date(timeIntervalSince1970: first)),
+            end: UTCTimestamp.string(Date(timeIntervalSince1970: last)),
+            productionHours: (last - first) / 3_600,
+            messages: messages,
+            planned: planned,
+            kinds: MessageKind.allCases.map {
+                KindCount(kind: $0.rawValue, messages: kinds[$0]?.messages ?? 0, planned: kinds[$0]?.planned ?? 0)
+            },
+            withoutIncident: withoutIncident,
+            repliesReused: reused,
+            volume: volume,
+            perDay: perDay,
+            messagesPerDay: days > 0 ? Double(messages) / days : nil,
+            plannedPerDay: days > 0 ? Double(planned) / days : nil,
+            invalidJSON: Rate(invalid, of: judged),
+            productionRoutesByKind: productionRoutes,
+            routesByKind: routes,
+            executesPerIncident: distribution,
+            mostExecuted: Array(most.prefix(10)),
+            executesOnResolved: executesOnResolved,
+            decisionIdMismatches: mismatches,
+            decisionIdMismatchExecutes: mismatchExecutes)
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import GRDB
+
+/// One sighting of a stored delivery — its first (`delivery`) or a later one (`deliveryRepeat`) — as the pipeline
+/// replay reads them.
+package struct DeliverySighting: Sendable, Equatable {
+    package var deliveryId: Int64
+    package var source: String
+    package var receivedAt: Double?
+    package var incidentId: String?
+    package var status: String
+    /// The order it was stored in (ties between equal receive times keep it).
+    package var ingestOrder: Int
+
+    /// Every sighting of a corpus's deliveries, in the order they were stored; a re-ingest of a file already read
+    /// (the same delivery from the same source) is left out, since it is not another message.
+    package static func all(_ db: Database, corpus: String) throws -> [DeliverySighting] {
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT d.id, d.source, d.receivedAt, d.incidentId, d.status, d.ingestedAt, 0 AS isRepeat, d.id AS k
+                FROM delivery d WHERE d.corpus = ?
+                UNION ALL
+                SELECT d.id, r.source, r.receivedAt, d.incidentId, d.status, r.ingestedAt, 1, r.rowid
+                FROM deliveryRepeat r JOIN delivery d ON d.id = r.deliveryId WHERE d.corpus = ?
+                ORDER BY 6, 7, 8
+                """,
+            arguments: [corpus, corpus])
+        var sightings: [DeliverySighting] = []
+        var seen = Set<SourceKey>()
+        while let row = try rows.next() {
+            let sighting = DeliverySighting(
+                deliveryId: row[0], source: row[1], receivedAt: row[2], incidentId: row[3], status: row[4],
+                ingestOrder: sightings.count)
+            guard seen.insert(SourceKey(deliveryId: sighting.deliveryId, source: sighting.source)).inserted else {
+                continue
+            }
+            sightings.append(sighting)
+        }
+        return sightings
+    }
+
+    private struct SourceKey: Hashable {
+        var deliveryId: Int64
+        var source: String
+    }
+
+    /// A delivery's body.
+    package static func body(_ db: Database, deliveryId: Int64) throws -> [UInt8]? {
+        try Data.fetchOne(db, sql: "SELECT body FROM delivery WHERE id = ?", arguments: [deliveryId]).map(Array.init)
+    }
+}
