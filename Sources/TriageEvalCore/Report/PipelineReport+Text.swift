@@ -7,7 +7,9 @@ extension PipelineReport {
     var summaryText: String {
         let scale =
             timeScale == 1
-            ? "" : " (recorded \(ReportText.number(timeScale, digits: 6))× fast; every time here is production time)"
+            ? ""
+            : " (recorded \(timeScale == timeScale.rounded() ? String(Int(timeScale)) : String(timeScale))× fast; "
+                + "every time here is production time)"
         var text =
             "\(messages) messages in receive order from \(start) to \(end), "
             + "\(String(format: "%.1f", productionHours)) hours of production time\(scale). Production plans "

@@ -12,6 +12,17 @@ package struct DeliverySighting: Sendable, Equatable {
     /// The order it was stored in (ties between equal receive times keep it).
     package var ingestOrder: Int
 
+    package init(
+        deliveryId: Int64, source: String, receivedAt: Double?, incidentId: String?, status: String, ingestOrder: Int
+    ) {
+        self.deliveryId = deliveryId
+        self.source = source
+        self.receivedAt = receivedAt
+        self.incidentId = incidentId
+        self.status = status
+        self.ingestOrder = ingestOrder
+    }
+
     /// Every sighting of a corpus's deliveries, in the order they were stored; a re-ingest of a file already read
     /// (the same delivery from the same source) is left out, since it is not another message.
     package static func all(_ db: Database, corpus: String) throws -> [DeliverySighting] {

@@ -1,0 +1,192 @@
+import Foundation
+import Testing
+import TriageEvalTestSupport
+
+/// The pipeline replay (issue 12) through the built binary, on the hand-built timeline of
+/// `Fixtures/pipeline/make_timeline.py` (its docstring has the table). Every number checked here is worked out by
+/// hand from that table; the ids and user-message hashes come from the script's own Python implementation of
+/// production's event and `json.dumps`.
+@Suite struct PipelineReplayTests {
+    /// The corpus, a scenario with `plan` (nil: no `plan:` key, all four kinds) and the incident ids.
+    static func setUp(
+        _ temp: TemporaryDirectory, plan: String? = nil, sidecar: Bool = true
+    ) throws -> (scenario: String, a: String, b: String) {
+        let corpus = temp.file("corpora/timeline")
+        let script = try String(
+            contentsOfFile: Repository.path("Tests/TriageEvalCLITests/Fixtures/pipeline/make_timeline.py"),
+            encoding: .utf8)
+        let ids =
+            try sidecar ? Python.run(script, corpus) : Python.run(script, corpus, "--no-sidecar")
+        let parsed = try JSONSerialization.jsonObject(with: Data(ids.utf8)) as! [String: String]
+        try FileManager.default.copyItem(
+            atPath: Repository.path("corpora/handwritten/catalog.yaml"), toPath: corpus + "/catalog.yaml")
+        let scenario = try temp.write(
+            "scenarios/timeline.yaml",
+            """
+            name: timeline
+            corpus: timeline
+            catalog: ../corpora/timeline/catalog.yaml
+            model:
+              provider: openai
+              name: fixture
+              pricing: {input: 3, output: 15}
+            samples: 1
+            match: same-event
+            pipeline:
+            \(plan.map { "  plan: \($0)" } ?? "  {}")
+
+            """.replacingOccurrences(of: "pipeline:\n  {}", with: "pipeline: {}"))
+        return (scenario, parsed["a"]!, parsed["b"]!)
+    }
+
+    static func run(_ temp: TemporaryDirectory, _ scenario: String) throws -> (BinaryRunner.Result, String) {
+        let result = try BinaryRunner.run(
+            ["run", scenario, "--db", temp.file("s.sqlite"), "--reports", temp.file("reports")])
+        return (result, result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    static func pipelineSection(_ temp: TemporaryDirectory, _ runId: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: temp.file("reports/\(runId)/report.json")))
+        let report = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        return try #require(report["pipeline"] as? [String: Any])
+    }
+
+    @Test func everyMessageIsReplayedInReceiveOrderWithTheNumbersWorkedByHand() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let (scenario, a, b) = try Self.setUp(temp)
+        let (result, runId) = try Self.run(temp, scenario)
+        #expect(result.status == 0, "\(result.stderr)")
+        let pipeline = try Self.pipelineSection(temp, runId)
+
+        #expect(pipeline["messages"] as? Int == 7)
+        #expect(pipeline["planned"] as? Int == 7)
+        #expect(pipeline["plan"] as? [String] == ["first", "repeat", "update", "resolved"])
+        let kinds = (pipeline["kinds"] as! [[String: Any]]).map {
+            "\($0["kind"]!)=\($0["messages"]!)/\($0["planned"]!)"
+        }
+        #expect(kinds == ["first=2/2", "repeat=2/2", "update=1/1", "resolved=2/2"])
+        // Line 5 is the third planning of A's first message; the cache holds two samples of it.
+        #expect(pipeline["repliesReused"] as? Int == 1)
+        // 180 recorded seconds at 60x: 3 production hours, so a day is 8 of them.
+        #expect(pipeline["timeScale"] as? Double == 60)
+        #expect(pipeline["productionHours"] as? Double == 3)
+        #expect(pipeline["start"] as? String == "1970-01-01T00:16:40Z")
+        #expect(pipeline["end"] as? String == "1970-01-01T03:16:40Z")
+        #expect(pipeline["messagesPerDay"] as? Double == 56)
+        let volume = try #require(pipeline["volume"] as? [String: Any])
+        #expect(volume["calls"] as? Int == 7)
+        #expect(volume["inputTokens"] as? Int == 700)
+        #expect(volume["outputTokens"] as? Int == 70)
+        // (700 × 3 + 70 × 15) / 1e6 USD.
+        #expect(abs((volume["costUSD"] as! Double) - 0.00315) < 1e-12)
+        let perDay = try #require(pipeline["perDay"] as? [String: Any])
+        #expect(perDay["calls"] as? Int == 56)
+        #expect(perDay["inputTokens"] as? Int == 5600)
+        #expect(abs((perDay["costUSD"] as! Double) - 0.0252) < 1e-12)
+        // B's first reply is not JSON: 1 of 7.
+        let invalid = try #require(pipeline["invalidJSON"] as? [String: Any])
+        #expect(invalid["count"] as? Int == 1)
+        #expect(invalid["denominator"] as? Int == 7)
+        let routes = try #require(pipeline["productionRoutesByKind"] as? [String: [String: Int]])
+        #expect(routes["first"] == ["execute": 1, "escalate": 1])
+        #expect(routes["repeat"] == ["approve": 1, "execute": 1])
+        #expect(routes["update"] == ["approve": 1])
+        #expect(routes["resolved"] == ["execute": 1, "approve": 1])
+        #expect(pipeline["executesOnResolved"] as? Int == 1)
+        #expect(pipeline["executesPerIncident"] as? [String: Int] == ["0": 1, "3": 1])
+        let most = try #require(pipeline["mostExecuted"] as? [[String: Any]])
+        #expect(most.count == 1)
+        #expect(most.first?["incidentId"] as? String == a)
+        #expect(most.first?["executes"] as? Int == 3)
+        #expect(most.first?["planned"] as? Int == 5)
+        #expect(most.first?["onResolved"] as? Int == 1)
+        #expect(pipeline["decisionIdMismatches"] as? Int == 1)
+        #expect(pipeline["decisionIdMismatchExecutes"] as? Int == 0)
+
+        // The export: one row per message in receive order (B's firing first, though it is line 2), production
+        // time, kinds, samples and reuse.
+        let export = try BinaryRunner.run(["export", runId, "--pipeline", "--db", temp.file("s.sqlite")])
+        #expect(export.status == 0, "\(export.stderr)")
+        let rows = export.stdout.split(separator: "\n").map {
+            try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+        #expect(
+            rows.map { $0["kind"] as! String } == [
+                "first", "first", "repeat", "update", "repeat", "resolved", "resolved",
+            ])
+        #expect(rows.map { $0["incident_id"] as! String } == [b, a, a, a, a, a, b])
+        #expect(rows.map { $0["sample"] as! Int } == [0, 0, 1, 0, 0, 0, 0])
+        #expect(rows.map { $0["reply_reused"] as! Bool } == [false, false, false, false, true, false, false])
+        #expect(
+            rows.map { $0["production_route"] as! String } == [
+                "escalate", "execute", "approve", "approve", "execute", "execute", "approve",
+            ])
+        // Recorded 1000 + 30 s is production 1000 + 30 min.
+        #expect(rows[3]["received_at"] as? String == "1970-01-01T00:46:40.000Z")
+        #expect(rows[3]["recorded_at"] as? Double == 1030)
+        #expect(rows[6]["decision_incident_id"] as? String == "inc-other")
+        #expect(rows.map { $0["seq"] as! Int } == Array(0..<7))
+
+        let markdown = try String(contentsOfFile: temp.file("reports/\(runId)/report.md"), encoding: .utf8)
+        #expect(markdown.contains("## Pipeline"))
+        #expect(markdown.contains("recorded 60× fast"))
+        let html = try String(contentsOfFile: temp.file("reports/\(runId)/report.html"), encoding: .utf8)
+        #expect(html.contains("<h2>Pipeline</h2>"))
+    }
+
+    /// `pipeline.plan` leaves kinds out before the planner: they are counted, never planned, and need no reply.
+    @Test func planChoosesTheKindsProductionPlans() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let (scenario, _, _) = try Self.setUp(temp, plan: "[first, update]")
+        let (result, runId) = try Self.run(temp, scenario)
+        #expect(result.status == 0, "\(result.stderr)")
+        let pipeline = try Self.pipelineSection(temp, runId)
+        #expect(pipeline["messages"] as? Int == 7)
+        #expect(pipeline["planned"] as? Int == 3)
+        #expect(pipeline["repliesReused"] as? Int == 0)
+        #expect(pipeline["executesOnResolved"] as? Int == 0)
+        #expect((pipeline["volume"] as? [String: Any])?["calls"] as? Int == 3)
+        #expect(pipeline["plan"] as? [String] == ["first", "update"])
+    }
+
+    @Test func anUnknownKindIsAnErrorNamingTheKey() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let (scenario, _, _) = try Self.setUp(temp, plan: "[first, flap]")
+        let (result, _) = try Self.run(temp, scenario)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("pipeline.plan"), "\(result.stderr)")
+        #expect(result.stderr.contains("unknown message kind 'flap'"), "\(result.stderr)")
+    }
+
+    /// A corpus without receive times cannot be replayed in time order: exit 2, naming the corpus and how to
+    /// supply them, before a run is stored.
+    @Test func aCorpusWithoutReceiveTimesIsASetUpError() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let (scenario, _, _) = try Self.setUp(temp, sidecar: false)
+        let (result, _) = try Self.run(temp, scenario)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("corpus 'timeline': 7 of 7 deliveries have no receive time"), "\(result.stderr)")
+        #expect(result.stderr.contains("triage-eval capture"))
+        #expect(result.stderr.contains("headers.jsonl"))
+        #expect(!FileManager.default.fileExists(atPath: temp.file("reports")))
+    }
+
+    /// A planned message whose user message has no reply at all is named, with its kind and incident.
+    @Test func aMessageWithoutAReplyIsNamed() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let (scenario, _, b) = try Self.setUp(temp)
+        // Drop the reply to B's resolved message (the last line of the replies file).
+        let replies = temp.file("corpora/timeline/replies-timeline.jsonl")
+        let lines = try String(contentsOfFile: replies, encoding: .utf8).split(separator: "\n").dropLast()
+        try (lines.joined(separator: "\n") + "\n").write(toFile: replies, atomically: true, encoding: .utf8)
+        let (result, _) = try Self.run(temp, scenario)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("1 of 7 planned messages have no stored reply"), "\(result.stderr)")
+        #expect(result.stderr.contains("message 6 (resolved) of \(b)"), "\(result.stderr)")
+    }
+}
