@@ -20,6 +20,11 @@ extension PipelineReport {
                 + "held fewer samples than the message occurred)"
         }
         text += "."
+        if productionHours < 1 {
+            text +=
+                " The messages span under an hour of production time, so the per-day figures extrapolate far (a "
+                + "corpus recorded with its timers divided by K declares time_scale: K in its corpus.yaml)."
+        }
         if withoutIncident > 0 {
             text +=
                 " \(withoutIncident) resolved messages had no open incident (the corpus starts mid-incident) and are "
