@@ -9,7 +9,7 @@ import TriageEvalTestSupport
 @Suite struct PipelineReplayTests {
     /// The corpus, a scenario with `plan` (nil: no `plan:` key, all four kinds) and the incident ids.
     static func setUp(
-        _ temp: TemporaryDirectory, plan: String? = nil, sidecar: Bool = true
+        _ temp: TemporaryDirectory, plan: String? = nil, sidecar: Bool = true, baseURL: String? = nil
     ) throws -> (scenario: String, a: String, b: String) {
         let corpus = temp.file("corpora/timeline")
         let script = try String(
@@ -30,8 +30,9 @@ import TriageEvalTestSupport
               provider: openai
               name: fixture
               pricing: {input: 3, output: 15}
-            samples: 1
+            \(baseURL.map { "  base_url: \($0)\n" } ?? "")samples: 1
             match: same-event
+            cache: \(baseURL == nil ? "replay" : "record")
             pipeline:
             \(plan.map { "  plan: \($0)" } ?? "  {}")
 
@@ -188,5 +189,39 @@ import TriageEvalTestSupport
         #expect(result.status == 2)
         #expect(result.stderr.contains("1 of 7 planned messages have no stored reply"), "\(result.stderr)")
         #expect(result.stderr.contains("message 6 (resolved) of \(b)"), "\(result.stderr)")
+    }
+
+    /// `cache: record` calls the model once per planning whose sample is not stored — the n-th planning of a
+    /// message asks for sample n — and never twice for a request the incident replay makes; a second run calls
+    /// nothing.
+    @Test func recordingCallsOncePerPlanning() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let server = try FakeProvider(script: [:], directory: temp)
+        defer { server.stop() }
+        let (scenario, a, b) = try Self.setUp(temp, baseURL: server.baseURL)
+        try FileManager.default.removeItem(atPath: temp.file("corpora/timeline/replies-timeline.jsonl"))
+        let (result, runId) = try Self.run(temp, scenario)
+        #expect(result.status == 0, "\(result.stderr)")
+        // Seven plannings, seven distinct (message, sample) requests: A's first message three times (samples 0,
+        // 1, 2), its update, its resolved, B's first and resolved. Samples 0 of the two first messages are the
+        // incident replay's own calls.
+        let calls = try server.requests()
+        #expect(calls.count == 7)
+        #expect(calls.filter { $0["incident_id"] as? String == a }.count == 5)
+        #expect(calls.filter { $0["incident_id"] as? String == b }.count == 2)
+        let pipeline = try Self.pipelineSection(temp, runId)
+        #expect(pipeline["planned"] as? Int == 7)
+        #expect(pipeline["repliesReused"] as? Int == 0)
+        let export = try BinaryRunner.run(["export", runId, "--pipeline", "--db", temp.file("s.sqlite")])
+        let rows = export.stdout.split(separator: "\n").map {
+            try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+        #expect(rows.map { $0["sample"] as! Int } == [0, 0, 1, 0, 2, 0, 0])
+        #expect(rows.allSatisfy { $0["failure_class"] as? String == "ok" })
+
+        let (again, _) = try Self.run(temp, scenario)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try server.requests().count == 7)
     }
 }

@@ -50,6 +50,37 @@ package struct PipelineReplay: Sendable {
     /// Planned messages without any reply (the run cannot replay them from the cache).
     private(set) var missing: [Missing]
 
+    /// A call the replay needs (``ReplyRule/record(covered:)``): a planning whose sample is not stored.
+    package struct Call: Sendable {
+        package var incidentId: String
+        package var request: ModelRequest
+    }
+
+    /// The calls to make before the replay can be written (`cache: record`).
+    private(set) var calls: [Call] = []
+
+    /// Which reply the n-th planning of a user message takes.
+    package enum ReplyRule: Sendable {
+        /// Sample n, or sample `n mod S` when only S are stored (counted as reused): `cache: replay`.
+        case reuse
+        /// Sample n, or a call for it (`cache: record`); `covered` holds the requests the incident replay calls
+        /// anyway (a first message's samples), by user message and sample, so that none is called twice.
+        case record(covered: Set<SampleRequest>)
+        /// Sample n, or — when its call failed — no reply (a transport failure): the replay after recording.
+        case recorded
+    }
+
+    /// A user message and a sample.
+    package struct SampleRequest: Hashable, Sendable {
+        package var userSha256: String
+        package var sample: Int
+
+        package init(userSha256: String, sample: Int) {
+            self.userSha256 = userSha256
+            self.sample = sample
+        }
+    }
+
     /// How many messages there are.
     package var count: Int { messages.count }
 
@@ -63,11 +94,12 @@ package struct PipelineReplay: Sendable {
     ///   - sightings: the corpus's delivery sightings.
     ///   - timeScale: the corpus's time scale.
     ///   - incidents: the incidents replayed (a scenario's `limit`), nil for all.
+    ///   - rule: which reply each planning takes.
     ///   - db: a connection.
     /// - Throws: ``PipelineError``, ``PlannerError``, database errors.
     static func prepare(
         scenario: Scenario, settings: PipelineSettings, planner: Planner, sightings: [DeliverySighting],
-        timeScale: Double, incidents: Set<String>?, in db: Database
+        timeScale: Double, incidents: Set<String>?, rule: ReplyRule, in db: Database
     ) throws -> PipelineReplay {
         var timeline = try MessageTimeline.messages(sightings, corpus: scenario.corpus, timeScale: timeScale)
         if let incidents {
@@ -77,11 +109,15 @@ package struct PipelineReplay: Sendable {
         }
         let system = planner.systemPrompt
         let systemSha256 = Digest.sha256Hex(system)
-        /// Per delivery: its user message's SHA-256 and the samples stored for it, by sample number.
+        /// Per delivery: its user message's SHA-256, the samples stored for it by number, how many of them are
+        /// stored from sample 0 without a gap, and its request.
         struct Event {
             var userSha256: String
-            var replies: [Reply]
+            var replies: [Int: Reply]
+            var contiguous: Int
+            var request: @Sendable (Int) -> ModelRequest
         }
+        var calls: [Call] = []
         var events: [Int64: Event] = [:]
         var occurrences: [String: Int] = [:]
         var messages: [Planned] = []
@@ -109,35 +145,48 @@ package struct PipelineReplay: Sendable {
                     throw PlannerError.eventNotJSON(incidentId: incidentId, reason: error.description)
                 }
                 let userSha256 = Digest.sha256Hex(user)
-                let request = { (sample: Int) in
+                let request = { @Sendable (sample: Int) in
                     ModelRequest(
                         provider: scenario.model.provider.rawValue, model: scenario.model.name, system: system,
                         user: user, maxTokens: scenario.model.maxTokens, temperature: scenario.model.temperature,
                         responseFormat: scenario.model.responseFormat, params: scenario.model.params, sample: sample,
                         systemSha256: systemSha256, userSha256: userSha256)
                 }
-                event = Event(
-                    userSha256: userSha256,
-                    replies: try ReplyRecord.samples(
-                        db, incidentId: incidentId, userSha256: userSha256, scenario: scenario,
-                        systemSha256: systemSha256, request: request))
+                let replies = try ReplyRecord.samples(
+                    db, incidentId: incidentId, userSha256: userSha256, scenario: scenario,
+                    systemSha256: systemSha256, request: request)
+                var contiguous = 0
+                while replies[contiguous] != nil { contiguous += 1 }
+                event = Event(userSha256: userSha256, replies: replies, contiguous: contiguous, request: request)
                 events[message.deliveryId] = event
             }
             let occurrence = occurrences[event.userSha256, default: 0]
             occurrences[event.userSha256] = occurrence + 1
-            guard !event.replies.isEmpty else {
-                missing.append(Missing(seq: message.seq, incidentId: incidentId, kind: message.kind))
-                messages.append(
-                    Planned(message: message, planned: true, occurrence: occurrence, reply: nil, reused: false))
-                continue
+            var planned = Planned(message: message, planned: true, occurrence: occurrence, reply: nil, reused: false)
+            if let reply = event.replies[occurrence] {
+                planned.reply = reply
+            } else {
+                switch rule {
+                case .reuse:
+                    if event.contiguous > 0 {
+                        planned.reply = event.replies[occurrence % event.contiguous]
+                        planned.reused = true
+                    } else {
+                        missing.append(Missing(seq: message.seq, incidentId: incidentId, kind: message.kind))
+                    }
+                case .record(let covered):
+                    if !covered.contains(SampleRequest(userSha256: event.userSha256, sample: occurrence)) {
+                        calls.append(Call(incidentId: incidentId, request: event.request(occurrence)))
+                    }
+                case .recorded:
+                    break
+                }
             }
-            let available = event.replies.count
-            messages.append(
-                Planned(
-                    message: message, planned: true, occurrence: occurrence,
-                    reply: event.replies[occurrence % available], reused: occurrence >= available))
+            messages.append(planned)
         }
-        return PipelineReplay(messages: messages, timeScale: timeScale, missing: missing)
+        var replay = PipelineReplay(messages: messages, timeScale: timeScale, missing: missing)
+        replay.calls = calls
+        return replay
     }
 
     /// Judges every planned message and stores one `pipelineMessage` row per message, replacing the run's rows.
@@ -159,16 +208,19 @@ package struct PipelineReplay: Sendable {
                 message.incidentId, message.kind.rawValue, planned.planned, planned.occurrence,
                 planned.reply?.sample, planned.reused, planned.reply?.id,
             ]
-            if let reply = planned.reply {
+            if planned.planned {
+                let reply = planned.reply
+                // No reply: its call failed (`cache: record`); a resume calls again.
                 let judgement = judge.judge(
-                    reply.text.map(Judge.Reply.text) ?? .transportFailure(reply.error ?? ""), label: nil)
+                    reply.map { $0.text.map(Judge.Reply.text) ?? .transportFailure($0.error ?? "no reply text") }
+                        ?? .transportFailure("the call failed"), label: nil)
                 let decision = judgement.decision
                 arguments += [
                     judgement.verdict?.outcome.rawValue ?? "no_reply", judgement.failureClass.rawValue,
                     judgement.productionRoute.route.rawValue, judgement.finalRoute.route.rawValue,
                     judgement.finalRoute.reason.rawValue, decision?.incidentId, decision?.confidence,
                     decision.map { PythonJSONEncoder.string(list: $0.actions.map(\.name)) },
-                    reply.inputTokens, reply.outputTokens,
+                    reply?.inputTokens, reply?.outputTokens,
                 ]
             } else {
                 arguments += [nil, nil, nil, nil, nil, nil, nil, nil, nil, nil]
@@ -179,14 +231,13 @@ package struct PipelineReplay: Sendable {
 }
 
 extension ReplyRecord {
-    /// The stored replies of one user message, one per sample from sample 0 up to the first sample that has
-    /// none, under the scenario's match mode: `exact` takes only replies to this very request, `same-event` any
+    /// The stored replies of one user message, by sample, under the scenario's match mode: `exact` takes only replies to this very request, `same-event` any
     /// reply to the user message, one recorded under the current system prompt before a stale one, the newest
     /// first.
     static func samples(
         _ db: Database, incidentId: String, userSha256: String, scenario: Scenario, systemSha256: String,
         request: (Int) -> ModelRequest
-    ) throws -> [PipelineReplay.Reply] {
+    ) throws -> [Int: PipelineReplay.Reply] {
         let rows = try Row.fetchAll(
             db,
             sql: """
@@ -211,8 +262,6 @@ extension ReplyRecord {
                 stale
             )
         }
-        var replies: [PipelineReplay.Reply] = []
-        while let next = bySample[replies.count] { replies.append(next.reply) }
-        return replies
+        return bySample.mapValues(\.reply)
     }
 }

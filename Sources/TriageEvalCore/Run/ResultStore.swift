@@ -13,7 +13,8 @@ import GRDB
 actor ResultStore {
     private struct Entry {
         var reply: ReplyRecord?
-        var result: ResultRecord
+        /// nil for a call the pipeline replay records (a reply, no incident result).
+        var result: ResultRecord?
         /// nil for the leader's own entry.
         var waiter: CheckedContinuation<Void, any Error>?
     }
@@ -26,8 +27,9 @@ actor ResultStore {
         self.store = store
     }
 
-    /// Stores a live call's reply (if it got one) and its result, returning once both are committed.
-    func write(reply: ReplyRecord?, result: ResultRecord) async throws {
+    /// Stores a live call's reply (if it got one) and its result (nil for a reply the pipeline replay recorded),
+    /// returning once both are committed.
+    func write(reply: ReplyRecord?, result: ResultRecord?) async throws {
         guard !writing else {
             try await withCheckedThrowingContinuation { waiter in
                 pending.append(Entry(reply: reply, result: result, waiter: waiter))
@@ -67,15 +69,16 @@ actor ResultStore {
     }
 
     /// One transaction: each reply, then its result (which names the reply).
-    private func commit(_ rows: [(ReplyRecord?, ResultRecord)]) async throws {
+    private func commit(_ rows: [(ReplyRecord?, ResultRecord?)]) async throws {
         try await store.queue.write { db in
             let insertReply = try RawStatement(db, sql: ReplyRecord.insertSQL)
             let deleteResult = try RawStatement(db, sql: ResultRecord.deleteSQL)
             let insertResult = try RawStatement(db, sql: ResultRecord.insertSQL)
             var texts = RawStatement.Texts()
             for (reply, result) in rows {
-                var result = result
-                if let reply { result.replyId = try reply.insert(with: insertReply) }
+                let replyId = try reply.map { try $0.insert(with: insertReply) }
+                guard var result else { continue }
+                if let replyId { result.replyId = replyId }
                 try result.store(delete: deleteResult, insert: insertResult, texts: &texts)
             }
         }

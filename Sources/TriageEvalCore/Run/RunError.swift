@@ -5,6 +5,7 @@ package enum RunError: LocalizedError, Equatable {
     case noLabels(corpus: String, path: String)
     case missingReplies(model: String, match: String, missing: [String], total: Int)
     case missingMessageReplies(model: String, match: String, missing: [String], planned: Int)
+    case pipelineCacheMode(String)
     case unknownRun(String)
     case missingAPIKey(variable: String)
     case noBaseURL
@@ -33,7 +34,10 @@ package enum RunError: LocalizedError, Equatable {
             return "pipeline replay: \(missing.count) of \(planned) planned messages have no stored reply for model "
                 + "'\(model)' (match: \(match)), not even for an earlier planning of the same user message:\n  "
                 + "\(shown)\(more)\n(import replies to these messages with 'triage-eval cache import FILE', or plan "
-                + "fewer kinds with pipeline.plan; a pipeline run does not yet record replies per message itself)"
+                + "fewer kinds with pipeline.plan, or record them with cache: record)"
+        case .pipelineCacheMode(let mode):
+            return "a pipeline replay takes its replies from the cache (cache: replay) or records the missing ones "
+                + "(cache: record); cache: \(mode) would ask the model again for every planning"
         case .unknownRun(let id): return "no run '\(id)' in the store"
         case .missingAPIKey(let variable):
             return "the environment variable \(variable) (model.api_key_env) is not set"

@@ -99,7 +99,8 @@ extension Runner {
         items: [WorkItem],
         cached: [CachedReply?],
         corpus: CorpusLoader.Summary,
-        started: Date
+        started: Date,
+        beforeComplete: () async throws -> Void = {}
     ) async throws -> Outcome {
         stop.arm()
         let catalog = planner.catalog
@@ -131,6 +132,8 @@ extension Runner {
         if counters.onlyConnectionErrors, let baseURL = scenario.model.baseURL {
             throw RunError.unreachable(url: baseURL, detail: "every call failed to connect (the run can be resumed)")
         }
+        // The pipeline replay is written once its replies are in, before the run can be marked complete.
+        try await beforeComplete()
         let expected = try await store.queue.read { db in
             try ResultRecord.count(db, runId: runId)
         }
@@ -140,7 +143,8 @@ extension Runner {
             try await store.queue.write { db in try RunRecord.markComplete(db, id: runId, at: finished) }
         }
         return Outcome(
-            runId: runId, corpus: corpus, results: items.count, cacheHits: counters.cacheHits, calls: counters.calls)
+            runId: runId, corpus: corpus, results: items.count { !$0.recordsOnly }, cacheHits: counters.cacheHits,
+            calls: counters.calls)
     }
 
     /// Calls the model for every item, `concurrency` at a time, within the rate limits.
@@ -359,13 +363,20 @@ struct LiveCall: Sendable {
             inputTokens: reply.inputTokens, outputTokens: reply.outputTokens, httpStatus: response.status,
             error: error, rawBody: response.body, latencyMs: latency, attempts: attempts, source: "live",
             recordedAt: UTCTimestamp.string())
-        let result = context.result(
-            item, reply: reply.text.map(Judge.Reply.text) ?? .transportFailure(error ?? "no reply text"), replyId: nil,
-            cacheHit: false, stale: false)
+        // A call for the pipeline replay alone stores its reply; the replay judges it with its message.
+        let result =
+            item.recordsOnly
+            ? nil
+            : context.result(
+                item, reply: reply.text.map(Judge.Reply.text) ?? .transportFailure(error ?? "no reply text"),
+                replyId: nil, cacheHit: false, stale: false)
         try await results.write(reply: row, result: result)
     }
 
     private func storeTransportFailure(_ item: Runner.WorkItem, error: String) async throws {
+        // Nothing is cached for a failed call; the pipeline replay shows its message as a transport failure, and
+        // a resume calls again.
+        guard !item.recordsOnly else { return }
         let result = context.result(
             item, reply: .transportFailure(error), replyId: nil, cacheHit: false, stale: false)
         try await results.write(reply: nil, result: result)

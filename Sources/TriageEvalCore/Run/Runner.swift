@@ -74,6 +74,9 @@ package struct Runner: Sendable {
         var request: ModelRequest
         /// Whether the run holds a transport failure for this sample, which the new result replaces (resume).
         var replacesTransportFailure = false
+        /// A call the pipeline replay needs (a later planning of a message, or a message other than the first):
+        /// its reply is stored, with no incident result; `label` then only names the incident.
+        var recordsOnly = false
         /// The request key (computed when an exact lookup or a live call needs it).
         var requestSha256: String { request.requestSha256 }
     }
@@ -127,13 +130,16 @@ package struct Runner: Sendable {
                     missing: missing.map { "\($0.label.incidentId) sample \($0.sample)" }, total: items.count)
             }
         }
-        let pipeline = try pipelineReplay(scenario, planner: planner, labels: labels)
+        let pipeline = try pipelineReplay(scenario, planner: planner, labels: labels, items: items)
+        let calls = pipelineCalls(pipeline)
         let runId = try createRun(scenario: scenario, planner: planner, labels: labels)
         return try await withLease(runId: runId) {
-            try writePipeline(pipeline, runId: runId, scenario: scenario, planner: planner)
-            return try await execute(
-                runId: runId, scenario: scenario, planner: planner, items: items, cached: cached, corpus: corpus,
-                started: started)
+            try await execute(
+                runId: runId, scenario: scenario, planner: planner, items: items + calls,
+                cached: cached + calls.map { _ in nil }, corpus: corpus, started: started
+            ) {
+                try writePipeline(pipeline, runId: runId, scenario: scenario, planner: planner, labels: labels)
+            }
         }
     }
 
@@ -146,7 +152,12 @@ package struct Runner: Sendable {
         // A complete run has a result for every sample; its transport failures (a dead network, an outage that
         // outlasted the retries) can still be retried.
         if run.status == "complete" {
-            let failures = try await store.queue.read { db in try ResultRecord.transportFailureCount(db, runId: runId) }
+            let failures = try await store.queue.read { db in
+                try ResultRecord.transportFailureCount(db, runId: runId)
+                    + (Int.fetchOne(
+                        db, sql: "SELECT COUNT(*) FROM pipelineMessage WHERE runId = ? AND failureClass = 'transport'",
+                        arguments: [runId]) ?? 0)
+            }
             if failures == 0 { throw RunError.alreadyComplete(runId) }
         }
         let file = try Scenario.load(path: run.scenarioPath)
@@ -173,29 +184,37 @@ package struct Runner: Sendable {
             }
         let started = Date()
         let cached = try lookUp(items, scenario: scenario, systemSha256: Digest.sha256Hex(planner.systemPrompt))
-        let pipeline = try pipelineReplay(scenario, planner: planner, labels: labels)
+        let pipeline = try pipelineReplay(scenario, planner: planner, labels: labels, items: items)
+        let calls = pipelineCalls(pipeline)
         return try await withLease(runId: runId) {
-            try writePipeline(pipeline, runId: runId, scenario: scenario, planner: planner)
-            return try await execute(
-                runId: runId, scenario: scenario, planner: planner, items: items, cached: cached,
-                corpus: CorpusLoader.Summary(), started: started)
+            try await execute(
+                runId: runId, scenario: scenario, planner: planner, items: items + calls,
+                cached: cached + calls.map { _ in nil }, corpus: CorpusLoader.Summary(), started: started
+            ) {
+                try writePipeline(pipeline, runId: runId, scenario: scenario, planner: planner, labels: labels)
+            }
         }
     }
 
     // MARK: - Preparation
 
-    /// The scenario's pipeline replay, with every planned message's reply found; nil without a `pipeline:`
-    /// section.
+    /// The scenario's pipeline replay, with every planned message's reply found (`cache: replay`) or the calls
+    /// it needs listed (`cache: record`); nil without a `pipeline:` section.
+    /// - Parameter items: the incident replay's items, whose requests the pipeline replay never calls again.
     /// - Throws: ``PipelineError`` (no receive times), ``RunError/missingMessageReplies(model:match:missing:planned:)``.
-    private func pipelineReplay(_ scenario: Scenario, planner: Planner, labels: [Label]) throws -> PipelineReplay? {
+    private func pipelineReplay(
+        _ scenario: Scenario, planner: Planner, labels: [Label], items: [WorkItem]
+    ) throws -> PipelineReplay? {
         guard let settings = scenario.pipeline else { return nil }
-        let timeScale = try CorpusSettings.load(directory: scenario.corpusDirectory).timeScale
-        let replay = try store.queue.read { db in
-            try PipelineReplay.prepare(
-                scenario: scenario, settings: settings, planner: planner,
-                sightings: DeliverySighting.all(db, corpus: scenario.corpus), timeScale: timeScale,
-                incidents: scenario.limit.map { _ in Set(Self.replayed(labels, scenario).map(\.incidentId)) }, in: db)
+        let rule: PipelineReplay.ReplyRule
+        switch scenario.cache {
+        case .replay: rule = .reuse
+        case .record:
+            rule = .record(
+                covered: Set(items.map { .init(userSha256: $0.request.userSha256, sample: $0.sample) }))
+        case .refresh, .off: throw RunError.pipelineCacheMode(scenario.cache.rawValue)
         }
+        let replay = try pipelineReplay(scenario, settings: settings, planner: planner, labels: labels, rule: rule)
         if !replay.missing.isEmpty {
             throw RunError.missingMessageReplies(
                 model: scenario.model.name, match: scenario.match.rawValue,
@@ -205,10 +224,42 @@ package struct Runner: Sendable {
         return replay
     }
 
-    /// Judges and stores the pipeline replay's messages (before the incident replay, so that a run marked
-    /// complete always has them).
-    private func writePipeline(_ replay: PipelineReplay?, runId: String, scenario: Scenario, planner: Planner) throws {
-        guard let replay else { return }
+    private func pipelineReplay(
+        _ scenario: Scenario, settings: PipelineSettings, planner: Planner, labels: [Label],
+        rule: PipelineReplay.ReplyRule
+    ) throws -> PipelineReplay {
+        let timeScale = try CorpusSettings.load(directory: scenario.corpusDirectory).timeScale
+        return try store.queue.read { db in
+            try PipelineReplay.prepare(
+                scenario: scenario, settings: settings, planner: planner,
+                sightings: DeliverySighting.all(db, corpus: scenario.corpus), timeScale: timeScale,
+                incidents: scenario.limit.map { _ in Set(Self.replayed(labels, scenario).map(\.incidentId)) },
+                rule: rule, in: db)
+        }
+    }
+
+    /// The calls a recording pipeline replay makes, as items that store a reply and no incident result.
+    private func pipelineCalls(_ replay: PipelineReplay?) -> [WorkItem] {
+        (replay?.calls ?? []).map { call in
+            var item = WorkItem(
+                label: Label(
+                    incidentId: call.incidentId, expect: .none, actions: [], forbidden: [], note: nil,
+                    source: "pipeline replay"),
+                sample: call.request.sample, request: call.request)
+            item.recordsOnly = true
+            return item
+        }
+    }
+
+    /// Judges and stores the pipeline replay's messages, once the run's calls are done: a replay as prepared, a
+    /// recording read again with the replies it recorded (a failed call's message is a transport failure).
+    private func writePipeline(
+        _ replay: PipelineReplay?, runId: String, scenario: Scenario, planner: Planner, labels: [Label]
+    ) throws {
+        guard var replay, let settings = scenario.pipeline else { return }
+        if scenario.cache == .record {
+            replay = try pipelineReplay(scenario, settings: settings, planner: planner, labels: labels, rule: .recorded)
+        }
         let judge = Judge(catalog: planner.catalog, threshold: scenario.threshold, approvalGate: scenario.approvalGate)
         try store.queue.write { db in try replay.write(runId: runId, judge: judge, in: db) }
     }
