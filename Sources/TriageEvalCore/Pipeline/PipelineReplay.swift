@@ -190,7 +190,7 @@ package struct PipelineReplay: Sendable {
     }
 
     /// Judges every planned message and stores one `pipelineMessage` row per message, replacing the run's rows.
-    func write(runId: String, judge: Judge, in db: Database) throws {
+    func write(runId: String, judge: Judge, progress: Progress? = nil, in db: Database) throws {
         try db.execute(sql: "DELETE FROM pipelineMessage WHERE runId = ?", arguments: [runId])
         try db.execute(
             sql: "INSERT OR REPLACE INTO pipelineRun (runId, timeScale) VALUES (?, ?)", arguments: [runId, timeScale])
@@ -226,7 +226,10 @@ package struct PipelineReplay: Sendable {
                 arguments += [nil, nil, nil, nil, nil, nil, nil, nil, nil, nil]
             }
             try insert.execute(arguments: StatementArguments(arguments))
+            if message.seq % 1024 == 1023 { progress?.advance(by: 1024) }
         }
+        progress?.advance(by: messages.count % 1024)
+        progress?.finish(note: "\(plannedCount) planned")
     }
 }
 

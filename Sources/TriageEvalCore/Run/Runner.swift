@@ -261,7 +261,9 @@ package struct Runner: Sendable {
             replay = try pipelineReplay(scenario, settings: settings, planner: planner, labels: labels, rule: .recorded)
         }
         let judge = Judge(catalog: planner.catalog, threshold: scenario.threshold, approvalGate: scenario.approvalGate)
-        try store.queue.write { db in try replay.write(runId: runId, judge: judge, in: db) }
+        let progress = Progress(
+            label: "pipeline \(runId)", total: replay.count, unit: "messages", style: progressStyle)
+        try store.queue.write { db in try replay.write(runId: runId, judge: judge, progress: progress, in: db) }
     }
 
     private func prepare(_ scenario: Scenario) throws -> (Planner, [Label]) {
