@@ -109,14 +109,23 @@ package struct PipelineReplay: Sendable {
         }
         let system = planner.systemPrompt
         let systemSha256 = Digest.sha256Hex(system)
-        /// Per delivery: its user message's SHA-256, the samples stored for it by number, how many of them are
-        /// stored from sample 0 without a gap, and its request.
+        /// Per delivery: its user message's SHA-256, the samples stored for it by number, and how many of them
+        /// are stored from sample 0 without a gap; the user message itself only when recording (a corpus's user
+        /// messages are most of the replay's memory otherwise).
         struct Event {
             var userSha256: String
             var replies: [Int: Reply]
             var contiguous: Int
-            var request: @Sendable (Int) -> ModelRequest
+            var user: String?
         }
+        func request(_ user: String, userSha256: String, sample: Int) -> ModelRequest {
+            ModelRequest(
+                provider: scenario.model.provider.rawValue, model: scenario.model.name, system: system,
+                user: user, maxTokens: scenario.model.maxTokens, temperature: scenario.model.temperature,
+                responseFormat: scenario.model.responseFormat, params: scenario.model.params, sample: sample,
+                systemSha256: systemSha256, userSha256: userSha256)
+        }
+        let recording = if case .record = rule { true } else { false }
         var calls: [Call] = []
         var events: [Int64: Event] = [:]
         var occurrences: [String: Int] = [:]
@@ -145,19 +154,13 @@ package struct PipelineReplay: Sendable {
                     throw PlannerError.eventNotJSON(incidentId: incidentId, reason: error.description)
                 }
                 let userSha256 = Digest.sha256Hex(user)
-                let request = { @Sendable (sample: Int) in
-                    ModelRequest(
-                        provider: scenario.model.provider.rawValue, model: scenario.model.name, system: system,
-                        user: user, maxTokens: scenario.model.maxTokens, temperature: scenario.model.temperature,
-                        responseFormat: scenario.model.responseFormat, params: scenario.model.params, sample: sample,
-                        systemSha256: systemSha256, userSha256: userSha256)
-                }
                 let replies = try ReplyRecord.samples(
                     db, incidentId: incidentId, userSha256: userSha256, scenario: scenario,
-                    systemSha256: systemSha256, request: request)
+                    systemSha256: systemSha256, request: { request(user, userSha256: userSha256, sample: $0) })
                 var contiguous = 0
                 while replies[contiguous] != nil { contiguous += 1 }
-                event = Event(userSha256: userSha256, replies: replies, contiguous: contiguous, request: request)
+                event = Event(
+                    userSha256: userSha256, replies: replies, contiguous: contiguous, user: recording ? user : nil)
                 events[message.deliveryId] = event
             }
             let occurrence = occurrences[event.userSha256, default: 0]
@@ -176,7 +179,10 @@ package struct PipelineReplay: Sendable {
                     }
                 case .record(let covered):
                     if !covered.contains(SampleRequest(userSha256: event.userSha256, sample: occurrence)) {
-                        calls.append(Call(incidentId: incidentId, request: event.request(occurrence)))
+                        calls.append(
+                            Call(
+                                incidentId: incidentId,
+                                request: request(event.user!, userSha256: event.userSha256, sample: occurrence)))
                     }
                 case .recorded:
                     break
@@ -242,11 +248,11 @@ extension ReplyRecord {
         request: (Int) -> ModelRequest
     ) throws -> [Int: PipelineReplay.Reply] {
         let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT id, sample, requestSha256, systemSha256, text, error, inputTokens, outputTokens FROM reply
-                WHERE incidentId = ? AND userSha256 = ? AND provider = ? AND model = ? ORDER BY sample, id
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT id, sample, requestSha256, systemSha256, text, error, inputTokens, outputTokens FROM reply
+                    WHERE incidentId = ? AND userSha256 = ? AND provider = ? AND model = ? ORDER BY sample, id
+                    """),
             arguments: [incidentId, userSha256, scenario.model.provider.rawValue, scenario.model.name])
         var bySample: [Int: (reply: PipelineReplay.Reply, stale: Bool)] = [:]
         for row in rows {

@@ -58,6 +58,9 @@ package struct DeliverySighting: Sendable, Equatable {
 
     /// A delivery's body.
     package static func body(_ db: Database, deliveryId: Int64) throws -> [UInt8]? {
-        try Data.fetchOne(db, sql: "SELECT body FROM delivery WHERE id = ?", arguments: [deliveryId]).map(Array.init)
+        // A cached statement: compiled (and authorized by GRDB) once, not once per delivery.
+        try Data.fetchOne(
+            db.cachedStatement(sql: "SELECT body FROM delivery WHERE id = ?"), arguments: [deliveryId]
+        ).map(Array.init)
     }
 }
