@@ -33,6 +33,8 @@ import TriageEvalTestSupport
             \(baseURL.map { "  base_url: \($0)\n" } ?? "")samples: 1
             match: same-event
             cache: \(baseURL == nil ? "replay" : "record")
+            concurrency: 1
+            retry: {max_attempts: 1}
             pipeline:
             \(plan.map { "  plan: \($0)" } ?? "  {}")
 
@@ -223,5 +225,36 @@ import TriageEvalTestSupport
         let (again, _) = try Self.run(temp, scenario)
         #expect(again.status == 0, "\(again.stderr)")
         #expect(try server.requests().count == 7)
+    }
+
+    /// A call that fails leaves its messages as transport failures in a complete run; `run --resume` calls again
+    /// and rewrites the pipeline replay with the reply.
+    @Test func aFailedCallIsRetriedByResume() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let (scenario, _, b) = try Self.setUp(temp, baseURL: "http://127.0.0.1:1")
+        try FileManager.default.removeItem(atPath: temp.file("corpora/timeline/replies-timeline.jsonl"))
+        // B's first call (its first message, sample 0, made by the incident replay) fails once.
+        let server = try FakeProvider(script: ["incidents": [b: [["status": 500], [:]]]], directory: temp)
+        defer { server.stop() }
+        let text = try String(contentsOfFile: scenario, encoding: .utf8)
+            .replacingOccurrences(of: "http://127.0.0.1:1", with: server.baseURL)
+        try text.write(toFile: scenario, atomically: true, encoding: .utf8)
+        let (result, runId) = try Self.run(temp, scenario)
+        #expect(result.status == 0, "\(result.stderr)")
+        func firstOfB() throws -> [String: Any]? {
+            let export = try BinaryRunner.run(["export", runId, "--pipeline", "--db", temp.file("s.sqlite")])
+            return export.stdout.split(separator: "\n").map {
+                try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+            }.first { $0["incident_id"] as? String == b && $0["kind"] as? String == "first" }
+        }
+        #expect(try firstOfB()?["failure_class"] as? String == "transport")
+        #expect(try server.requests().count == 7)
+        let resumed = try BinaryRunner.run(
+            ["run", "--resume", runId, "--db", temp.file("s.sqlite"), "--reports", temp.file("reports")])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try server.requests().count == 8)
+        #expect(try firstOfB()?["failure_class"] as? String == "ok")
+        #expect(try Self.pipelineSection(temp, runId)["messages"] as? Int == 7)
     }
 }
