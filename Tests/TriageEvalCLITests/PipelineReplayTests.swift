@@ -257,4 +257,29 @@ import TriageEvalTestSupport
         #expect(try firstOfB()?["failure_class"] as? String == "ok")
         #expect(try Self.pipelineSection(temp, runId)["messages"] as? Int == 7)
     }
+
+    /// What a user reads: the Pipeline section of report.md and the CSV export, against golden files
+    /// (`Fixtures/snapshots/pipeline/`; the scratch folder's path written as TEMP).
+    @Test func theSectionAndTheExportMatchTheirGoldens() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let (scenario, _, _) = try Self.setUp(temp)
+        let result = try BinaryRunner.run(
+            ["run", scenario, "--db", temp.file("s.sqlite"), "--reports", temp.file("reports")],
+            environment: ["SOURCE_DATE_EPOCH": "1795947300"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let runId = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let markdown = try String(contentsOfFile: temp.file("reports/\(runId)/report.md"), encoding: .utf8)
+        let section = try #require(markdown.range(of: "## Pipeline"))
+        let end = markdown.range(of: "\n## ", range: section.upperBound..<markdown.endIndex)?.lowerBound
+        Snapshot.assert(
+            String(markdown[section.lowerBound..<(end ?? markdown.endIndex)]) + "\n",
+            matches: Repository.path("Tests/TriageEvalCLITests/Fixtures/snapshots/pipeline/section.md"))
+        let export = try BinaryRunner.run(
+            ["export", runId, "--pipeline", "--format", "csv", "--db", temp.file("s.sqlite")])
+        #expect(export.status == 0, "\(export.stderr)")
+        Snapshot.assert(
+            export.stdout.replacingOccurrences(of: temp.path, with: "TEMP"),
+            matches: Repository.path("Tests/TriageEvalCLITests/Fixtures/snapshots/pipeline/export.csv"))
+    }
 }
