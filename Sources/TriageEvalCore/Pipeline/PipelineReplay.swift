@@ -126,6 +126,7 @@ package struct PipelineReplay: Sendable {
                 systemSha256: systemSha256, userSha256: userSha256)
         }
         let recording = if case .record = rule { true } else { false }
+        var users = UserMessages(timeline.filter { $0.incidentId != nil && settings.plan.contains($0.kind) })
         var calls: [Call] = []
         var events: [Int64: Event] = [:]
         var occurrences: [String: Int] = [:]
@@ -141,19 +142,7 @@ package struct PipelineReplay: Sendable {
             if let known = events[message.deliveryId] {
                 event = known
             } else {
-                guard let body = try DeliverySighting.body(db, deliveryId: message.deliveryId) else {
-                    throw IncidentError.unknown(incidentId)
-                }
-                let user: String
-                do {
-                    user = try Planner.userMessage(
-                        eventJSON: body.withUnsafeBufferPointer {
-                            DeliveryWriter.event(body: $0, incidentId: incidentId)
-                        })
-                } catch {
-                    throw PlannerError.eventNotJSON(incidentId: incidentId, reason: error.description)
-                }
-                let userSha256 = Digest.sha256Hex(user)
+                let (user, userSha256) = try users.take(message.deliveryId, in: db)
                 let replies = try ReplyRecord.samples(
                     db, incidentId: incidentId, userSha256: userSha256, scenario: scenario,
                     systemSha256: systemSha256, request: { request(user, userSha256: userSha256, sample: $0) })
@@ -272,5 +261,68 @@ extension ReplyRecord {
             )
         }
         return bySample.mapValues(\.reply)
+    }
+}
+
+/// The user message (and its SHA-256) of each delivery planned messages carry, computed a window of a few
+/// thousand deliveries ahead, in the order they are first needed, on every core: parsing each event and writing
+/// it as `json.dumps` does is most of the preparation's time. Each text is handed out once and then let go, so
+/// that memory holds one window, not the corpus.
+private struct UserMessages {
+    private var incidents: [Int64: String] = [:]
+    private var order: [Int64] = []
+    private var next = 0
+    private var ready: [Int64: (user: String, sha256: String)] = [:]
+    private let threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    init(_ messages: [Message]) {
+        for message in messages where incidents[message.deliveryId] == nil {
+            incidents[message.deliveryId] = message.incidentId
+            order.append(message.deliveryId)
+        }
+    }
+
+    /// The user message of a delivery (each asked for once, in the order of the messages given).
+    /// - Throws: ``PlannerError/eventNotJSON(incidentId:reason:)``, ``IncidentError``, database errors.
+    mutating func take(_ deliveryId: Int64, in db: Database) throws -> (user: String, sha256: String) {
+        if ready[deliveryId] == nil { try computeWindow(in: db) }
+        guard let user = ready.removeValue(forKey: deliveryId) else { throw IncidentError.unknown("\(deliveryId)") }
+        return user
+    }
+
+    private mutating func computeWindow(in db: Database) throws {
+        let ids = Array(order[next..<min(next + 4096, order.count)])
+        next += ids.count
+        let bodies = try ids.map { id in
+            guard let body = try DeliverySighting.body(db, deliveryId: id) else {
+                throw IncidentError.unknown(incidents[id]!)
+            }
+            return body
+        }
+        var results = [Result<(String, String), PlannerError>?](repeating: nil, count: ids.count)
+        let owners = incidents
+        let threads = threads
+        results.withUnsafeMutableBufferPointer { buffer in
+            // Each thread writes its own indices (thread, thread + threads, …) only.
+            nonisolated(unsafe) let output = buffer
+            DispatchQueue.concurrentPerform(iterations: min(threads, ids.count)) { thread in
+                var index = thread
+                while index < ids.count {
+                    let incidentId = owners[ids[index]]!
+                    do {
+                        let user = try Planner.userMessage(
+                            eventJSON: bodies[index].withUnsafeBufferPointer {
+                                DeliveryWriter.event(body: $0, incidentId: incidentId)
+                            })
+                        output[index] = .success((user, Digest.sha256Hex(user)))
+                    } catch {
+                        output[index] = .failure(
+                            PlannerError.eventNotJSON(incidentId: incidentId, reason: String(describing: error)))
+                    }
+                    index += threads
+                }
+            }
+        }
+        for (id, result) in zip(ids, results) { ready[id] = try result!.get() }
     }
 }
