@@ -23,17 +23,13 @@ package enum RunError: LocalizedError, Equatable {
         switch self {
         case .noLabels(let corpus, let path): return "corpus '\(corpus)': no labels file at \(path)"
         case .missingReplies(let model, let match, let missing, let total):
-            let shown = missing.prefix(20).joined(separator: "\n  ")
-            let more = missing.count > 20 ? "\n  … and \(missing.count - 20) more" : ""
             return "replay: \(missing.count) of \(total) samples have no cached reply for model '\(model)' "
-                + "(match: \(match)):\n  \(shown)\(more)\n(record them with cache: record, import them with "
+                + "(match: \(match)):\n  \(Self.listed(missing))\n(record them with cache: record, import them with "
                 + "'triage-eval cache import FILE', or fix the scenario's model)"
         case .missingMessageReplies(let model, let match, let missing, let planned):
-            let shown = missing.prefix(20).joined(separator: "\n  ")
-            let more = missing.count > 20 ? "\n  … and \(missing.count - 20) more" : ""
             return "pipeline replay: \(missing.count) of \(planned) planned messages have no stored reply for model "
                 + "'\(model)' (match: \(match)), not even for an earlier planning of the same user message:\n  "
-                + "\(shown)\(more)\n(import replies to these messages with 'triage-eval cache import FILE', or plan "
+                + "\(Self.listed(missing))\n(import replies to these messages with 'triage-eval cache import FILE', or plan "
                 + "fewer kinds with pipeline.plan, or record them with cache: record)"
         case .pipelineCacheMode(let mode):
             return "a pipeline replay takes its replies from the cache (cache: replay) or records the missing ones "
@@ -62,5 +58,10 @@ package enum RunError: LocalizedError, Equatable {
         case .interrupted(let runId, let done, let total):
             return "interrupted after \(done) of \(total) samples; continue with: triage-eval run --resume \(runId)"
         }
+    }
+
+    /// The first 20 items, one per line, and how many more there are.
+    private static func listed(_ items: [String]) -> String {
+        items.prefix(20).joined(separator: "\n  ") + (items.count > 20 ? "\n  … and \(items.count - 20) more" : "")
     }
 }
