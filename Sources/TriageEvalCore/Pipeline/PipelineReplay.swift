@@ -186,16 +186,7 @@ package struct PipelineReplay: Sendable {
 
     /// Judges every planned message and stores one `pipelineMessage` row per message, replacing the run's rows.
     func write(runId: String, judge: Judge, progress: Progress? = nil, in db: Database) throws {
-        try db.execute(sql: "DELETE FROM pipelineMessage WHERE runId = ?", arguments: [runId])
-        try db.execute(
-            sql: "INSERT OR REPLACE INTO pipelineRun (runId, timeScale) VALUES (?, ?)", arguments: [runId, timeScale])
-        let insert = try db.cachedStatement(
-            sql: """
-                INSERT INTO pipelineMessage (runId, seq, deliveryId, source, receivedAt, productionTime, incidentId,
-                    kind, planned, occurrence, sample, replyReused, replyId, outcome, failureClass, productionRoute,
-                    route, routeReason, decisionIncidentId, confidence, actionNames, inputTokens, outputTokens)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+        let insert = try PipelineMessageRecord.replaceRun(db, runId: runId, timeScale: timeScale)
         for planned in messages {
             let message = planned.message
             var arguments: [(any DatabaseValueConvertible)?] = [
@@ -225,42 +216,6 @@ package struct PipelineReplay: Sendable {
         }
         progress?.advance(by: messages.count % 1024)
         progress?.finish(note: "\(plannedCount) planned")
-    }
-}
-
-extension ReplyRecord {
-    /// The stored replies of one user message, by sample, under the scenario's match mode: `exact` takes only replies to this very request, `same-event` any
-    /// reply to the user message, one recorded under the current system prompt before a stale one, the newest
-    /// first.
-    static func samples(
-        _ db: Database, incidentId: String, userSha256: String, scenario: Scenario, systemSha256: String,
-        request: (Int) -> ModelRequest
-    ) throws -> [Int: PipelineReplay.Reply] {
-        let rows = try Row.fetchAll(
-            db.cachedStatement(
-                sql: """
-                    SELECT id, sample, requestSha256, systemSha256, text, error, inputTokens, outputTokens FROM reply
-                    WHERE incidentId = ? AND userSha256 = ? AND provider = ? AND model = ? ORDER BY sample, id
-                    """),
-            arguments: [incidentId, userSha256, scenario.model.provider.rawValue, scenario.model.name])
-        var bySample: [Int: (reply: PipelineReplay.Reply, stale: Bool)] = [:]
-        for row in rows {
-            let sample: Int = row["sample"]
-            let stale = (row["systemSha256"] as String?) != systemSha256
-            switch scenario.match {
-            case .exact:
-                guard (row["requestSha256"] as String?) == request(sample).requestSha256 else { continue }
-            case .sameEvent:
-                if stale, let existing = bySample[sample], !existing.stale { continue }
-            }
-            bySample[sample] = (
-                PipelineReplay.Reply(
-                    id: row["id"], sample: sample, text: row["text"], error: row["error"],
-                    inputTokens: row["inputTokens"], outputTokens: row["outputTokens"]),
-                stale
-            )
-        }
-        return bySample.mapValues(\.reply)
     }
 }
 

@@ -31,18 +31,11 @@ package enum PipelineExporter {
     ) throws -> Int {
         try store.queue.read { db in
             _ = try RunRecord.find(db, id: runId)
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM pipelineRun WHERE runId = ?", arguments: [runId]) ?? false
-            else { throw ExportError.noPipeline(runId) }
+            guard try PipelineMessageRecord.timeScale(db, runId: runId) != nil else {
+                throw ExportError.noPipeline(runId)
+            }
             if format == .csv { try write(columns.joined(separator: ",")) }
-            let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT seq, deliveryId, productionTime, receivedAt, source, incidentId, kind, planned, occurrence,
-                        sample, replyReused, outcome, failureClass, route, productionRoute, decisionIncidentId,
-                        confidence, actionNames, inputTokens, outputTokens
-                    FROM pipelineMessage WHERE runId = ? ORDER BY seq
-                    """,
-                arguments: [runId])
+            let rows = try PipelineMessageRecord.exportRows(db, runId: runId)
             var count = 0
             while let row = try rows.next() {
                 func text(_ index: Int) -> JSONValue { (row[index] as String?).map(JSONValue.string) ?? .null }

@@ -83,18 +83,10 @@ package struct PipelineReport: Codable, Sendable, Equatable {
 
     /// The section of a run, or nil when the run has no pipeline replay.
     static func build(_ db: Database, runId: String, config: ScenarioFile) throws -> PipelineReport? {
-        guard config.pipeline != nil,
-            let timeScale = try Double.fetchOne(
-                db, sql: "SELECT timeScale FROM pipelineRun WHERE runId = ?", arguments: [runId])
-        else { return nil }
-        let rows = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT productionTime, incidentId, kind, planned, replyReused, failureClass, productionRoute, route,
-                    decisionIncidentId, inputTokens, outputTokens, outcome
-                FROM pipelineMessage WHERE runId = ? ORDER BY seq
-                """,
-            arguments: [runId])
+        guard config.pipeline != nil, let timeScale = try PipelineMessageRecord.timeScale(db, runId: runId) else {
+            return nil
+        }
+        let rows = try PipelineMessageRecord.reportRows(db, runId: runId)
         var messages = 0
         var planned = 0
         var kinds: [MessageKind: (messages: Int, planned: Int)] = [:]

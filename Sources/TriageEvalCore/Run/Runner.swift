@@ -154,9 +154,7 @@ package struct Runner: Sendable {
         if run.status == "complete" {
             let failures = try await store.queue.read { db in
                 try ResultRecord.transportFailureCount(db, runId: runId)
-                    + (Int.fetchOne(
-                        db, sql: "SELECT COUNT(*) FROM pipelineMessage WHERE runId = ? AND failureClass = 'transport'",
-                        arguments: [runId]) ?? 0)
+                    + PipelineMessageRecord.transportFailureCount(db, runId: runId)
             }
             if failures == 0 { throw RunError.alreadyComplete(runId) }
         }

@@ -207,3 +207,39 @@ struct ReplyRecord: Sendable, FetchableRecord, TableRecord {
         return request.order(Columns.id)
     }
 }
+
+extension ReplyRecord {
+    /// The stored replies of one user message, by sample, for the pipeline replay, under the scenario's match
+    /// mode: `exact` takes only replies to this very request, `same-event` any reply to the user message, one
+    /// recorded under the current system prompt before a stale one, the newest first.
+    static func samples(
+        _ db: Database, incidentId: String, userSha256: String, scenario: Scenario, systemSha256: String,
+        request: (Int) -> ModelRequest
+    ) throws -> [Int: PipelineReplay.Reply] {
+        let rows = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT id, sample, requestSha256, systemSha256, text, error, inputTokens, outputTokens FROM reply
+                    WHERE incidentId = ? AND userSha256 = ? AND provider = ? AND model = ? ORDER BY sample, id
+                    """),
+            arguments: [incidentId, userSha256, scenario.model.provider.rawValue, scenario.model.name])
+        var bySample: [Int: (reply: PipelineReplay.Reply, stale: Bool)] = [:]
+        for row in rows {
+            let sample: Int = row["sample"]
+            let stale = (row["systemSha256"] as String?) != systemSha256
+            switch scenario.match {
+            case .exact:
+                guard (row["requestSha256"] as String?) == request(sample).requestSha256 else { continue }
+            case .sameEvent:
+                if stale, let existing = bySample[sample], !existing.stale { continue }
+            }
+            bySample[sample] = (
+                PipelineReplay.Reply(
+                    id: row["id"], sample: sample, text: row["text"], error: row["error"],
+                    inputTokens: row["inputTokens"], outputTokens: row["outputTokens"]),
+                stale
+            )
+        }
+        return bySample.mapValues(\.reply)
+    }
+}

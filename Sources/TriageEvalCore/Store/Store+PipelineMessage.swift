@@ -1,0 +1,59 @@
+import GRDB
+
+/// The `pipelineMessage` and `pipelineRun` tables: a run's pipeline replay, one row per message.
+enum PipelineMessageRecord {
+    /// Clears a run's rows, records its time scale and returns the statement that inserts one message (its
+    /// arguments in ``insertColumns`` order).
+    static func replaceRun(_ db: Database, runId: String, timeScale: Double) throws -> Statement {
+        try db.execute(sql: "DELETE FROM pipelineMessage WHERE runId = ?", arguments: [runId])
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO pipelineRun (runId, timeScale) VALUES (?, ?)", arguments: [runId, timeScale])
+        return try db.cachedStatement(
+            sql: """
+                INSERT INTO pipelineMessage (runId, seq, deliveryId, source, receivedAt, productionTime, incidentId,
+                    kind, planned, occurrence, sample, replyReused, replyId, outcome, failureClass, productionRoute,
+                    route, routeReason, decisionIncidentId, confidence, actionNames, inputTokens, outputTokens)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+    }
+
+    /// A run's time scale; nil when it has no pipeline replay.
+    static func timeScale(_ db: Database, runId: String) throws -> Double? {
+        try Double.fetchOne(db, sql: "SELECT timeScale FROM pipelineRun WHERE runId = ?", arguments: [runId])
+    }
+
+    /// How many of a run's messages had no reply because their call failed.
+    static func transportFailureCount(_ db: Database, runId: String) throws -> Int {
+        try Int.fetchOne(
+            db, sql: "SELECT COUNT(*) FROM pipelineMessage WHERE runId = ? AND failureClass = 'transport'",
+            arguments: [runId]) ?? 0
+    }
+
+    /// A run's messages in receive order, with the columns the report reads, in this order: productionTime,
+    /// incidentId, kind, planned, replyReused, failureClass, productionRoute, route, decisionIncidentId,
+    /// inputTokens, outputTokens, outcome.
+    static func reportRows(_ db: Database, runId: String) throws -> RowCursor {
+        try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT productionTime, incidentId, kind, planned, replyReused, failureClass, productionRoute, route,
+                    decisionIncidentId, inputTokens, outputTokens, outcome
+                FROM pipelineMessage WHERE runId = ? ORDER BY seq
+                """,
+            arguments: [runId])
+    }
+
+    /// A run's messages in receive order, with every column the export writes, in ``PipelineExporter/columns``
+    /// order (productionTime before receivedAt).
+    static func exportRows(_ db: Database, runId: String) throws -> RowCursor {
+        try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT seq, deliveryId, productionTime, receivedAt, source, incidentId, kind, planned, occurrence,
+                    sample, replyReused, outcome, failureClass, route, productionRoute, decisionIncidentId,
+                    confidence, actionNames, inputTokens, outputTokens
+                FROM pipelineMessage WHERE runId = ? ORDER BY seq
+                """,
+            arguments: [runId])
+    }
+}
