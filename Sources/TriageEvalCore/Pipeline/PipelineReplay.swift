@@ -9,10 +9,11 @@ import GRDB
 /// message takes the reply recorded as sample n (production asks the model again for a repeat); when the cache
 /// holds only S samples of it, the n-th takes sample `n mod S` and is counted as reused.
 ///
-/// It works in two steps: ``prepare(scenario:planner:sightings:timeScale:)`` orders the messages and finds
-/// every planned message's reply before a run is created (so a corpus without receive times, or a missing reply,
-/// fails before anything is stored), and ``write(runId:judge:in:)`` judges them and stores one
-/// `pipelineMessage` row each — again on a resume, since it is deterministic.
+/// It works in two steps: ``prepare(scenario:settings:planner:sightings:timeScale:incidents:rule:in:)`` orders
+/// the messages and finds every planned message's reply — or, when recording, lists the calls to make — before a
+/// run is created (so a corpus without receive times, or a missing reply, fails before anything is stored); and
+/// ``write(runId:judge:progress:in:)`` judges them and stores one `pipelineMessage` row each, after the run's
+/// calls — again on a resume, since it is deterministic.
 package struct PipelineReplay: Sendable {
     /// One message with the reply it takes.
     struct Planned: Sendable {
@@ -89,7 +90,8 @@ package struct PipelineReplay: Sendable {
 
     /// Orders the messages and finds each planned message's reply.
     /// - Parameters:
-    ///   - scenario: the run's scenario (its `pipeline:` settings, model and match mode).
+    ///   - scenario: the run's scenario (its model and match mode).
+    ///   - settings: its `pipeline:` section.
     ///   - planner: the run's planner (the system prompt of every request).
     ///   - sightings: the corpus's delivery sightings.
     ///   - timeScale: the corpus's time scale.
