@@ -353,7 +353,9 @@ package actor CaptureServer {
 
     /// Compares a presented credential with the expected one in time that depends only on their lengths.
     package static func matches(_ presented: [UInt8], _ expected: [UInt8]) -> Bool {
-        var difference = UInt8(truncatingIfNeeded: presented.count ^ expected.count)
+        // Unequal lengths never match. (Folding the lengths' XOR into a byte, as this did, let a token followed by
+        // 256 NUL bytes match.)
+        var difference: UInt8 = presented.count == expected.count ? 0 : 1
         for index in 0..<max(presented.count, expected.count) {
             let a = index < presented.count ? presented[index] : 0
             let b = index < expected.count ? expected[index] : 0
