@@ -48,6 +48,15 @@ import TriageEvalTestSupport
         return (result, result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
+    /// `export RUN --pipeline` (JSON Lines), one object per message.
+    static func exportedRows(_ temp: TemporaryDirectory, _ runId: String) throws -> [[String: Any]] {
+        let export = try BinaryRunner.run(["export", runId, "--pipeline", "--db", temp.file("s.sqlite")])
+        #expect(export.status == 0, "\(export.stderr)")
+        return try export.stdout.split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+    }
+
     static func pipelineSection(_ temp: TemporaryDirectory, _ runId: String) throws -> [String: Any] {
         let data = try Data(contentsOf: URL(fileURLWithPath: temp.file("reports/\(runId)/report.json")))
         let report = try JSONSerialization.jsonObject(with: data) as! [String: Any]
@@ -109,11 +118,7 @@ import TriageEvalTestSupport
 
         // The export: one row per message in receive order (B's firing first, though it is line 2), production
         // time, kinds, samples and reuse.
-        let export = try BinaryRunner.run(["export", runId, "--pipeline", "--db", temp.file("s.sqlite")])
-        #expect(export.status == 0, "\(export.stderr)")
-        let rows = export.stdout.split(separator: "\n").map {
-            try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
-        }
+        let rows = try Self.exportedRows(temp, runId)
         #expect(
             rows.map { $0["kind"] as! String } == [
                 "first", "first", "repeat", "update", "repeat", "resolved", "resolved",
@@ -215,10 +220,7 @@ import TriageEvalTestSupport
         let pipeline = try Self.pipelineSection(temp, runId)
         #expect(pipeline["planned"] as? Int == 7)
         #expect(pipeline["repliesReused"] as? Int == 0)
-        let export = try BinaryRunner.run(["export", runId, "--pipeline", "--db", temp.file("s.sqlite")])
-        let rows = export.stdout.split(separator: "\n").map {
-            try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
-        }
+        let rows = try Self.exportedRows(temp, runId)
         #expect(rows.map { $0["sample"] as! Int } == [0, 0, 1, 0, 2, 0, 0])
         #expect(rows.allSatisfy { $0["failure_class"] as? String == "ok" })
 
@@ -243,10 +245,9 @@ import TriageEvalTestSupport
         let (result, runId) = try Self.run(temp, scenario)
         #expect(result.status == 0, "\(result.stderr)")
         func firstOfB() throws -> [String: Any]? {
-            let export = try BinaryRunner.run(["export", runId, "--pipeline", "--db", temp.file("s.sqlite")])
-            return export.stdout.split(separator: "\n").map {
-                try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
-            }.first { $0["incident_id"] as? String == b && $0["kind"] as? String == "first" }
+            try Self.exportedRows(temp, runId).first {
+                $0["incident_id"] as? String == b && $0["kind"] as? String == "first"
+            }
         }
         #expect(try firstOfB()?["failure_class"] as? String == "transport")
         #expect(try server.requests().count == 7)
