@@ -7,10 +7,13 @@ import TriageEvalTestSupport
 /// hand from that table; the ids and user-message hashes come from the script's own Python implementation of
 /// production's event and `json.dumps`.
 @Suite struct PipelineReplayTests {
-    /// The corpus, a scenario with `plan` (nil: no `plan:` key, all four kinds) and the incident ids.
+    /// The corpus, a scenario with `plan` (nil: no `plan:` key, all four kinds) and `pipeline.samples`, and the
+    /// incident ids.
     static func setUp(
-        _ temp: TemporaryDirectory, plan: String? = nil, sidecar: Bool = true, baseURL: String? = nil
+        _ temp: TemporaryDirectory, plan: String? = nil, samples: Int? = nil, sidecar: Bool = true,
+        baseURL: String? = nil
     ) throws -> (scenario: String, a: String, b: String) {
+        let section = [plan.map { "  plan: \($0)" }, samples.map { "  samples: \($0)" }].compactMap { $0 }
         let corpus = temp.file("corpora/timeline")
         let script = try String(
             contentsOfFile: Repository.path("Tests/TriageEvalCLITests/Fixtures/pipeline/make_timeline.py"),
@@ -35,10 +38,9 @@ import TriageEvalTestSupport
             cache: \(baseURL == nil ? "replay" : "record")
             concurrency: 1
             retry: {max_attempts: 1}
-            pipeline:
-            \(plan.map { "  plan: \($0)" } ?? "  {}")
+            pipeline:\(section.isEmpty ? " {}" : "\n" + section.joined(separator: "\n"))
 
-            """.replacingOccurrences(of: "pipeline:\n  {}", with: "pipeline: {}"))
+            """)
         return (scenario, parsed["a"]!, parsed["b"]!)
     }
 
@@ -227,6 +229,38 @@ import TriageEvalTestSupport
         let (again, _) = try Self.run(temp, scenario)
         #expect(again.status == 0, "\(again.stderr)")
         #expect(try server.requests().count == 7)
+    }
+
+    /// With `pipeline.samples: 1`, recording calls the model once per distinct user message — five here: A's
+    /// first message, update and resolved, B's first and resolved — and the second and third plannings of A's first
+    /// message take its sample 0 again, counted as reused.
+    @Test func samplesPerMessageCapsTheRecording() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let server = try FakeProvider(script: [:], directory: temp)
+        defer { server.stop() }
+        let (scenario, a, _) = try Self.setUp(temp, samples: 1, baseURL: server.baseURL)
+        try FileManager.default.removeItem(atPath: temp.file("corpora/timeline/replies-timeline.jsonl"))
+        let (result, runId) = try Self.run(temp, scenario)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try server.requests().count == 5)
+        let pipeline = try Self.pipelineSection(temp, runId)
+        #expect(pipeline["planned"] as? Int == 7)
+        #expect(pipeline["repliesReused"] as? Int == 2)
+        let rows = try Self.exportedRows(temp, runId)
+        #expect(rows.map { $0["sample"] as! Int } == [0, 0, 0, 0, 0, 0, 0])
+        #expect(rows.map { $0["reply_reused"] as! Bool } == [false, false, true, false, true, false, false])
+        #expect(rows.filter { $0["incident_id"] as? String == a && $0["reply_reused"] as! Bool }.count == 2)
+        #expect(rows.allSatisfy { $0["failure_class"] as? String == "ok" })
+    }
+
+    @Test func samplesPerMessageBelowOneIsAnErrorNamingTheKey() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let (scenario, _, _) = try Self.setUp(temp, samples: 0)
+        let (result, _) = try Self.run(temp, scenario)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("pipeline.samples"), "\(result.stderr)")
     }
 
     /// A call that fails leaves its messages as transport failures in a complete run; `run --resume` calls again

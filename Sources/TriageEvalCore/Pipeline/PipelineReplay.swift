@@ -157,8 +157,11 @@ package struct PipelineReplay: Sendable {
             let occurrence = occurrences[event.userSha256, default: 0]
             occurrences[event.userSha256] = occurrence + 1
             var planned = Planned(message: message, planned: true, occurrence: occurrence, reply: nil, reused: false)
-            if let reply = event.replies[occurrence] {
+            // The sample this planning takes: its occurrence, or that modulo the scenario's samples per message.
+            let sample = settings.samples.map { occurrence % $0 } ?? occurrence
+            if let reply = event.replies[sample] {
                 planned.reply = reply
+                planned.reused = sample != occurrence
             } else {
                 switch rule {
                 case .reuse:
@@ -169,7 +172,10 @@ package struct PipelineReplay: Sendable {
                         missing.append(Missing(seq: message.seq, incidentId: incidentId, kind: message.kind))
                     }
                 case .record(let covered):
-                    if !covered.contains(SampleRequest(userSha256: event.userSha256, sample: occurrence)) {
+                    // A reused sample is called for by the planning that first takes it.
+                    if sample == occurrence
+                        && !covered.contains(SampleRequest(userSha256: event.userSha256, sample: occurrence))
+                    {
                         calls.append(
                             Call(
                                 incidentId: incidentId,

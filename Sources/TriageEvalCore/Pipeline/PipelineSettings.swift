@@ -4,24 +4,33 @@
 /// ```yaml
 /// pipeline:
 ///   plan: [first, repeat, update, resolved]   # the message kinds production plans (default: all four)
+///   samples: 1      # replies per distinct user message; the n-th planning takes sample n mod 1 (default: sample n)
 /// ```
 package struct PipelineSettings: Sendable, Equatable {
     /// The message kinds production plans; the others are counted but never reach the planner.
     package var plan: Set<MessageKind>
+    /// How many replies a distinct user message has at most: its n-th planning takes sample `n mod samples`, a
+    /// reused reply when n ≥ samples, and `cache: record` calls the model for samples below it only. Nil: sample
+    /// n, as production asks the model again for every repeat (replies are reused only when the cache runs out).
+    package var samples: Int?
 
     /// The seed's service: it subscribes to `alerts.>` and plans every message.
     package static let seed = PipelineSettings(plan: Set(MessageKind.allCases))
 
-    package init(plan: Set<MessageKind>) {
+    package init(plan: Set<MessageKind>, samples: Int? = nil) {
         self.plan = plan
+        self.samples = samples
     }
 
     /// The settings of a scenario file's section.
     /// - Parameter error: makes the error for a key path.
     /// - Throws: what `error` makes, for an unknown kind or an empty list.
     init(_ file: ScenarioFile.Pipeline, error: (String, String) -> ConfigError) throws {
+        if let samples = file.samples, samples < 1 {
+            throw error("pipeline.samples", "must be at least 1 (replies per distinct user message)")
+        }
         guard let names = file.plan else {
-            self = .seed
+            self = PipelineSettings(plan: PipelineSettings.seed.plan, samples: file.samples)
             return
         }
         var plan = Set<MessageKind>()
@@ -36,10 +45,11 @@ package struct PipelineSettings: Sendable, Equatable {
             throw error("pipeline.plan", "plan at least one kind (production plans all four)")
         }
         self.plan = plan
+        self.samples = file.samples
     }
 
     /// The section in a scenario file's form, kinds in their fixed order.
     var file: ScenarioFile.Pipeline {
-        ScenarioFile.Pipeline(plan: MessageKind.allCases.filter(plan.contains).map(\.rawValue))
+        ScenarioFile.Pipeline(plan: MessageKind.allCases.filter(plan.contains).map(\.rawValue), samples: samples)
     }
 }

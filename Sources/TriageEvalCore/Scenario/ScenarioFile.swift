@@ -102,8 +102,10 @@ package struct ScenarioFile: Codable, Sendable, Equatable {
     package struct Pipeline: Codable, Sendable, Equatable {
         /// The message kinds production plans (`first`, `repeat`, `update`, `resolved`).
         package var plan: [String]?
+        /// How many replies are recorded per distinct user message; later plannings reuse them.
+        package var samples: Int?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case plan }
+        enum CodingKeys: String, CodingKey, CaseIterable { case plan, samples }
     }
 
     package var name: String?
