@@ -7,10 +7,19 @@ import TriageEvalCore
 ///   message — succeeds;
 /// - the user message's first key is `incident_id`;
 /// - the user message is `json.dumps` of itself read back (Python's encoder output is a fixed point).
+///
+/// For any input at all: when the one-pass `json.dumps(json.loads(…))` (``PythonJSONRedump``) gives a text, the
+/// general path through the parsed value gives the same text.
 enum WebhookFuzzing {
     static let incidentId = "inc-0123456789abcdef"
 
     static func check(_ input: UnsafeBufferPointer<UInt8>) -> [String] {
+        if let fast = PythonJSONRedump.redump(input) {
+            let general = try? Planner.generalUserMessage(eventJSON: input)
+            if general != String(decoding: fast, as: UTF8.self) {
+                return ["one pass and the general path differ: \(String(decoding: fast.prefix(200), as: UTF8.self))"]
+            }
+        }
         guard (try? WebhookPayload.decode(input)) != nil else { return [] }
         let event = DeliveryWriter.event(body: input, incidentId: incidentId)
         let message: String

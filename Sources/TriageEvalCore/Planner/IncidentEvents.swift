@@ -23,6 +23,42 @@ package enum IncidentEvents {
         return body.withUnsafeBufferPointer { DeliveryWriter.event(body: $0, incidentId: incidentId) }
     }
 
+    /// The user messages of many incidents, in their order, each with its SHA-256 (hex): their first bodies read
+    /// in one transaction, the messages and digests computed on every core — a run's per-incident preparation.
+    /// - Throws: ``IncidentError``, or ``PlannerError/eventNotJSON(incidentId:reason:)`` (the first in order).
+    package static func userMessages(store: Store, incidentIds: [String]) throws -> [(user: String, sha256: String)] {
+        let bodies = try store.queue.read { db in
+            try incidentIds.map { id in
+                guard let body = try IncidentRecord.firstBody(db, id: id) else { throw IncidentError.unknown(id) }
+                return body
+            }
+        }
+        var results = [Result<(user: String, sha256: String), PlannerError>?](repeating: nil, count: bodies.count)
+        let threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, bodies.count))
+        results.withUnsafeMutableBufferPointer { buffer in
+            // Each thread writes its own indices (thread, thread + threads, …) only.
+            nonisolated(unsafe) let output = buffer
+            DispatchQueue.concurrentPerform(iterations: threads) { thread in
+                var index = thread
+                while index < bodies.count {
+                    let incidentId = incidentIds[index]
+                    let event = bodies[index].withUnsafeBufferPointer {
+                        DeliveryWriter.event(body: $0, incidentId: incidentId)
+                    }
+                    do {
+                        let user = try Planner.userMessage(eventJSON: event)
+                        output[index] = .success((user, Digest.sha256Hex(user)))
+                    } catch {
+                        output[index] = .failure(
+                            PlannerError.eventNotJSON(incidentId: incidentId, reason: String(describing: error)))
+                    }
+                    index += threads
+                }
+            }
+        }
+        return try results.map { try $0!.get() }
+    }
+
     /// The user message production sends for an incident: `json.dumps(event)`.
     /// - Throws: ``IncidentError``, or ``PlannerError/eventNotJSON(incidentId:reason:)``.
     package static func userMessage(store: Store, incidentId: String) throws -> String {

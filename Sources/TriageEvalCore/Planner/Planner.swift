@@ -58,6 +58,16 @@ package struct Planner: Sendable {
     /// The user message for an event given as JSON text: `json.dumps(json.loads(event))`.
     /// - Throws: ``JSONSyntaxError`` when the event is not JSON.
     package static func userMessage(eventJSON: some Collection<UInt8>) throws(JSONSyntaxError) -> String {
+        // One pass over the bytes when it can (most events), the parsed value when it must.
+        let fast =
+            eventJSON.withContiguousStorageIfAvailable { PythonJSONRedump.redump($0) }
+            ?? Array(eventJSON).withUnsafeBufferPointer { PythonJSONRedump.redump($0) }
+        if let fast { return String(decoding: fast, as: UTF8.self) }
+        return try generalUserMessage(eventJSON: eventJSON)
+    }
+
+    /// ``userMessage(eventJSON:)`` through the parsed value: the reference the one-pass path is tested against.
+    package static func generalUserMessage(eventJSON: some Collection<UInt8>) throws(JSONSyntaxError) -> String {
         let value = try JSONParser.parse(Array(eventJSON), options: .python)
         return PythonJSONEncoder.string(value)
     }

@@ -295,9 +295,8 @@ package struct Runner: Sendable {
         let systemSha256 = Digest.sha256Hex(system)
         var items: [WorkItem] = []
         items.reserveCapacity(labels.count * scenario.samples)
-        for label in labels {
-            let user = try IncidentEvents.userMessage(store: store, incidentId: label.incidentId)
-            let userSha256 = Digest.sha256Hex(user)
+        let users = try IncidentEvents.userMessages(store: store, incidentIds: labels.map(\.incidentId))
+        for (label, (user, userSha256)) in zip(labels, users) {
             for sample in 0..<scenario.samples {
                 let request = ModelRequest(
                     provider: scenario.model.provider.rawValue, model: scenario.model.name, system: system, user: user,

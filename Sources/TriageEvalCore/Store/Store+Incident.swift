@@ -41,12 +41,12 @@ struct IncidentRecord: Codable, FetchableRecord, TableRecord {
 
     /// The body of an incident's first delivery (what its event is built from), or nil for an unknown incident.
     static func firstBody(_ db: Database, id: String) throws -> [UInt8]? {
-        try Data.fetchOne(
-            db,
+        // Cached: a run asks for every labelled incident's in one transaction.
+        let statement = try db.cachedStatement(
             sql:
-                "SELECT body FROM delivery JOIN incident ON incident.firstDeliveryId = delivery.id WHERE incident.id = ?",
-            arguments: [id]
-        ).map(Array.init)
+                "SELECT body FROM delivery JOIN incident ON incident.firstDeliveryId = delivery.id WHERE incident.id = ?"
+        )
+        return try Data.fetchOne(statement, arguments: [id]).map(Array.init)
     }
 
     /// The incidents with a delivery in a corpus, by id, with their first delivery's body.
