@@ -229,6 +229,11 @@ import TriageEvalTestSupport
         let (again, _) = try Self.run(temp, scenario)
         #expect(again.status == 0, "\(again.stderr)")
         #expect(try server.requests().count == 7)
+        // `cache export --run` ships every reply the run judged: the two its incidents took and the five only
+        // its messages did.
+        let export = try BinaryRunner.run(["cache", "export", "--run", runId, "--db", temp.file("s.sqlite")])
+        #expect(export.status == 0, "\(export.stderr)")
+        #expect(export.stdout.split(separator: "\n").count == 7)
     }
 
     /// With `pipeline.samples: 1`, recording calls the model once per distinct user message — five here: A's

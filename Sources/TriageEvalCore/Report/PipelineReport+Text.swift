@@ -15,9 +15,11 @@ extension PipelineReport {
             + "\(String(format: "%.1f", productionHours)) hours of production time\(scale). Production plans "
             + "\(plan.joined(separator: ", ")): \(planned) messages, one model call each"
         if repliesReused > 0 {
+            let why =
+                samplesPerMessage.map { "pipeline.samples keeps \($0) per distinct message" }
+                ?? "the cache held fewer samples than the message occurred"
             text +=
-                "; \(repliesReused) of them took the reply of an earlier planning of the same message (the cache "
-                + "held fewer samples than the message occurred)"
+                "; \(repliesReused) of them took the reply of an earlier planning of the same message (\(why))"
         }
         text += "."
         if productionHours < 1 {

@@ -52,8 +52,10 @@ package struct PipelineReport: Codable, Sendable, Equatable {
     /// Resolved messages no open incident took (the corpus starts mid-incident): never planned.
     package var withoutIncident: Int
     /// Planned messages whose reply was an earlier sample of the same user message (the cache held fewer
-    /// samples than the message occurred).
+    /// samples than the message occurred, or the scenario's `pipeline.samples` capped them).
     package var repliesReused: Int
+    /// The scenario's `pipeline.samples`: replies per distinct user message (nil: one per planning).
+    package var samplesPerMessage: Int?
     /// Calls, tokens and cost over the replay.
     package var volume: Volume
     /// The same, per day of production time (nil when the messages span no time).
@@ -183,6 +185,7 @@ package struct PipelineReport: Codable, Sendable, Equatable {
             },
             withoutIncident: withoutIncident,
             repliesReused: reused,
+            samplesPerMessage: config.pipeline?.samples,
             volume: volume,
             perDay: perDay,
             messagesPerDay: days > 0 ? Double(messages) / days : nil,

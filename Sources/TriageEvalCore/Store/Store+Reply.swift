@@ -196,13 +196,17 @@ struct ReplyRecord: Sendable, FetchableRecord, TableRecord {
         var requestSha256: String? { statement.text(1) }
     }
 
-    /// Replies to export, oldest first: one model's, the replies a run judged, or all.
+    /// Replies to export, oldest first: one model's, the replies a run judged (for its incidents, and for the
+    /// messages of its pipeline replay), or all.
     static func exported(model: String?, runId: String?) -> QueryInterfaceRequest<ReplyRecord> {
         var request = ReplyRecord.all()
         if let model { request = request.filter(Columns.model == model) }
         if let runId {
             request = request.filter(
-                sql: "reply.id IN (SELECT replyId FROM result WHERE runId = ?)", arguments: [runId])
+                sql: """
+                    reply.id IN (SELECT replyId FROM result WHERE runId = ?) \
+                    OR reply.id IN (SELECT replyId FROM pipelineMessage WHERE runId = ?)
+                    """, arguments: [runId, runId])
         }
         return request.order(Columns.id)
     }

@@ -68,7 +68,10 @@ extension TriageEval.Cache {
         @Option(help: "Only this model's replies.")
         var model: String?
 
-        @Option(name: .customLong("run"), help: ArgumentHelp("Only the replies this run judged.", valueName: "run"))
+        @Option(
+            name: .customLong("run"),
+            help: ArgumentHelp(
+                "Only the replies this run judged (its incidents' and its pipeline replay's).", valueName: "run"))
         var runId: String?
 
         @OptionGroup var output: OutputOptions
