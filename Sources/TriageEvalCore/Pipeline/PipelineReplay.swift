@@ -194,32 +194,73 @@ package struct PipelineReplay: Sendable {
 
     /// Judges every planned message and stores one `pipelineMessage` row per message, replacing the run's rows.
     func write(runId: String, judge: Judge, progress: Progress? = nil, in db: Database) throws {
+        /// What the judge makes of a reply: the same for every message that takes it (no label is involved).
+        struct Judged {
+            var outcome: String
+            var failureClass: String
+            var productionRoute: String
+            var route: String
+            var routeReason: String
+            var decisionIncidentId: String?
+            var confidence: Double?
+            var actionNames: String?
+        }
+        func judged(_ reply: Reply?) -> Judged {
+            // No reply: its call failed (`cache: record`); a resume calls again.
+            let judgement = judge.judge(
+                reply.map { $0.text.map(Judge.Reply.text) ?? .transportFailure($0.error ?? "no reply text") }
+                    ?? .transportFailure("the call failed"), label: nil)
+            let decision = judgement.decision
+            return Judged(
+                outcome: judgement.verdict?.outcome.rawValue ?? "no_reply",
+                failureClass: judgement.failureClass.rawValue,
+                productionRoute: judgement.productionRoute.route.rawValue,
+                route: judgement.finalRoute.route.rawValue, routeReason: judgement.finalRoute.reason.rawValue,
+                decisionIncidentId: decision?.incidentId, confidence: decision?.confidence,
+                actionNames: decision.map { PythonJSONEncoder.string(list: $0.actions.map(\.name)) })
+        }
+        // A repeat takes the reply of an earlier planning: it is judged once.
+        var byReply: [Int64: Judged] = [:]
         let insert = try PipelineMessageRecord.replaceRun(db, runId: runId, timeScale: timeScale)
+        var texts = RawStatement.Texts()
         for planned in messages {
             let message = planned.message
-            var arguments: [(any DatabaseValueConvertible)?] = [
-                runId, message.seq, message.deliveryId, message.source, message.receivedAt, message.productionTime,
-                message.incidentId, message.kind.rawValue, planned.planned, planned.occurrence,
-                planned.reply?.sample, planned.reused, planned.reply?.id,
-            ]
+            texts.removeAll()
+            texts.add(1, runId)
+            insert.bind(2, Int64(message.seq))
+            insert.bind(3, message.deliveryId)
+            texts.add(4, message.source)
+            insert.bind(5, message.receivedAt as Double?)
+            insert.bind(6, message.productionTime as Double?)
+            texts.add(7, message.incidentId)
+            texts.add(8, message.kind.rawValue)
+            insert.bind(9, planned.planned)
+            insert.bind(10, planned.occurrence.map(Int64.init))
+            insert.bind(11, planned.reply.map { Int64($0.sample) })
+            insert.bind(12, planned.reused)
+            insert.bind(13, planned.reply?.id)
             if planned.planned {
                 let reply = planned.reply
-                // No reply: its call failed (`cache: record`); a resume calls again.
-                let judgement = judge.judge(
-                    reply.map { $0.text.map(Judge.Reply.text) ?? .transportFailure($0.error ?? "no reply text") }
-                        ?? .transportFailure("the call failed"), label: nil)
-                let decision = judgement.decision
-                arguments += [
-                    judgement.verdict?.outcome.rawValue ?? "no_reply", judgement.failureClass.rawValue,
-                    judgement.productionRoute.route.rawValue, judgement.finalRoute.route.rawValue,
-                    judgement.finalRoute.reason.rawValue, decision?.incidentId, decision?.confidence,
-                    decision.map { PythonJSONEncoder.string(list: $0.actions.map(\.name)) },
-                    reply?.inputTokens, reply?.outputTokens,
-                ]
-            } else {
-                arguments += [nil, nil, nil, nil, nil, nil, nil, nil, nil, nil]
+                let judgement: Judged
+                if let id = reply?.id, let known = byReply[id] {
+                    judgement = known
+                } else {
+                    judgement = judged(reply)
+                    if let id = reply?.id { byReply[id] = judgement }
+                }
+                texts.add(14, judgement.outcome)
+                texts.add(15, judgement.failureClass)
+                texts.add(16, judgement.productionRoute)
+                texts.add(17, judgement.route)
+                texts.add(18, judgement.routeReason)
+                texts.add(19, judgement.decisionIncidentId)
+                insert.bind(20, judgement.confidence)
+                texts.add(21, judgement.actionNames)
+                insert.bind(22, reply?.inputTokens.map(Int64.init))
+                insert.bind(23, reply?.outputTokens.map(Int64.init))
             }
-            try insert.execute(arguments: StatementArguments(arguments))
+            // Unbound columns of an unplanned message stay NULL (the statement clears its bindings after a run).
+            try insert.run(texts: texts)
             if message.seq % 1024 == 1023 { progress?.advance(by: 1024) }
         }
         progress?.advance(by: messages.count % 1024)

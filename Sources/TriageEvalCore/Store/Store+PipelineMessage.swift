@@ -4,11 +4,12 @@ import GRDB
 enum PipelineMessageRecord {
     /// Clears a run's rows, records its time scale and returns the statement that inserts one message (its
     /// arguments in ``insertColumns`` order).
-    static func replaceRun(_ db: Database, runId: String, timeScale: Double) throws -> Statement {
+    static func replaceRun(_ db: Database, runId: String, timeScale: Double) throws -> RawStatement {
         try db.execute(sql: "DELETE FROM pipelineMessage WHERE runId = ?", arguments: [runId])
         try db.execute(
             sql: "INSERT OR REPLACE INTO pipelineRun (runId, timeScale) VALUES (?, ?)", arguments: [runId, timeScale])
-        return try db.cachedStatement(
+        return try RawStatement(
+            db,
             sql: """
                 INSERT INTO pipelineMessage (runId, seq, deliveryId, source, receivedAt, productionTime, incidentId,
                     kind, planned, occurrence, sample, replyReused, replyId, outcome, failureClass, productionRoute,
