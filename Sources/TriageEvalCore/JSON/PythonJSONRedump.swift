@@ -7,7 +7,8 @@ import Foundation
 /// `", "` and `": "` separators, `ensure_ascii` escapes (lowercase hex, one `\uXXXX` per UTF-16 unit), integers as
 /// their digits (`-0` as `0`), other numbers as `repr(float(text))` — and gives up (nil) on whatever needs the
 /// general path's care: an object with a repeated key (Python keeps the last value at the first key's place),
-/// `NaN` and `Infinity`, invalid UTF-8, raw control characters, deep nesting, anything that is not JSON. The caller
+/// `NaN` and `Infinity`, lone surrogates (which the general path refuses), integers over 4,300 digits, invalid
+/// UTF-8, raw control characters, deep nesting, anything that is not JSON. The caller
 /// then takes the general path, which gives the same text or the error.
 package enum PythonJSONRedump {
     /// Nesting deeper than this takes the general path (and its depth limit).
@@ -103,7 +104,8 @@ package enum PythonJSONRedump {
                 let start = output.count
                 guard string() else { return false }
                 let key = start..<output.count
-                if isRepeated(key, since: base) { return false }
+                // Many keys take the general path, whose index hashes them; a handful are compared one by one.
+                if keys.count - base >= 64 || isRepeated(key, since: base) { return false }
                 keys.append(key)
                 skipSpace()
                 guard index < input.count, input[index] == UInt8(ascii: ":") else { return false }
@@ -236,7 +238,21 @@ package enum PythonJSONRedump {
                     case UInt8(ascii: "u"):
                         guard let unit = hexValue(at: index) else { return false }
                         index += 4
-                        escape(unit: unit)
+                        switch unit {
+                        case 0xD800..<0xDC00:
+                            // A pair, or the general path's error (it refuses lone surrogates, as jiter does).
+                            guard input.count - index >= 6, input[index] == UInt8(ascii: "\\"),
+                                input[index + 1] == UInt8(ascii: "u"), let low = hexValue(at: index + 2),
+                                (0xDC00..<0xE000).contains(low)
+                            else { return false }
+                            index += 6
+                            escape(unit: unit)
+                            escape(unit: low)
+                        case 0xDC00..<0xE000:
+                            return false
+                        default:
+                            escape(unit: unit)
+                        }
                     default: return false
                     }
                 case 0x00..<0x20:
@@ -326,6 +342,8 @@ package enum PythonJSONRedump {
             }
             let text = UnsafeBufferPointer(rebasing: input[start..<index])
             if isInteger {
+                // Python refuses to read an integer of more than 4,300 digits: the general path says so.
+                if text.count - (text[0] == UInt8(ascii: "-") ? 1 : 0) > 4_300 { return false }
                 if text.count == 2, text[0] == UInt8(ascii: "-"), text[1] == UInt8(ascii: "0") {
                     output.append(UInt8(ascii: "0"))
                 } else {

@@ -17,8 +17,8 @@ import TriageEvalCore
     @Test(arguments: [
         (#"{"a":1,"b":[true,false,null],"c":{}}"#, #"{"a": 1, "b": [true, false, null], "c": {}}"#),
         (
-            #"{"s":"caf\u00e9 \u00E9 \ud83d\ude00 \ud800 \/ \" \\ \b\f\n\r\t \u0041 \u007f"}"#,
-            #"{"s": "caf\u00e9 \u00e9 \ud83d\ude00 \ud800 / \" \\ \b\f\n\r\t A \u007f"}"#
+            #"{"s":"caf\u00e9 \u00E9 \ud83d\ude00 \uD83D\uDE00 \/ \" \\ \b\f\n\r\t \u0041 \u007f"}"#,
+            #"{"s": "caf\u00e9 \u00e9 \ud83d\ude00 \ud83d\ude00 / \" \\ \b\f\n\r\t A \u007f"}"#
         ),
         (
             "[1.0,1e5,-0,-0.0,0.1,1E-7,123456789012345678901234567890,1.5e300,2.5E+2,1e400]",
@@ -33,14 +33,25 @@ import TriageEvalCore
     }
 
     /// What only the general path may decide: a repeated key (Python keeps the last value at the first key's
-    /// place), NaN and Infinity, raw control characters, invalid UTF-8, malformed JSON, deep nesting.
+    /// place), NaN and Infinity, lone surrogates (CPython reads them; the general path refuses them, as jiter
+    /// does), integers over 4,300 digits, raw control characters, invalid UTF-8, malformed JSON, deep nesting.
     @Test(arguments: [
         #"{"a":1,"a":2}"#, #"{"a":1,"\u0061":2}"#, "[NaN]", "[Infinity]", "[-Infinity]", "\"a\u{01}b\"",
+        #""\ud800""#, #""\ud800x""#, #""\ud800\u0041""#, #""\udc00""#, "[" + String(repeating: "7", count: 4_301) + "]",
         "[01]", "[1.]", "[1e]", "[-]", "{\"a\":1,}", "[1,]", "[1] x", "", "{\"a\" 1}", "tru",
         String(repeating: "[", count: 300) + String(repeating: "]", count: 300),
     ])
     func leavesTheHardCasesToTheGeneralPath(input: String) {
         #expect(Self.redump(input) == nil)
+    }
+
+    /// The cases above that the general path reads give the same text there.
+    @Test func agreesWithTheGeneralPathOnTheHandPickedCases() throws {
+        for input in [
+            #"{"s":"\uD83D\uDE00 \u00E9"}"#, "[1e400, -0, 2.5E+2]", "[" + String(repeating: "7", count: 4_300) + "]",
+        ] {
+            #expect(Self.redump(input) == (try Planner.generalUserMessage(eventJSON: Array(input.utf8))))
+        }
     }
 
     @Test func leavesInvalidUTF8ToTheGeneralPath() {
