@@ -88,15 +88,40 @@ package enum PythonJSONRedump {
             output.append(0x20)
         }
 
-        mutating func object(depth: Int) -> Bool {
+        /// Opens a container; true when it is empty, and so already closed.
+        mutating func open(_ opening: UInt8, closing: UInt8) -> Bool {
             index += 1
-            output.append(UInt8(ascii: "{"))
+            output.append(opening)
             skipSpace()
-            if index < input.count, input[index] == UInt8(ascii: "}") {
+            guard index < input.count, input[index] == closing else { return false }
+            index += 1
+            output.append(closing)
+            return true
+        }
+
+        enum Step { case more, closed, invalid }
+
+        /// After a member or element: `, ` and another, or the container's end.
+        mutating func step(closing: UInt8) -> Step {
+            skipSpace()
+            guard index < input.count else { return .invalid }
+            switch input[index] {
+            case UInt8(ascii: ","):
                 index += 1
-                output.append(UInt8(ascii: "}"))
-                return true
+                separator(UInt8(ascii: ","))
+                skipSpace()
+                return .more
+            case closing:
+                index += 1
+                output.append(closing)
+                return .closed
+            default:
+                return .invalid
             }
+        }
+
+        mutating func object(depth: Int) -> Bool {
+            if open(UInt8(ascii: "{"), closing: UInt8(ascii: "}")) { return true }
             let base = keys.count
             defer { keys.removeSubrange(base...) }
             while true {
@@ -113,45 +138,22 @@ package enum PythonJSONRedump {
                 separator(UInt8(ascii: ":"))
                 skipSpace()
                 guard value(depth: depth + 1) else { return false }
-                skipSpace()
-                guard index < input.count else { return false }
-                if input[index] == UInt8(ascii: ",") {
-                    index += 1
-                    separator(UInt8(ascii: ","))
-                    skipSpace()
-                } else if input[index] == UInt8(ascii: "}") {
-                    index += 1
-                    output.append(UInt8(ascii: "}"))
-                    return true
-                } else {
-                    return false
+                switch step(closing: UInt8(ascii: "}")) {
+                case .more: continue
+                case .closed: return true
+                case .invalid: return false
                 }
             }
         }
 
         mutating func array(depth: Int) -> Bool {
-            index += 1
-            output.append(UInt8(ascii: "["))
-            skipSpace()
-            if index < input.count, input[index] == UInt8(ascii: "]") {
-                index += 1
-                output.append(UInt8(ascii: "]"))
-                return true
-            }
+            if open(UInt8(ascii: "["), closing: UInt8(ascii: "]")) { return true }
             while true {
                 guard value(depth: depth + 1) else { return false }
-                skipSpace()
-                guard index < input.count else { return false }
-                if input[index] == UInt8(ascii: ",") {
-                    index += 1
-                    separator(UInt8(ascii: ","))
-                    skipSpace()
-                } else if input[index] == UInt8(ascii: "]") {
-                    index += 1
-                    output.append(UInt8(ascii: "]"))
-                    return true
-                } else {
-                    return false
+                switch step(closing: UInt8(ascii: "]")) {
+                case .more: continue
+                case .closed: return true
+                case .invalid: return false
                 }
             }
         }

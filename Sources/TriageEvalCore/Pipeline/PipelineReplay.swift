@@ -277,7 +277,6 @@ private struct UserMessages {
     private var order: [Int64] = []
     private var next = 0
     private var ready: [Int64: (user: String, sha256: String)] = [:]
-    private let threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     init(_ messages: [Message]) {
         for message in messages where incidents[message.deliveryId] == nil {
@@ -303,30 +302,7 @@ private struct UserMessages {
             }
             return body
         }
-        var results = [Result<(String, String), PlannerError>?](repeating: nil, count: ids.count)
-        let owners = incidents
-        let threads = threads
-        results.withUnsafeMutableBufferPointer { buffer in
-            // Each thread writes its own indices (thread, thread + threads, …) only.
-            nonisolated(unsafe) let output = buffer
-            DispatchQueue.concurrentPerform(iterations: min(threads, ids.count)) { thread in
-                var index = thread
-                while index < ids.count {
-                    let incidentId = owners[ids[index]]!
-                    do {
-                        let user = try Planner.userMessage(
-                            eventJSON: bodies[index].withUnsafeBufferPointer {
-                                DeliveryWriter.event(body: $0, incidentId: incidentId)
-                            })
-                        output[index] = .success((user, Digest.sha256Hex(user)))
-                    } catch {
-                        output[index] = .failure(
-                            PlannerError.eventNotJSON(incidentId: incidentId, reason: String(describing: error)))
-                    }
-                    index += threads
-                }
-            }
-        }
-        for (id, result) in zip(ids, results) { ready[id] = try result!.get() }
+        let results = IncidentEvents.userMessages(bodies: bodies, incidentIds: ids.map { incidents[$0]! })
+        for (id, result) in zip(ids, results) { ready[id] = try result.get() }
     }
 }

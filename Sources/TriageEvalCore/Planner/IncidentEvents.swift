@@ -33,6 +33,14 @@ package enum IncidentEvents {
                 return body
             }
         }
+        return try userMessages(bodies: bodies, incidentIds: incidentIds).map { try $0.get() }
+    }
+
+    /// The user message and its SHA-256 (hex) of each body as the event of the incident at the same index,
+    /// computed on every core: encoding events is most of the time a run or a pipeline replay prepares.
+    package static func userMessages(
+        bodies: [[UInt8]], incidentIds: [String]
+    ) -> [Result<(user: String, sha256: String), PlannerError>] {
         var results = [Result<(user: String, sha256: String), PlannerError>?](repeating: nil, count: bodies.count)
         let threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, bodies.count))
         results.withUnsafeMutableBufferPointer { buffer in
@@ -56,7 +64,7 @@ package enum IncidentEvents {
                 }
             }
         }
-        return try results.map { try $0!.get() }
+        return results.map { $0! }
     }
 
     /// The user message production sends for an incident: `json.dumps(event)`.
