@@ -200,6 +200,54 @@ import TriageEvalTestSupport
         #expect(result.stderr.contains("message 6 (resolved) of \(b)"), "\(result.stderr)")
     }
 
+    /// A replay keeps each delivery's user-message digest in the store (`deliveryEvent`) and a rerun reads it
+    /// instead of encoding the event again: the digests equal the SHA-256 of Python's `json.dumps` of each stored
+    /// body with its incident id inserted; a digest is what a rerun looks replies up by (a wrong one leaves that
+    /// message without a reply); one of another encoding is never read. The rows a replay writes without checking
+    /// their foreign keys one by one pass `PRAGMA foreign_key_check`.
+    @Test func aRerunFindsRepliesByTheDigestsTheStoreKeeps() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let (scenario, _, b) = try Self.setUp(temp)
+        let (first, firstRun) = try Self.run(temp, scenario)
+        #expect(first.status == 0, "\(first.stderr)")
+        let checked = try Python.run(
+            """
+            import hashlib, json, sqlite3, sys
+            db = sqlite3.connect(sys.argv[1])
+            digests = {(d, i): (e, s) for d, i, e, s in db.execute(
+                "SELECT deliveryId, incidentId, encoding, userSha256 FROM deliveryEvent")}
+            deliveries = db.execute("SELECT id, incidentId, body FROM delivery WHERE incidentId IS NOT NULL").fetchall()
+            for delivery, incident, body in deliveries:
+                user = json.dumps({"incident_id": incident, **json.loads(body)})
+                assert digests[(delivery, incident)] == (1, hashlib.sha256(user.encode()).hexdigest()), delivery
+            assert len(digests) == len(deliveries), (len(digests), len(deliveries))
+            assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+            print(len(digests))
+            """, temp.file("s.sqlite"))
+        // Lines 1, 2, 4, 6 and 7 are distinct bodies with an incident (3 and 5 repeat line 1's bytes).
+        #expect(checked.trimmingCharacters(in: .whitespacesAndNewlines) == "5")
+
+        // B's resolved delivery under a wrong digest: its message has no reply.
+        let sql = """
+            UPDATE deliveryEvent SET userSha256 = '\(String(repeating: "0", count: 64))', encoding = ENCODING
+            WHERE incidentId = '\(b)' AND deliveryId = (SELECT max(id) FROM delivery WHERE incidentId = '\(b)')
+            """
+        let update = "import sqlite3, sys\ndb = sqlite3.connect(sys.argv[1])\ndb.execute(sys.argv[2])\ndb.commit()\n"
+        _ = try Python.run(update, temp.file("s.sqlite"), sql.replacingOccurrences(of: "ENCODING", with: "1"))
+        let (wrong, _) = try Self.run(temp, scenario)
+        #expect(wrong.status == 2)
+        #expect(wrong.stderr.contains("message 6 (resolved) of \(b)"), "\(wrong.stderr)")
+
+        // The same row under another encoding is ignored: the event is encoded again and the replay is whole.
+        _ = try Python.run(update, temp.file("s.sqlite"), sql.replacingOccurrences(of: "ENCODING", with: "0"))
+        let (again, againRun) = try Self.run(temp, scenario)
+        #expect(again.status == 0, "\(again.stderr)")
+        let rerun = try Self.exportedRows(temp, againRun) as NSArray
+        #expect(rerun.isEqual(to: try Self.exportedRows(temp, firstRun)))
+        #expect(rerun.count == 7)
+    }
+
     /// `cache: record` calls the model once per planning whose sample is not stored — the n-th planning of a
     /// message asks for sample n — and never twice for a request the incident replay makes; a second run calls
     /// nothing.

@@ -116,9 +116,13 @@ package struct PipelineReplay: Sendable {
         /// messages are most of the replay's memory otherwise).
         struct Event {
             var userSha256: String
-            var replies: [Int: Reply]
+            var key: UserMessageKey
+            /// One per sample, in sample order.
+            var replies: [Reply]
             var contiguous: Int
             var user: String?
+
+            func reply(sample: Int) -> Reply? { replies.first { $0.sample == sample } }
         }
         func request(_ user: String, userSha256: String, sample: Int) -> ModelRequest {
             ModelRequest(
@@ -128,10 +132,15 @@ package struct PipelineReplay: Sendable {
                 systemSha256: systemSha256, userSha256: userSha256)
         }
         let recording = if case .record = rule { true } else { false }
-        var users = UserMessages(timeline.filter { $0.incidentId != nil && settings.plan.contains($0.kind) })
+        let stored = try ReplyRecord.EventReplies(db)
+        let systemUTF8 = Array(systemSha256.utf8)
+        var users = UserMessages(
+            timeline.filter { $0.incidentId != nil && settings.plan.contains($0.kind) },
+            digests: usesDigests(scenario: scenario, rule: rule)
+                ? try DeliveryEventRecord.Lookup(db, encoding: Planner.userMessageEncoding) : nil)
         var calls: [Call] = []
         var events: [Int64: Event] = [:]
-        var occurrences: [String: Int] = [:]
+        var occurrences: [UserMessageKey: Int] = [:]
         var messages: [Planned] = []
         var missing: [Missing] = []
         messages.reserveCapacity(timeline.count)
@@ -146,27 +155,29 @@ package struct PipelineReplay: Sendable {
             } else {
                 let (user, userSha256) = try users.take(message.deliveryId, in: db)
                 let replies = try ReplyRecord.samples(
-                    db, incidentId: incidentId, userSha256: userSha256, scenario: scenario,
-                    systemSha256: systemSha256, request: { request(user, userSha256: userSha256, sample: $0) })
+                    stored, incidentId: incidentId, userSha256: userSha256, scenario: scenario,
+                    systemSha256: systemUTF8,
+                    request: { request(user ?? "", userSha256: userSha256, sample: $0) })
                 var contiguous = 0
-                while replies[contiguous] != nil { contiguous += 1 }
+                while contiguous < replies.count, replies[contiguous].sample == contiguous { contiguous += 1 }
                 event = Event(
-                    userSha256: userSha256, replies: replies, contiguous: contiguous, user: recording ? user : nil)
+                    userSha256: userSha256, key: UserMessageKey(userSha256), replies: replies, contiguous: contiguous,
+                    user: recording ? user : nil)
                 events[message.deliveryId] = event
             }
-            let occurrence = occurrences[event.userSha256, default: 0]
-            occurrences[event.userSha256] = occurrence + 1
+            let occurrence = occurrences[event.key, default: 0]
+            occurrences[event.key] = occurrence + 1
             var planned = Planned(message: message, planned: true, occurrence: occurrence, reply: nil, reused: false)
             // The sample this planning takes: its occurrence, or that modulo the scenario's samples per message.
             let sample = settings.samples.map { occurrence % $0 } ?? occurrence
-            if let reply = event.replies[sample] {
+            if let reply = event.reply(sample: sample) {
                 planned.reply = reply
                 planned.reused = sample != occurrence
             } else {
                 switch rule {
                 case .reuse:
                     if event.contiguous > 0 {
-                        planned.reply = event.replies[occurrence % event.contiguous]
+                        planned.reply = event.replies[occurrence % event.contiguous]  // sample n is at n
                         planned.reused = true
                     } else {
                         missing.append(Missing(seq: message.seq, incidentId: incidentId, kind: message.kind))
@@ -192,6 +203,14 @@ package struct PipelineReplay: Sendable {
         return replay
     }
 
+    /// Whether ``prepare(scenario:settings:planner:sightings:timeScale:incidents:rule:in:)`` finds replies by the
+    /// user-message digests the store keeps (``UserMessageDigests``, brought up to date first): all but a recording
+    /// (its calls need the text) and an exact match (its request keys need the text) do.
+    static func usesDigests(scenario: Scenario, rule: ReplyRule) -> Bool {
+        if case .record = rule { return false }
+        return scenario.match == .sameEvent
+    }
+
     /// Judges every planned message and stores one `pipelineMessage` row per message, replacing the run's rows.
     func write(runId: String, judge: Judge, progress: Progress? = nil, in db: Database) throws {
         /// What the judge makes of a reply: the same for every message that takes it (no label is involved).
@@ -205,7 +224,7 @@ package struct PipelineReplay: Sendable {
             var confidence: Double?
             var actionNames: String?
         }
-        func judged(_ reply: Reply?) -> Judged {
+        @Sendable func judged(_ reply: Reply?) -> Judged {
             // No reply: its call failed (`cache: record`); a resume calls again.
             let judgement = judge.judge(
                 reply.map { $0.text.map(Judge.Reply.text) ?? .transportFailure($0.error ?? "no reply text") }
@@ -219,8 +238,29 @@ package struct PipelineReplay: Sendable {
                 decisionIncidentId: decision?.incidentId, confidence: decision?.confidence,
                 actionNames: decision.map { PythonJSONEncoder.string(list: $0.actions.map(\.name)) })
         }
-        // A repeat takes the reply of an earlier planning: it is judged once.
-        var byReply: [Int64: Judged] = [:]
+        // A repeat takes the reply of an earlier planning: each reply is judged once, the replies on every core
+        // before the rows are written (judging is a parse of every reply; writing is one core, in SQLite).
+        var replyIndex: [Int64: Int] = [:]
+        var distinct: [Reply] = []
+        for planned in messages where planned.planned {
+            guard let reply = planned.reply, replyIndex[reply.id] == nil else { continue }
+            replyIndex[reply.id] = distinct.count
+            distinct.append(reply)
+        }
+        let replies = distinct
+        var judgedReplies = [Judged?](repeating: nil, count: replies.count)
+        judgedReplies.withUnsafeMutableBufferPointer { buffer in
+            // Each thread writes its own indices (thread, thread + threads, …) only.
+            nonisolated(unsafe) let output = buffer
+            let threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, replies.count / 256))
+            DispatchQueue.concurrentPerform(iterations: threads) { thread in
+                var index = thread
+                while index < replies.count {
+                    output[index] = judged(replies[index])
+                    index += threads
+                }
+            }
+        }
         let insert = try PipelineMessageRecord.replaceRun(db, runId: runId, timeScale: timeScale)
         var texts = RawStatement.Texts()
         for planned in messages {
@@ -241,13 +281,7 @@ package struct PipelineReplay: Sendable {
             insert.bind(13, planned.reply?.id)
             if planned.planned {
                 let reply = planned.reply
-                let judgement: Judged
-                if let id = reply?.id, let known = byReply[id] {
-                    judgement = known
-                } else {
-                    judgement = judged(reply)
-                    if let id = reply?.id { byReply[id] = judgement }
-                }
+                let judgement = reply.map { judgedReplies[replyIndex[$0.id]!]! } ?? judged(nil)
                 texts.add(14, judgement.outcome)
                 texts.add(15, judgement.failureClass)
                 texts.add(16, judgement.productionRoute)
@@ -268,29 +302,78 @@ package struct PipelineReplay: Sendable {
     }
 }
 
-/// The user message (and its SHA-256) of each delivery planned messages carry, computed a window of a few
-/// thousand deliveries ahead, in the order they are first needed, on every core: parsing each event and writing
-/// it as `json.dumps` does is most of the preparation's time. Each text is handed out once and then let go, so
-/// that memory holds one window, not the corpus.
+/// A user message's identity for counting its plannings: its SHA-256 as four words (a hex string's hashing and
+/// comparing were a measured part of the preparation), or the hex text itself should it not be one.
+private enum UserMessageKey: Hashable {
+    case digest(UInt64, UInt64, UInt64, UInt64)
+    case text(String)
+
+    init(_ hex: String) {
+        var words: [UInt64] = []
+        var word: UInt64 = 0
+        var count = 0
+        for byte in hex.utf8 {
+            let nibble: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte - UInt8(ascii: "a") + 10
+            default:
+                self = .text(hex)
+                return
+            }
+            word = word << 4 | UInt64(nibble)
+            count += 1
+            if count % 16 == 0 {
+                words.append(word)
+                word = 0
+            }
+        }
+        guard count == 64 else {
+            self = .text(hex)
+            return
+        }
+        self = .digest(words[0], words[1], words[2], words[3])
+    }
+}
+
+/// The user message (and its SHA-256) of each delivery planned messages carry. With the store's digests
+/// (``UserMessageDigests``), only the SHA-256 is read, and a delivery without one is encoded alone. Without them,
+/// the messages are computed a window of a few thousand deliveries ahead, in the order they are first needed, on
+/// every core: parsing each event and writing it as `json.dumps` does is most of the preparation's time then. Each
+/// text is handed out once and then let go, so that memory holds one window, not the corpus.
 private struct UserMessages {
     private var incidents: [Int64: String] = [:]
     private var order: [Int64] = []
     private var next = 0
     private var ready: [Int64: (user: String, sha256: String)] = [:]
+    private let digests: DeliveryEventRecord.Lookup?
 
-    init(_ messages: [Message]) {
+    init(_ messages: [Message], digests: DeliveryEventRecord.Lookup?) {
+        self.digests = digests
         for message in messages where incidents[message.deliveryId] == nil {
             incidents[message.deliveryId] = message.incidentId
-            order.append(message.deliveryId)
+            if digests == nil { order.append(message.deliveryId) }
         }
     }
 
-    /// The user message of a delivery (each asked for once, in the order of the messages given).
+    /// The user message of a delivery (each asked for once, in the order of the messages given): its text is nil
+    /// when only its stored digest was read.
     /// - Throws: ``PlannerError/eventNotJSON(incidentId:reason:)``, ``IncidentError``, database errors.
-    mutating func take(_ deliveryId: Int64, in db: Database) throws -> (user: String, sha256: String) {
+    mutating func take(_ deliveryId: Int64, in db: Database) throws -> (user: String?, sha256: String) {
+        if let digests {
+            guard let incidentId = incidents[deliveryId] else { throw IncidentError.unknown("\(deliveryId)") }
+            if let sha256 = try digests.userSha256(deliveryId: deliveryId, incidentId: incidentId) {
+                return (nil, sha256)
+            }
+            guard let body = try DeliverySighting.body(db, deliveryId: deliveryId) else {
+                throw IncidentError.unknown(incidentId)
+            }
+            let message = try IncidentEvents.userMessages(bodies: [body], incidentIds: [incidentId])[0].get()
+            return (message.user, message.sha256)
+        }
         if ready[deliveryId] == nil { try computeWindow(in: db) }
         guard let user = ready.removeValue(forKey: deliveryId) else { throw IncidentError.unknown("\(deliveryId)") }
-        return user
+        return (user.user, user.sha256)
     }
 
     private mutating func computeWindow(in db: Database) throws {

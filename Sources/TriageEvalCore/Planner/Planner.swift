@@ -55,6 +55,10 @@ package struct Planner: Sendable {
         template.replacingOccurrences(of: Self.placeholder, with: catalog.promptJSON)
     }
 
+    /// The version of ``userMessage(eventJSON:)``'s output stored with digests of it (`deliveryEvent`): raised
+    /// whenever a change could alter a single byte of a user message, so that no digest of the old bytes is used.
+    package static let userMessageEncoding = 1
+
     /// The user message for an event given as JSON text: `json.dumps(json.loads(event))`.
     /// - Throws: ``JSONSyntaxError`` when the event is not JSON.
     package static func userMessage(eventJSON: some Collection<UInt8>) throws(JSONSyntaxError) -> String {

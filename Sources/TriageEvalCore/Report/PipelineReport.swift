@@ -106,14 +106,14 @@ package struct PipelineReport: Codable, Sendable, Equatable {
         var mismatchExecutes = 0
         var first: Double?
         var last: Double?
-        while let row = try rows.next() {
-            let time: Double = row[0]
+        while try rows.step() {
+            let time = rows.double(0) ?? 0
             first = first ?? time
             last = time
             messages += 1
-            let kind = MessageKind(rawValue: row[2]) ?? .update
-            let incidentId: String? = row[1]
-            let isPlanned: Bool = row[3]
+            let kind = MessageKind(rawValue: rows.text(2) ?? "") ?? .update
+            let incidentId = rows.text(1)
+            let isPlanned = rows.int(3) != 0
             kinds[kind, default: (0, 0)].messages += 1
             if incidentId == nil { withoutIncident += 1 }
             if let incidentId {
@@ -126,17 +126,17 @@ package struct PipelineReport: Codable, Sendable, Equatable {
             guard isPlanned else { continue }
             planned += 1
             kinds[kind, default: (0, 0)].planned += 1
-            if row[4] as Bool { reused += 1 }
-            inputTokens += row[9] as Int? ?? 0
-            outputTokens += row[10] as Int? ?? 0
-            let failureClass: String? = row[5]
+            if rows.int(4) != 0 { reused += 1 }
+            inputTokens += rows.int(9)
+            outputTokens += rows.int(10)
+            let failureClass = rows.text(5)
             if failureClass != FailureClass.transport.rawValue {
                 judged += 1
                 if let failureClass, invalidClasses.contains(failureClass) { invalid += 1 }
             }
-            let productionRoute: String = row[6]
+            let productionRoute = rows.text(6) ?? ""
             productionRoutes[kind.rawValue, default: [:]][productionRoute, default: 0] += 1
-            routes[kind.rawValue, default: [:]][row[7] as String, default: 0] += 1
+            routes[kind.rawValue, default: [:]][rows.text(7) ?? "", default: 0] += 1
             let executes = productionRoute == Route.execute.rawValue
             if executes, let incidentId {
                 perIncident[incidentId]!.executes += 1
@@ -145,9 +145,7 @@ package struct PipelineReport: Codable, Sendable, Equatable {
                     executesOnResolved += 1
                 }
             }
-            if (row[11] as String?) == Verdict.Outcome.ok.rawValue, let decisionId = row[8] as String?,
-                decisionId != incidentId
-            {
+            if rows.textEquals(11, "ok"), let decisionId = rows.text(8), decisionId != incidentId {
                 mismatches += 1
                 if executes { mismatchExecutes += 1 }
             }

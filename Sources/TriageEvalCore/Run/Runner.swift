@@ -227,6 +227,9 @@ package struct Runner: Sendable {
         rule: PipelineReplay.ReplyRule
     ) throws -> PipelineReplay {
         let timeScale = try CorpusSettings.load(directory: scenario.corpusDirectory).timeScale
+        if PipelineReplay.usesDigests(scenario: scenario, rule: rule) {
+            try UserMessageDigests.update(store: store, corpus: scenario.corpus, progressStyle: progressStyle)
+        }
         return try store.queue.read { db in
             try PipelineReplay.prepare(
                 scenario: scenario, settings: settings, planner: planner,
@@ -261,7 +264,17 @@ package struct Runner: Sendable {
         let judge = Judge(catalog: planner.catalog, threshold: scenario.threshold, approvalGate: scenario.approvalGate)
         let progress = Progress(
             label: "pipeline \(runId)", total: replay.count, unit: "messages", style: progressStyle)
-        try store.queue.write { db in try replay.write(runId: runId, judge: judge, progress: progress, in: db) }
+        // Every row refers to the run, a delivery, an incident and a reply the replay read from this store a moment
+        // ago, so their foreign keys are not checked row by row: those four lookups per message (a million for a
+        // large corpus) were most of the write. (The pragma cannot change inside a transaction.)
+        try store.queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
+            try db.inTransaction {
+                try replay.write(runId: runId, judge: judge, progress: progress, in: db)
+                return .commit
+            }
+        }
     }
 
     private func prepare(_ scenario: Scenario) throws -> (Planner, [Label]) {

@@ -344,6 +344,22 @@ extension Store {
                     );
                     """)
         }
+        migrator.registerMigration("v7-delivery-events") { db in
+            try db.execute(
+                sql: """
+                    -- The SHA-256 of each delivery's user message (json.dumps of its event: the body with the
+                    -- incident id inserted), derived data kept so that a rerun finds its replies without encoding
+                    -- every event again. encoding names how it was computed (Planner.userMessageEncoding); a row
+                    -- of another encoding is never read.
+                    CREATE TABLE deliveryEvent (
+                        deliveryId INTEGER NOT NULL REFERENCES delivery(id),
+                        incidentId TEXT NOT NULL REFERENCES incident(id),
+                        encoding INTEGER NOT NULL,
+                        userSha256 TEXT NOT NULL,
+                        PRIMARY KEY (deliveryId, incidentId)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

@@ -33,15 +33,17 @@ enum PipelineMessageRecord {
     /// A run's messages in receive order, with the columns the report reads, in this order: productionTime,
     /// incidentId, kind, planned, replyReused, failureClass, productionRoute, route, decisionIncidentId,
     /// inputTokens, outputTokens, outcome.
-    static func reportRows(_ db: Database, runId: String) throws -> RowCursor {
-        try Row.fetchCursor(
+    /// A raw statement: the report reads every message of a run, a million for a large corpus.
+    static func reportRows(_ db: Database, runId: String) throws -> RawStatement {
+        let statement = try RawStatement(
             db,
             sql: """
                 SELECT productionTime, incidentId, kind, planned, replyReused, failureClass, productionRoute, route,
                     decisionIncidentId, inputTokens, outputTokens, outcome
                 FROM pipelineMessage WHERE runId = ? ORDER BY seq
-                """,
-            arguments: [runId])
+                """)
+        statement.bind(1, runId)
+        return statement
     }
 
     /// A run's messages in receive order, with every column the export writes, in ``PipelineExporter/columns``

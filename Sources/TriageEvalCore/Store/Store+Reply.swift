@@ -132,7 +132,7 @@ struct ReplyRecord: Sendable, FetchableRecord, TableRecord {
     /// index's order, so no sort. A raw statement on a measured hot path (the cache lookup of every replay, one
     /// query per incident: `scripts/bench-runner`); ``EventReplies`` reads its columns.
     static let eventLookupSQL = """
-        SELECT id, sample, requestSha256, systemSha256, text, error FROM reply
+        SELECT id, sample, requestSha256, systemSha256, text, error, inputTokens, outputTokens FROM reply
         WHERE incidentId = ? AND userSha256 = ? AND provider = ? AND model = ? ORDER BY sample, id
         """
 
@@ -162,6 +162,8 @@ struct ReplyRecord: Sendable, FetchableRecord, TableRecord {
         func hasSystemSha256(_ utf8: [UInt8]) -> Bool { statement.textEquals(3, utf8) }
         var text: String? { statement.text(4) }
         var error: String? { statement.text(5) }
+        var inputTokens: Int? { statement.isNull(6) ? nil : statement.int(6) }
+        var outputTokens: Int? { statement.isNull(7) ? nil : statement.int(7) }
     }
 
     /// The stored replies of one (incident, provider, model, sample, user message), for `cache import`'s check
@@ -213,37 +215,33 @@ struct ReplyRecord: Sendable, FetchableRecord, TableRecord {
 }
 
 extension ReplyRecord {
-    /// The stored replies of one user message, by sample, for the pipeline replay, under the scenario's match
-    /// mode: `exact` takes only replies to this very request, `same-event` any reply to the user message, one
-    /// recorded under the current system prompt before a stale one, the newest first.
+    /// The stored replies of one user message, one per sample in sample order, for the pipeline replay, under the
+    /// scenario's match mode: `exact` takes only replies to this very request, `same-event` any reply to the user
+    /// message, one recorded under the current system prompt before a stale one, the newest first.
     static func samples(
-        _ db: Database, incidentId: String, userSha256: String, scenario: Scenario, systemSha256: String,
+        _ replies: EventReplies, incidentId: String, userSha256: String, scenario: Scenario, systemSha256: [UInt8],
         request: (Int) -> ModelRequest
-    ) throws -> [Int: PipelineReplay.Reply] {
-        let rows = try Row.fetchAll(
-            db.cachedStatement(
-                sql: """
-                    SELECT id, sample, requestSha256, systemSha256, text, error, inputTokens, outputTokens FROM reply
-                    WHERE incidentId = ? AND userSha256 = ? AND provider = ? AND model = ? ORDER BY sample, id
-                    """),
-            arguments: [incidentId, userSha256, scenario.model.provider.rawValue, scenario.model.name])
-        var bySample: [Int: (reply: PipelineReplay.Reply, stale: Bool)] = [:]
-        for row in rows {
-            let sample: Int = row["sample"]
-            let stale = (row["systemSha256"] as String?) != systemSha256
+    ) throws -> [PipelineReplay.Reply] {
+        replies.select(
+            incidentId: incidentId, userSha256: userSha256, provider: scenario.model.provider.rawValue,
+            model: scenario.model.name)
+        // Rows come by sample, oldest first (the index's order): a later row of a sample replaces the one before.
+        var bySample: [(reply: PipelineReplay.Reply, stale: Bool)] = []
+        while try replies.next() {
+            let sample = replies.sample
+            let stale = !replies.hasSystemSha256(systemSha256)
+            let sameSample = bySample.last?.reply.sample == sample
             switch scenario.match {
             case .exact:
-                guard (row["requestSha256"] as String?) == request(sample).requestSha256 else { continue }
+                guard replies.requestSha256 == request(sample).requestSha256 else { continue }
             case .sameEvent:
-                if stale, let existing = bySample[sample], !existing.stale { continue }
+                if stale, sameSample, !bySample[bySample.count - 1].stale { continue }
             }
-            bySample[sample] = (
-                PipelineReplay.Reply(
-                    id: row["id"], sample: sample, text: row["text"], error: row["error"],
-                    inputTokens: row["inputTokens"], outputTokens: row["outputTokens"]),
-                stale
-            )
+            let reply = PipelineReplay.Reply(
+                id: replies.id, sample: sample, text: replies.text, error: replies.error,
+                inputTokens: replies.inputTokens, outputTokens: replies.outputTokens)
+            if sameSample { bySample[bySample.count - 1] = (reply, stale) } else { bySample.append((reply, stale)) }
         }
-        return bySample.mapValues(\.reply)
+        return bySample.map(\.reply)
     }
 }

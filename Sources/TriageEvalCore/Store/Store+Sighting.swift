@@ -26,23 +26,24 @@ package struct DeliverySighting: Sendable, Equatable {
     /// Every sighting of a corpus's deliveries, in the order they were stored; a re-ingest of a file already read
     /// (the same delivery from the same source) is left out, since it is not another message.
     package static func all(_ db: Database, corpus: String) throws -> [DeliverySighting] {
-        let rows = try Row.fetchCursor(
+        // A raw statement: a corpus has a sighting per message, a million for a large one.
+        let rows = try RawStatement(
             db,
             sql: """
                 SELECT d.id, d.source, d.receivedAt, d.incidentId, d.status, d.ingestedAt, 0 AS isRepeat, d.id AS k
-                FROM delivery d WHERE d.corpus = ?
+                FROM delivery d WHERE d.corpus = ?1
                 UNION ALL
                 SELECT d.id, r.source, r.receivedAt, d.incidentId, d.status, r.ingestedAt, 1, r.rowid
-                FROM deliveryRepeat r JOIN delivery d ON d.id = r.deliveryId WHERE d.corpus = ?
+                FROM deliveryRepeat r JOIN delivery d ON d.id = r.deliveryId WHERE d.corpus = ?1
                 ORDER BY 6, 7, 8
-                """,
-            arguments: [corpus, corpus])
+                """)
+        rows.bind(1, corpus)
         var sightings: [DeliverySighting] = []
         var seen = Set<SourceKey>()
-        while let row = try rows.next() {
+        while try rows.step() {
             let sighting = DeliverySighting(
-                deliveryId: row[0], source: row[1], receivedAt: row[2], incidentId: row[3], status: row[4],
-                ingestOrder: sightings.count)
+                deliveryId: Int64(rows.int(0)), source: rows.text(1) ?? "", receivedAt: rows.double(2),
+                incidentId: rows.text(3), status: rows.text(4) ?? "", ingestOrder: sightings.count)
             guard seen.insert(SourceKey(deliveryId: sighting.deliveryId, source: sighting.source)).inserted else {
                 continue
             }

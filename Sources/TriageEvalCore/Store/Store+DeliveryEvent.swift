@@ -1,0 +1,59 @@
+import GRDB
+
+/// The `deliveryEvent` table: the SHA-256 of each delivery's user message, computed once per encoding.
+enum DeliveryEventRecord {
+    /// The deliveries of a corpus, with their incident, whose user-message digest is not stored under `encoding`,
+    /// by id.
+    static func missing(_ db: Database, corpus: String, encoding: Int) throws -> [(
+        deliveryId: Int64, incidentId: String
+    )] {
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT d.id, d.incidentId FROM delivery d
+                WHERE d.corpus = ? AND d.incidentId IS NOT NULL AND NOT EXISTS (
+                    SELECT 1 FROM deliveryEvent e
+                    WHERE e.deliveryId = d.id AND e.incidentId = d.incidentId AND e.encoding = ?)
+                ORDER BY d.id
+                """,
+            arguments: [corpus, encoding])
+        var missing: [(deliveryId: Int64, incidentId: String)] = []
+        while let row = try rows.next() { missing.append((row[0], row[1])) }
+        return missing
+    }
+
+    /// The statement that stores one digest: deliveryId, incidentId, encoding, userSha256.
+    static func insert(_ db: Database) throws -> RawStatement {
+        try RawStatement(
+            db,
+            sql: """
+                INSERT OR REPLACE INTO deliveryEvent (deliveryId, incidentId, encoding, userSha256)
+                VALUES (?, ?, ?, ?)
+                """)
+    }
+
+    /// Reads stored digests one delivery at a time (prepared once).
+    struct Lookup {
+        private let statement: RawStatement
+        private let encoding: Int64
+
+        init(_ db: Database, encoding: Int) throws {
+            statement = try RawStatement(
+                db,
+                sql: "SELECT userSha256 FROM deliveryEvent WHERE deliveryId = ? AND incidentId = ? AND encoding = ?")
+            self.encoding = Int64(encoding)
+        }
+
+        /// The stored digest of a delivery's user message as the event of `incidentId`, nil when none is stored.
+        func userSha256(deliveryId: Int64, incidentId: String) throws -> String? {
+            statement.bind(1, deliveryId)
+            statement.bind(2, incidentId)
+            statement.bind(3, encoding)
+            guard try statement.step() else { return nil }
+            let digest = statement.text(0)
+            // Drain the single row so that the statement is reset for the next lookup.
+            while try statement.step() {}
+            return digest
+        }
+    }
+}
