@@ -21,7 +21,8 @@ package struct PipelineReplay: Sendable {
         var planned: Bool
         /// Which planning of its user message it is (0 for the first), for a planned message.
         var occurrence: Int?
-        var reply: Reply?
+        /// The reply it takes, as an index into ``replies``.
+        var reply: Int32?
         var reused: Bool
     }
 
@@ -37,6 +38,9 @@ package struct PipelineReplay: Sendable {
 
     /// The messages, in receive order.
     private(set) var messages: [Planned]
+
+    /// The replies read for the messages, each once.
+    private(set) var replies: [Reply] = []
 
     /// The corpus's time scale.
     private(set) var timeScale: Double
@@ -117,13 +121,13 @@ package struct PipelineReplay: Sendable {
         struct Event {
             var userSha256: String
             var key: UserMessageKey
-            /// One per sample, in sample order.
-            var replies: [Reply]
+            /// One per sample, in sample order: indices into `table`.
+            var replies: [Int32]
             var contiguous: Int
             var user: String?
-
-            func reply(sample: Int) -> Reply? { replies.first { $0.sample == sample } }
         }
+        var table: [Reply] = []
+        func reply(_ event: Event, sample: Int) -> Int32? { event.replies.first { table[Int($0)].sample == sample } }
         func request(_ user: String, userSha256: String, sample: Int) -> ModelRequest {
             ModelRequest(
                 provider: scenario.model.provider.rawValue, model: scenario.model.name, system: system,
@@ -140,6 +144,7 @@ package struct PipelineReplay: Sendable {
                 ? try DeliveryEventRecord.Lookup(db, encoding: Planner.userMessageEncoding) : nil)
         var calls: [Call] = []
         var events: [Int64: Event] = [:]
+        events.reserveCapacity(users.deliveryCount)
         var occurrences: [UserMessageKey: Int] = [:]
         var messages: [Planned] = []
         var missing: [Missing] = []
@@ -160,8 +165,10 @@ package struct PipelineReplay: Sendable {
                     request: { request(user ?? "", userSha256: userSha256, sample: $0) })
                 var contiguous = 0
                 while contiguous < replies.count, replies[contiguous].sample == contiguous { contiguous += 1 }
+                let indices = replies.indices.map { Int32(table.count + $0) }
+                table.append(contentsOf: replies)
                 event = Event(
-                    userSha256: userSha256, key: UserMessageKey(userSha256), replies: replies, contiguous: contiguous,
+                    userSha256: userSha256, key: UserMessageKey(userSha256), replies: indices, contiguous: contiguous,
                     user: recording ? user : nil)
                 events[message.deliveryId] = event
             }
@@ -170,7 +177,7 @@ package struct PipelineReplay: Sendable {
             var planned = Planned(message: message, planned: true, occurrence: occurrence, reply: nil, reused: false)
             // The sample this planning takes: its occurrence, or that modulo the scenario's samples per message.
             let sample = settings.samples.map { occurrence % $0 } ?? occurrence
-            if let reply = event.reply(sample: sample) {
+            if let reply = reply(event, sample: sample) {
                 planned.reply = reply
                 planned.reused = sample != occurrence
             } else {
@@ -199,6 +206,7 @@ package struct PipelineReplay: Sendable {
             messages.append(planned)
         }
         var replay = PipelineReplay(messages: messages, timeScale: timeScale, missing: missing)
+        replay.replies = table
         replay.calls = calls
         return replay
     }
@@ -240,14 +248,7 @@ package struct PipelineReplay: Sendable {
         }
         // A repeat takes the reply of an earlier planning: each reply is judged once, the replies on every core
         // before the rows are written (judging is a parse of every reply; writing is one core, in SQLite).
-        var replyIndex: [Int64: Int] = [:]
-        var distinct: [Reply] = []
-        for planned in messages where planned.planned {
-            guard let reply = planned.reply, replyIndex[reply.id] == nil else { continue }
-            replyIndex[reply.id] = distinct.count
-            distinct.append(reply)
-        }
-        let replies = distinct
+        let replies = self.replies
         var judgedReplies = [Judged?](repeating: nil, count: replies.count)
         judgedReplies.withUnsafeMutableBufferPointer { buffer in
             // Each thread writes its own indices (thread, thread + threads, …) only.
@@ -276,12 +277,12 @@ package struct PipelineReplay: Sendable {
             texts.add(8, message.kind.rawValue)
             insert.bind(9, planned.planned)
             insert.bind(10, planned.occurrence.map(Int64.init))
-            insert.bind(11, planned.reply.map { Int64($0.sample) })
+            let reply = planned.reply.map { replies[Int($0)] }
+            insert.bind(11, reply.map { Int64($0.sample) })
             insert.bind(12, planned.reused)
-            insert.bind(13, planned.reply?.id)
+            insert.bind(13, reply?.id)
             if planned.planned {
-                let reply = planned.reply
-                let judgement = reply.map { judgedReplies[replyIndex[$0.id]!]! } ?? judged(nil)
+                let judgement = planned.reply.map { judgedReplies[Int($0)]! } ?? judged(nil)
                 texts.add(14, judgement.outcome)
                 texts.add(15, judgement.failureClass)
                 texts.add(16, judgement.productionRoute)
@@ -347,6 +348,9 @@ private struct UserMessages {
     private var next = 0
     private var ready: [Int64: (user: String, sha256: String)] = [:]
     private let digests: DeliveryEventRecord.Lookup?
+
+    /// How many deliveries the messages carry.
+    var deliveryCount: Int { incidents.count }
 
     init(_ messages: [Message], digests: DeliveryEventRecord.Lookup?) {
         self.digests = digests

@@ -52,8 +52,10 @@ package final class Store: Sendable {
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
                 // A 64 MiB page cache and memory-mapped reads keep the dedupe and incident lookups off the disk.
+                // The map asks for 8 GiB and gets SQLite's own limit (2 GiB in Debian's build): a replay reads most
+                // of a large store, and each read past the map is a copy out of the page cache.
                 try db.execute(sql: "PRAGMA cache_size = -65536")
-                try db.execute(sql: "PRAGMA mmap_size = 1073741824")
+                try db.execute(sql: "PRAGMA mmap_size = 8589934592")
             }
         }
         do {
