@@ -24,9 +24,35 @@ package struct CorpusLoader {
         package var skippedFiles = 0
     }
 
-    /// The SHA-256 of a file's bytes as stored (not inflated), read in chunks.
-    private func fileSha(_ source: ByteSource) throws -> String {
-        try source.rawSha256()
+    /// The SHA-256 of a file's bytes as stored (not inflated): the one computed by an earlier run when the file's
+    /// size, modification time and inode are unchanged since (a corpus of a few GB took seconds to hash on every
+    /// run), else read in chunks. A file modified less than two seconds before it is hashed is not remembered: a
+    /// write in the same clock tick would leave its time unchanged (git's "racy" files).
+    /// - Parameter path: the file's path, nil when it cannot be named as a `String` (standard input, a name that is
+    ///   not UTF-8): then it is always hashed.
+    private func fileSha(path: String?, open: () throws -> ByteSource) throws -> String {
+        guard let path, let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+            let size = (attributes[.size] as? NSNumber)?.int64Value,
+            let modified = attributes[.modificationDate] as? Date,
+            let inode = (attributes[.systemFileNumber] as? NSNumber)?.int64Value
+        else { return try open().rawSha256() }
+        let identity = CorpusFileStatRecord.Identity(
+            size: size, modifiedNs: Int64((modified.timeIntervalSince1970 * 1e9).rounded()), inode: inode)
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        if let known = try store.queue.read({ db in
+            try CorpusFileStatRecord.sha256(db, path: absolute, identity: identity)
+        }) {
+            return known
+        }
+        let started = Date()
+        let sha = try open().rawSha256()
+        if Double(identity.modifiedNs) / 1e9 < started.timeIntervalSince1970 - 2 {
+            try store.queue.write { db in
+                try CorpusFileStatRecord.save(
+                    db, path: absolute, identity: identity, sha256: sha, at: UTCTimestamp.string(started))
+            }
+        }
+        return sha
     }
 
     private func alreadyLoaded(sha: String, kind: String) throws -> Bool {
@@ -53,7 +79,8 @@ package struct CorpusLoader {
             ingestor.progressStyle = progressStyle
             ingestor.corpus = (directory as NSString).lastPathComponent
             for file in try Ingestor.inputFiles([deliveries]) {
-                let sha = try fileSha(try file.open())
+                let name = file.systemPath != nil && !file.hasEscapedName ? file.path : nil
+                let sha = try fileSha(path: name, open: file.open)
                 if try alreadyLoaded(sha: sha, kind: "deliveries") {
                     summary.skippedFiles += 1
                     continue
@@ -66,7 +93,7 @@ package struct CorpusLoader {
         for name in names.sorted()
         where name.hasPrefix("replies") && (name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz")) {
             let path = (directory as NSString).appendingPathComponent(name)
-            let sha = try fileSha(try ByteSource(path: path))
+            let sha = try fileSha(path: path) { try ByteSource(path: path) }
             if try alreadyLoaded(sha: sha, kind: "replies") {
                 summary.skippedFiles += 1
                 continue

@@ -78,3 +78,33 @@ struct CorpusFileRecord: Codable, FetchableRecord, PersistableRecord {
         try CorpusFileRecord.exists(db, key: ["sha256": sha256, "kind": kind])
     }
 }
+
+/// The `corpusFileStat` table: each corpus file's SHA-256 as last computed, keyed by path, with what `stat` said.
+enum CorpusFileStatRecord {
+    /// What `stat` says of a file.
+    struct Identity: Equatable {
+        var size: Int64
+        var modifiedNs: Int64
+        var inode: Int64
+    }
+
+    /// The SHA-256 stored for a path, when its file has not changed since (same size, modification time, inode).
+    static func sha256(_ db: Database, path: String, identity: Identity) throws -> String? {
+        try String.fetchOne(
+            db,
+            sql: """
+                SELECT sha256 FROM corpusFileStat WHERE path = ? AND size = ? AND modifiedNs = ? AND inode = ?
+                """,
+            arguments: [path, identity.size, identity.modifiedNs, identity.inode])
+    }
+
+    /// Stores a path's SHA-256 with its file's identity.
+    static func save(_ db: Database, path: String, identity: Identity, sha256: String, at time: String) throws {
+        try db.execute(
+            sql: """
+                INSERT OR REPLACE INTO corpusFileStat (path, size, modifiedNs, inode, sha256, computedAt)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [path, identity.size, identity.modifiedNs, identity.inode, sha256, time])
+    }
+}

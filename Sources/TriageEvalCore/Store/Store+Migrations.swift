@@ -360,6 +360,21 @@ extension Store {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v8-corpus-file-stat") { db in
+            try db.execute(
+                sql: """
+                    -- The SHA-256 last computed for each corpus file a run checked, with the file's size,
+                    -- modification time and inode then: a run rehashes a file only when one of them changed.
+                    CREATE TABLE corpusFileStat (
+                        path TEXT PRIMARY KEY NOT NULL,
+                        size INTEGER NOT NULL,
+                        modifiedNs INTEGER NOT NULL,
+                        inode INTEGER NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        computedAt TEXT NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }
