@@ -120,7 +120,6 @@ package struct PipelineReplay: Sendable {
         /// messages are most of the replay's memory otherwise).
         struct Event {
             var userSha256: String
-            var key: UserMessageKey
             /// One per sample, in sample order: indices into `table`.
             var replies: [Int32]
             var contiguous: Int
@@ -145,7 +144,7 @@ package struct PipelineReplay: Sendable {
         var calls: [Call] = []
         var events: [Int64: Event] = [:]
         events.reserveCapacity(users.deliveryCount)
-        var occurrences: [UserMessageKey: Int] = [:]
+        var occurrences: [String: Int] = [:]
         var messages: [Planned] = []
         var missing: [Missing] = []
         messages.reserveCapacity(timeline.count)
@@ -162,18 +161,18 @@ package struct PipelineReplay: Sendable {
                 let replies = try ReplyRecord.samples(
                     stored, incidentId: incidentId, userSha256: userSha256, scenario: scenario,
                     systemSha256: systemUTF8,
+                    // Only an exact match asks for a request, and it always has the text (``usesDigests``).
                     request: { request(user ?? "", userSha256: userSha256, sample: $0) })
                 var contiguous = 0
                 while contiguous < replies.count, replies[contiguous].sample == contiguous { contiguous += 1 }
                 let indices = replies.indices.map { Int32(table.count + $0) }
                 table.append(contentsOf: replies)
                 event = Event(
-                    userSha256: userSha256, key: UserMessageKey(userSha256), replies: indices, contiguous: contiguous,
-                    user: recording ? user : nil)
+                    userSha256: userSha256, replies: indices, contiguous: contiguous, user: recording ? user : nil)
                 events[message.deliveryId] = event
             }
-            let occurrence = occurrences[event.key, default: 0]
-            occurrences[event.key] = occurrence + 1
+            let occurrence = occurrences[event.userSha256, default: 0]
+            occurrences[event.userSha256] = occurrence + 1
             var planned = Planned(message: message, planned: true, occurrence: occurrence, reply: nil, reused: false)
             // The sample this planning takes: its occurrence, or that modulo the scenario's samples per message.
             let sample = settings.samples.map { occurrence % $0 } ?? occurrence
@@ -300,40 +299,6 @@ package struct PipelineReplay: Sendable {
         }
         progress?.advance(by: messages.count % 1024)
         progress?.finish(note: "\(plannedCount) planned")
-    }
-}
-
-/// A user message's identity for counting its plannings: its SHA-256 as four words (a hex string's hashing and
-/// comparing were a measured part of the preparation), or the hex text itself should it not be one.
-private enum UserMessageKey: Hashable {
-    case digest(UInt64, UInt64, UInt64, UInt64)
-    case text(String)
-
-    init(_ hex: String) {
-        var words: [UInt64] = []
-        var word: UInt64 = 0
-        var count = 0
-        for byte in hex.utf8 {
-            let nibble: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte - UInt8(ascii: "a") + 10
-            default:
-                self = .text(hex)
-                return
-            }
-            word = word << 4 | UInt64(nibble)
-            count += 1
-            if count % 16 == 0 {
-                words.append(word)
-                word = 0
-            }
-        }
-        guard count == 64 else {
-            self = .text(hex)
-            return
-        }
-        self = .digest(words[0], words[1], words[2], words[3])
     }
 }
 

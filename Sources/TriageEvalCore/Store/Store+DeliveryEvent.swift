@@ -2,11 +2,15 @@ import GRDB
 
 /// The `deliveryEvent` table: the SHA-256 of each delivery's user message, computed once per encoding.
 enum DeliveryEventRecord {
+    /// A delivery as the event of an incident.
+    struct DeliveryOfIncident {
+        var deliveryId: Int64
+        var incidentId: String
+    }
+
     /// The deliveries of a corpus, with their incident, whose user-message digest is not stored under `encoding`,
     /// by id.
-    static func missing(_ db: Database, corpus: String, encoding: Int) throws -> [(
-        deliveryId: Int64, incidentId: String
-    )] {
+    static func missing(_ db: Database, corpus: String, encoding: Int) throws -> [DeliveryOfIncident] {
         let rows = try Row.fetchCursor(
             db,
             sql: """
@@ -17,8 +21,8 @@ enum DeliveryEventRecord {
                 ORDER BY d.id
                 """,
             arguments: [corpus, encoding])
-        var missing: [(deliveryId: Int64, incidentId: String)] = []
-        while let row = try rows.next() { missing.append((row[0], row[1])) }
+        var missing: [DeliveryOfIncident] = []
+        while let row = try rows.next() { missing.append(DeliveryOfIncident(deliveryId: row[0], incidentId: row[1])) }
         return missing
     }
 
