@@ -15,6 +15,13 @@ package enum Python {
     /// - Throws: ``Failure`` when it exits with an error.
     @discardableResult
     package static func run(_ script: String, _ arguments: String...) throws -> String {
+        try run(script, arguments: arguments)
+    }
+
+    /// Runs `script` with `arguments` (as `sys.argv[1:]`) and returns what it printed, trailing newline removed.
+    /// - Throws: ``Failure`` when it exits with an error.
+    @discardableResult
+    package static func run(_ script: String, arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script] + arguments

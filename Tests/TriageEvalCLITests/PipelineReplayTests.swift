@@ -11,15 +11,15 @@ import TriageEvalTestSupport
     /// incident ids.
     static func setUp(
         _ temp: TemporaryDirectory, plan: String? = nil, samples: Int? = nil, sidecar: Bool = true,
-        baseURL: String? = nil
+        stragglers: Bool = false, baseURL: String? = nil
     ) throws -> (scenario: String, a: String, b: String) {
         let section = [plan.map { "  plan: \($0)" }, samples.map { "  samples: \($0)" }].compactMap { $0 }
         let corpus = temp.file("corpora/timeline")
         let script = try String(
             contentsOfFile: Repository.path("Tests/TriageEvalCLITests/Fixtures/pipeline/make_timeline.py"),
             encoding: .utf8)
-        let ids =
-            try sidecar ? Python.run(script, corpus) : Python.run(script, corpus, "--no-sidecar")
+        let options = [sidecar ? nil : "--no-sidecar", stragglers ? "--stragglers" : nil].compactMap { $0 }
+        let ids = try Python.run(script, arguments: [corpus] + options)
         let parsed = try JSONSerialization.jsonObject(with: Data(ids.utf8)) as! [String: String]
         try FileManager.default.copyItem(
             atPath: Repository.path("corpora/handwritten/catalog.yaml"), toPath: corpus + "/catalog.yaml")
@@ -143,6 +143,36 @@ import TriageEvalTestSupport
         #expect(markdown.contains("recorded 60× fast"))
         let html = try String(contentsOfFile: temp.file("reports/\(runId)/report.html"), encoding: .utf8)
         #expect(html.contains("<h2>Pipeline</h2>"))
+    }
+
+    /// A message that comes after its incident resolved (a late retry of A's first body) is still a repeat of it,
+    /// and its planning is counted on from the earlier ones — the replay let A's state go at its resolved
+    /// message and reads it again here: the fourth planning of A's first user message takes sample 3 mod 2 = 1.
+    /// A resolved body no incident took is a message of no incident, never planned; received at the same second
+    /// as B's resolved one, it comes after it, as in the file.
+    @Test func stragglersKeepTheirIncidentsCountsAndFileOrderBreaksTies() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let (scenario, a, b) = try Self.setUp(temp, stragglers: true)
+        let (result, runId) = try Self.run(temp, scenario)
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = try Self.exportedRows(temp, runId)
+        #expect(
+            rows.map { $0["kind"] as! String } == [
+                "first", "first", "repeat", "update", "repeat", "resolved", "repeat", "resolved", "resolved",
+            ])
+        #expect(rows.map { $0["incident_id"] as? String } == [b, a, a, a, a, a, a, b, nil])
+        #expect((rows.last?["source"] as? String)?.hasSuffix("/timeline.jsonl:9") == true)
+        #expect(rows.map { $0["planned"] as! Bool }.filter { $0 }.count == 8)
+        #expect(rows.map { $0["occurrence"] as? Int } == [0, 0, 1, 0, 2, 0, 3, 0, nil])
+        #expect(rows.map { $0["sample"] as? Int } == [0, 0, 1, 0, 0, 0, 1, 0, nil])
+        #expect(
+            rows.map { $0["reply_reused"] as! Bool } == [false, false, false, false, true, false, true, false, false])
+        #expect(rows[6]["production_route"] as? String == "approve")
+        let pipeline = try Self.pipelineSection(temp, runId)
+        #expect(pipeline["repliesReused"] as? Int == 2)
+        #expect(pipeline["messages"] as? Int == 9)
+        #expect(pipeline["planned"] as? Int == 8)
     }
 
     /// `pipeline.plan` leaves kinds out before the planner: they are counted, never planned, and need no reply.

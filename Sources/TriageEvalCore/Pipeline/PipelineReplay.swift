@@ -9,23 +9,18 @@ import GRDB
 /// message takes the reply recorded as sample n (production asks the model again for a repeat); when the cache
 /// holds only S samples of it, the n-th takes sample `n mod S` and is counted as reused.
 ///
-/// It works in two steps: ``prepare(scenario:settings:planner:sightings:timeScale:incidents:rule:in:)`` orders
-/// the messages and finds every planned message's reply — or, when recording, lists the calls to make — before a
-/// run is created (so a corpus without receive times, or a missing reply, fails before anything is stored); and
-/// ``write(runId:judge:progress:in:)`` judges them and stores one `pipelineMessage` row each, after the run's
-/// calls — again on a resume, since it is deterministic.
+/// The messages are read from the store in receive order, a batch at a time, and never held all at once: what the
+/// replay keeps is the state of each incident still open (the deliveries it has had, and per user message its
+/// plannings, replies and verdicts), let go at the incident's resolved message. A message that comes after its
+/// incident resolved (a late retry) finds that state again by reading the incident's earlier messages. So memory
+/// follows the incidents open at one time, not the corpus's size.
+///
+/// It works in two steps. ``prepare(scenario:settings:planner:timeScale:incidents:rule:in:)`` checks, before a run
+/// is created, that the messages can be replayed — receive times, and a reply for every planned message (from
+/// counts in the store when they settle it, else by reading the messages) — or, when recording, lists the calls to
+/// make; ``write(runId:judge:progress:in:)`` reads the messages again, judges them and stores one
+/// `pipelineMessage` row each, after the run's calls — again on a resume, since it is deterministic.
 package struct PipelineReplay: Sendable {
-    /// One message with the reply it takes.
-    struct Planned: Sendable {
-        var message: Message
-        var planned: Bool
-        /// Which planning of its user message it is (0 for the first), for a planned message.
-        var occurrence: Int?
-        /// The reply it takes, as an index into ``replies``.
-        var reply: Int32?
-        var reused: Bool
-    }
-
     /// A stored reply as the replay uses it.
     struct Reply: Sendable {
         var id: Int64
@@ -36,15 +31,6 @@ package struct PipelineReplay: Sendable {
         var outputTokens: Int?
     }
 
-    /// The messages, in receive order.
-    private(set) var messages: [Planned]
-
-    /// The replies read for the messages, each once.
-    private(set) var replies: [Reply] = []
-
-    /// The corpus's time scale.
-    private(set) var timeScale: Double
-
     /// A planned message whose user message has no stored reply at all.
     package struct Missing: Sendable, Equatable {
         package var seq: Int
@@ -52,17 +38,11 @@ package struct PipelineReplay: Sendable {
         package var kind: MessageKind
     }
 
-    /// Planned messages without any reply (the run cannot replay them from the cache).
-    private(set) var missing: [Missing]
-
     /// A call the replay needs (``ReplyRule/record(covered:)``): a planning whose sample is not stored.
     package struct Call: Sendable {
         package var incidentId: String
         package var request: ModelRequest
     }
-
-    /// The calls to make before the replay can be written (`cache: record`).
-    private(set) var calls: [Call] = []
 
     /// Which reply the n-th planning of a user message takes.
     package enum ReplyRule: Sendable {
@@ -86,185 +66,119 @@ package struct PipelineReplay: Sendable {
         }
     }
 
-    /// How many messages there are.
-    package var count: Int { messages.count }
+    private let scenario: Scenario
+    private let settings: PipelineSettings
+    private let system: String
+    private let systemSha256: String
+    /// The corpus's time scale.
+    private let timeScale: Double
+    /// The incidents replayed (a scenario's `limit`), nil for all.
+    private let incidents: Set<String>?
+    private var rule: ReplyRule
 
-    /// How many messages production plans.
-    package var plannedCount: Int { messages.count { $0.planned } }
+    /// How many messages there are, when the preparation counted them (not for a scenario's `limit` when the
+    /// store's counts settled the check).
+    private(set) var count: Int?
 
-    /// Orders the messages and finds each planned message's reply.
+    /// How many messages production plans, when the preparation read the messages.
+    private(set) var plannedCount: Int?
+
+    /// Planned messages without any reply (the run cannot replay them from the cache).
+    private(set) var missing: [Missing] = []
+
+    /// The calls to make before the replay can be written (`cache: record`).
+    private(set) var calls: [Call] = []
+
+    /// Checks that a corpus's messages can be replayed and, when recording, lists the calls to make. The store's
+    /// user-message digests must be up to date (``UserMessageDigests/update(store:corpus:progressStyle:)``).
     /// - Parameters:
-    ///   - scenario: the run's scenario (its model and match mode).
+    ///   - scenario: the run's scenario (its corpus, model and match mode).
     ///   - settings: its `pipeline:` section.
     ///   - planner: the run's planner (the system prompt of every request).
-    ///   - sightings: the corpus's delivery sightings.
     ///   - timeScale: the corpus's time scale.
     ///   - incidents: the incidents replayed (a scenario's `limit`), nil for all.
     ///   - rule: which reply each planning takes.
     ///   - db: a connection.
     /// - Throws: ``PipelineError``, ``PlannerError``, database errors.
     static func prepare(
-        scenario: Scenario, settings: PipelineSettings, planner: Planner, sightings: [DeliverySighting],
-        timeScale: Double, incidents: Set<String>?, rule: ReplyRule, in db: Database
+        scenario: Scenario, settings: PipelineSettings, planner: Planner, timeScale: Double,
+        incidents: Set<String>?, rule: ReplyRule, in db: Database
     ) throws -> PipelineReplay {
-        var timeline = try MessageTimeline.messages(sightings, corpus: scenario.corpus, timeScale: timeScale)
-        if let incidents {
-            // A scenario's `limit` replays only some incidents: their messages alone, renumbered.
-            timeline = timeline.filter { $0.incidentId.map(incidents.contains) ?? false }
-            for index in timeline.indices { timeline[index].seq = index }
+        var replay = PipelineReplay(
+            scenario: scenario, settings: settings, system: planner.systemPrompt,
+            systemSha256: Digest.sha256Hex(planner.systemPrompt), timeScale: timeScale, incidents: incidents,
+            rule: rule)
+        let corpus = scenario.corpus
+        if try DeliverySighting.mayLackReceiveTimes(db, corpus: corpus) {
+            try checkReceiveTimes(corpus: corpus, in: db)
         }
-        let system = planner.systemPrompt
-        let systemSha256 = Digest.sha256Hex(system)
-        /// Per delivery: its user message's SHA-256, the samples stored for it by number, and how many of them
-        /// are stored from sample 0 without a gap; the user message itself only when recording (a corpus's user
-        /// messages are most of the replay's memory otherwise).
-        struct Event {
-            var userSha256: String
-            /// One per sample, in sample order: indices into `table`.
-            var replies: [Int32]
-            var contiguous: Int
-            var user: String?
+        let census = try DeliverySighting.census(
+            db, corpus: corpus, encoding: Planner.userMessageEncoding, provider: scenario.model.provider.rawValue,
+            model: scenario.model.name)
+        guard census.sightings > 0 else { throw PipelineError.noMessages(corpus: corpus) }
+        // Under `same-event`, a user message with a stored sample 0 never misses a reply (a later planning reuses
+        // the samples stored from 0): when every delivery has one, nothing needs reading now.
+        if case .reuse = rule, scenario.match == .sameEvent, census.withoutFirstSample == 0 {
+            replay.count = incidents == nil ? census.sightings : nil
+            return replay
         }
-        var table: [Reply] = []
-        func reply(_ event: Event, sample: Int) -> Int32? { event.replies.first { table[Int($0)].sample == sample } }
-        func request(_ user: String, userSha256: String, sample: Int) -> ModelRequest {
-            ModelRequest(
-                provider: scenario.model.provider.rawValue, model: scenario.model.name, system: system,
-                user: user, maxTokens: scenario.model.maxTokens, temperature: scenario.model.temperature,
-                responseFormat: scenario.model.responseFormat, params: scenario.model.params, sample: sample,
-                systemSha256: systemSha256, userSha256: userSha256)
-        }
-        let recording = if case .record = rule { true } else { false }
-        let stored = try ReplyRecord.EventReplies(db)
-        let systemUTF8 = Array(systemSha256.utf8)
-        var users = UserMessages(
-            timeline.filter { $0.incidentId != nil && settings.plan.contains($0.kind) },
-            digests: usesDigests(scenario: scenario, rule: rule)
-                ? try DeliveryEventRecord.Lookup(db, encoding: Planner.userMessageEncoding) : nil)
-        var calls: [Call] = []
-        var events: [Int64: Event] = [:]
-        events.reserveCapacity(users.deliveryCount)
-        var occurrences: [String: Int] = [:]
-        var messages: [Planned] = []
+        var count = 0
+        var planned = 0
         var missing: [Missing] = []
-        messages.reserveCapacity(timeline.count)
-        for message in timeline {
-            guard let incidentId = message.incidentId, settings.plan.contains(message.kind) else {
-                messages.append(Planned(message: message, planned: false, occurrence: nil, reply: nil, reused: false))
-                continue
+        var calls: [Call] = []
+        try replay.replay(judge: nil, in: db) { row, call in
+            count += 1
+            guard row.planned else { return }
+            planned += 1
+            if let call { calls.append(call) }
+            if row.reply == nil, case .reuse = rule {
+                missing.append(
+                    Missing(seq: row.message.seq, incidentId: row.message.incidentId!, kind: row.message.kind))
             }
-            let event: Event
-            if let known = events[message.deliveryId] {
-                event = known
-            } else {
-                let (user, userSha256) = try users.take(message.deliveryId, in: db)
-                let replies = try ReplyRecord.samples(
-                    stored, incidentId: incidentId, userSha256: userSha256, scenario: scenario,
-                    systemSha256: systemUTF8,
-                    // Only an exact match asks for a request, and it always has the text (``usesDigests``).
-                    request: { request(user ?? "", userSha256: userSha256, sample: $0) })
-                var contiguous = 0
-                while contiguous < replies.count, replies[contiguous].sample == contiguous { contiguous += 1 }
-                let indices = replies.indices.map { Int32(table.count + $0) }
-                table.append(contentsOf: replies)
-                event = Event(
-                    userSha256: userSha256, replies: indices, contiguous: contiguous, user: recording ? user : nil)
-                events[message.deliveryId] = event
-            }
-            let occurrence = occurrences[event.userSha256, default: 0]
-            occurrences[event.userSha256] = occurrence + 1
-            var planned = Planned(message: message, planned: true, occurrence: occurrence, reply: nil, reused: false)
-            // The sample this planning takes: its occurrence, or that modulo the scenario's samples per message.
-            let sample = settings.samples.map { occurrence % $0 } ?? occurrence
-            if let reply = reply(event, sample: sample) {
-                planned.reply = reply
-                planned.reused = sample != occurrence
-            } else {
-                switch rule {
-                case .reuse:
-                    if event.contiguous > 0 {
-                        planned.reply = event.replies[occurrence % event.contiguous]  // sample n is at n
-                        planned.reused = true
-                    } else {
-                        missing.append(Missing(seq: message.seq, incidentId: incidentId, kind: message.kind))
-                    }
-                case .record(let covered):
-                    // A reused sample is called for by the planning that first takes it.
-                    if sample == occurrence
-                        && !covered.contains(SampleRequest(userSha256: event.userSha256, sample: occurrence))
-                    {
-                        calls.append(
-                            Call(
-                                incidentId: incidentId,
-                                request: request(event.user!, userSha256: event.userSha256, sample: occurrence)))
-                    }
-                case .recorded:
-                    break
-                }
-            }
-            messages.append(planned)
         }
-        var replay = PipelineReplay(messages: messages, timeScale: timeScale, missing: missing)
-        replay.replies = table
+        replay.count = count
+        replay.plannedCount = planned
+        replay.missing = missing
         replay.calls = calls
         return replay
     }
 
-    /// Whether ``prepare(scenario:settings:planner:sightings:timeScale:incidents:rule:in:)`` finds replies by the
-    /// user-message digests the store keeps (``UserMessageDigests``, brought up to date first): all but a recording
-    /// (its calls need the text) and an exact match (its request keys need the text) do.
-    static func usesDigests(scenario: Scenario, rule: ReplyRule) -> Bool {
-        if case .record = rule { return false }
-        return scenario.match == .sameEvent
+    /// The same replay once its calls are made: a planning whose call failed has no reply (a transport failure).
+    func afterRecording() -> PipelineReplay {
+        var replay = self
+        replay.rule = .recorded
+        replay.calls = []
+        return replay
     }
+
+    /// Throws ``PipelineError/noReceiveTimes(corpus:missing:total:example:)`` when a sighting has no receive time.
+    private static func checkReceiveTimes(corpus: String, in db: Database) throws {
+        let timeline = try DeliverySighting.Timeline(db, corpus: corpus, encoding: Planner.userMessageEncoding)
+        var untimed = 0
+        var total = 0
+        var example: String?
+        while let (sighting, _) = try timeline.next() {
+            total += 1
+            if sighting.receivedAt == nil {
+                untimed += 1
+                example = example ?? sighting.source
+            }
+        }
+        if let example {
+            throw PipelineError.noReceiveTimes(corpus: corpus, missing: untimed, total: total, example: example)
+        }
+    }
+
+    // MARK: - Writing
 
     /// Judges every planned message and stores one `pipelineMessage` row per message, replacing the run's rows.
     func write(runId: String, judge: Judge, progress: Progress? = nil, in db: Database) throws {
-        /// What the judge makes of a reply: the same for every message that takes it (no label is involved).
-        struct Judged {
-            var outcome: String
-            var failureClass: String
-            var productionRoute: String
-            var route: String
-            var routeReason: String
-            var decisionIncidentId: String?
-            var confidence: Double?
-            var actionNames: String?
-        }
-        @Sendable func judged(_ reply: Reply?) -> Judged {
-            // No reply: its call failed (`cache: record`); a resume calls again.
-            let judgement = judge.judge(
-                reply.map { $0.text.map(Judge.Reply.text) ?? .transportFailure($0.error ?? "no reply text") }
-                    ?? .transportFailure("the call failed"), label: nil)
-            let decision = judgement.decision
-            return Judged(
-                outcome: judgement.verdict?.outcome.rawValue ?? "no_reply",
-                failureClass: judgement.failureClass.rawValue,
-                productionRoute: judgement.productionRoute.route.rawValue,
-                route: judgement.finalRoute.route.rawValue, routeReason: judgement.finalRoute.reason.rawValue,
-                decisionIncidentId: decision?.incidentId, confidence: decision?.confidence,
-                actionNames: decision.map { PythonJSONEncoder.string(list: $0.actions.map(\.name)) })
-        }
-        // A repeat takes the reply of an earlier planning: each reply is judged once, the replies on every core
-        // before the rows are written (judging is a parse of every reply; writing is one core, in SQLite).
-        let replies = self.replies
-        var judgedReplies = [Judged?](repeating: nil, count: replies.count)
-        judgedReplies.withUnsafeMutableBufferPointer { buffer in
-            // Each thread writes its own indices (thread, thread + threads, …) only.
-            nonisolated(unsafe) let output = buffer
-            let threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, replies.count / 256))
-            DispatchQueue.concurrentPerform(iterations: threads) { thread in
-                var index = thread
-                while index < replies.count {
-                    output[index] = judged(replies[index])
-                    index += threads
-                }
-            }
-        }
         let insert = try PipelineMessageRecord.replaceRun(db, runId: runId, timeScale: timeScale)
         var texts = RawStatement.Texts()
-        for planned in messages {
-            let message = planned.message
+        var written = 0
+        var planned = 0
+        try replay(judge: judge, in: db) { row, _ in
+            let message = row.message
             texts.removeAll()
             texts.add(1, runId)
             insert.bind(2, Int64(message.seq))
@@ -274,14 +188,13 @@ package struct PipelineReplay: Sendable {
             insert.bind(6, message.productionTime as Double?)
             texts.add(7, message.incidentId)
             texts.add(8, message.kind.rawValue)
-            insert.bind(9, planned.planned)
-            insert.bind(10, planned.occurrence.map(Int64.init))
-            let reply = planned.reply.map { replies[Int($0)] }
-            insert.bind(11, reply.map { Int64($0.sample) })
-            insert.bind(12, planned.reused)
-            insert.bind(13, reply?.id)
-            if planned.planned {
-                let judgement = planned.reply.map { judgedReplies[Int($0)]! } ?? judged(nil)
+            insert.bind(9, row.planned)
+            insert.bind(10, row.occurrence.map(Int64.init))
+            insert.bind(11, row.reply.map { Int64($0.sample) })
+            insert.bind(12, row.reused)
+            insert.bind(13, row.reply?.id)
+            if row.planned, let judgement = row.judged {
+                planned += 1
                 texts.add(14, judgement.outcome)
                 texts.add(15, judgement.failureClass)
                 texts.add(16, judgement.productionRoute)
@@ -290,71 +203,332 @@ package struct PipelineReplay: Sendable {
                 texts.add(19, judgement.decisionIncidentId)
                 insert.bind(20, judgement.confidence)
                 texts.add(21, judgement.actionNames)
-                insert.bind(22, reply?.inputTokens.map(Int64.init))
-                insert.bind(23, reply?.outputTokens.map(Int64.init))
+                insert.bind(22, row.reply?.inputTokens.map(Int64.init))
+                insert.bind(23, row.reply?.outputTokens.map(Int64.init))
             }
             // Unbound columns of an unplanned message stay NULL (the statement clears its bindings after a run).
             try insert.run(texts: texts)
-            if message.seq % 1024 == 1023 { progress?.advance(by: 1024) }
+            written += 1
+            if written % 1024 == 0 { progress?.advance(by: 1024) }
         }
-        progress?.advance(by: messages.count % 1024)
-        progress?.finish(note: "\(plannedCount) planned")
-    }
-}
-
-/// The user message (and its SHA-256) of each delivery planned messages carry. With the store's digests
-/// (``UserMessageDigests``), only the SHA-256 is read, and a delivery without one is encoded alone. Without them,
-/// the messages are computed a window of a few thousand deliveries ahead, in the order they are first needed, on
-/// every core: parsing each event and writing it as `json.dumps` does is most of the preparation's time then. Each
-/// text is handed out once and then let go, so that memory holds one window, not the corpus.
-private struct UserMessages {
-    private var incidents: [Int64: String] = [:]
-    private var order: [Int64] = []
-    private var next = 0
-    private var ready: [Int64: (user: String, sha256: String)] = [:]
-    private let digests: DeliveryEventRecord.Lookup?
-
-    /// How many deliveries the messages carry.
-    var deliveryCount: Int { incidents.count }
-
-    init(_ messages: [Message], digests: DeliveryEventRecord.Lookup?) {
-        self.digests = digests
-        for message in messages where incidents[message.deliveryId] == nil {
-            incidents[message.deliveryId] = message.incidentId
-            if digests == nil { order.append(message.deliveryId) }
-        }
+        progress?.advance(by: written % 1024)
+        progress?.finish(note: "\(planned) planned")
     }
 
-    /// The user message of a delivery (each asked for once, in the order of the messages given): its text is nil
-    /// when only its stored digest was read.
-    /// - Throws: ``PlannerError/eventNotJSON(incidentId:reason:)``, ``IncidentError``, database errors.
-    mutating func take(_ deliveryId: Int64, in db: Database) throws -> (user: String?, sha256: String) {
-        if let digests {
-            guard let incidentId = incidents[deliveryId] else { throw IncidentError.unknown("\(deliveryId)") }
-            if let sha256 = try digests.userSha256(deliveryId: deliveryId, incidentId: incidentId) {
-                return (nil, sha256)
-            }
-            guard let body = try DeliverySighting.body(db, deliveryId: deliveryId) else {
-                throw IncidentError.unknown(incidentId)
-            }
-            let message = try IncidentEvents.userMessages(bodies: [body], incidentIds: [incidentId])[0].get()
-            return (message.user, message.sha256)
+    // MARK: - The replay
+
+    /// What the judge makes of a reply: the same for every message that takes it (no label is involved).
+    struct Judged: Sendable {
+        var outcome: String
+        var failureClass: String
+        var productionRoute: String
+        var route: String
+        var routeReason: String
+        var decisionIncidentId: String?
+        var confidence: Double?
+        var actionNames: String?
+
+        init(_ reply: Reply?, judge: Judge) {
+            // No reply: its call failed (`cache: record`); a resume calls again.
+            let judgement = judge.judge(
+                reply.map { $0.text.map(Judge.Reply.text) ?? .transportFailure($0.error ?? "no reply text") }
+                    ?? .transportFailure("the call failed"), label: nil)
+            let decision = judgement.decision
+            outcome = judgement.verdict?.outcome.rawValue ?? "no_reply"
+            failureClass = judgement.failureClass.rawValue
+            productionRoute = judgement.productionRoute.route.rawValue
+            route = judgement.finalRoute.route.rawValue
+            routeReason = judgement.finalRoute.reason.rawValue
+            decisionIncidentId = decision?.incidentId
+            confidence = decision?.confidence
+            actionNames = decision.map { PythonJSONEncoder.string(list: $0.actions.map(\.name)) }
         }
-        if ready[deliveryId] == nil { try computeWindow(in: db) }
-        guard let user = ready.removeValue(forKey: deliveryId) else { throw IncidentError.unknown("\(deliveryId)") }
-        return (user.user, user.sha256)
     }
 
-    private mutating func computeWindow(in db: Database) throws {
-        let ids = Array(order[next..<min(next + 4096, order.count)])
-        next += ids.count
-        let bodies = try ids.map { id in
-            guard let body = try DeliverySighting.body(db, deliveryId: id) else {
-                throw IncidentError.unknown(incidents[id]!)
-            }
-            return body
+    /// One message as the replay gives it out.
+    struct Row {
+        var message: Message
+        var planned: Bool
+        /// Which planning of its user message it is (0 for the first), for a planned message.
+        var occurrence: Int?
+        /// The reply it takes.
+        var reply: Reply?
+        var reused: Bool
+        /// The judge's verdict on its reply, for a planned message when judging.
+        var judged: Judged?
+    }
+
+    /// One user message of an open incident: how often it was planned, its stored replies and their verdicts.
+    private final class UserMessage {
+        let sha256: String
+        /// The first delivery planned with it (its text is encoded from that body when a request needs it).
+        let deliveryId: Int64
+        /// Its text, once a request needed it.
+        var text: String?
+        var plannings = 0
+        /// The stored replies, one per sample in sample order, once a planning needed them.
+        var replies: [Reply]?
+        /// How many of them are samples 0, 1, … without a gap.
+        var contiguous = 0
+        /// The verdict on each reply, once judged.
+        var judged: [Judged?] = []
+
+        init(sha256: String, deliveryId: Int64) {
+            self.sha256 = sha256
+            self.deliveryId = deliveryId
         }
-        let results = IncidentEvents.userMessages(bodies: bodies, incidentIds: ids.map { incidents[$0]! })
-        for (id, result) in zip(ids, results) { ready[id] = try result.get() }
+    }
+
+    /// An incident while it is open: the deliveries it has had, and the user message of each one planned.
+    private final class Incident {
+        var deliveries: Set<Int64> = []
+        var users: [Int64: UserMessage] = [:]
+        var byDigest: [String: UserMessage] = [:]
+    }
+
+    /// A message of a batch, waiting for its verdict.
+    private struct Pending {
+        var row: Row
+        var user: UserMessage?
+        var replyIndex: Int?
+    }
+
+    /// Reads the messages in receive order and gives out each with the reply it takes — judged when a judge is
+    /// given — and the call it needs (when recording).
+    private func replay(judge: Judge?, in db: Database, _ visit: (Row, Call?) throws -> Void) throws {
+        let encoding = Planner.userMessageEncoding
+        let timeline = try DeliverySighting.Timeline(db, corpus: scenario.corpus, encoding: encoding)
+        let stored = try ReplyRecord.EventReplies(db)
+        let systemUTF8 = Array(systemSha256.utf8)
+        var open: [String: Incident] = [:]
+        var resolved: Set<String> = []
+        var origin: Double?
+        var seq = 0
+        var batch: [Pending] = []
+        var batchCalls: [Int: Call] = [:]
+        batch.reserveCapacity(Self.batchSize)
+
+        /// Moves one message through its incident's state: its kind, and for a planned message its user message
+        /// and planning (an incident met for the first time gets a state).
+        func advance(
+            _ sighting: DeliverySighting, userSha256: String?, incident: inout Incident?
+        ) throws -> (kind: MessageKind, user: UserMessage?, occurrence: Int?) {
+            let kind = MessageKind(
+                status: sighting.status, deliverySeen: incident?.deliveries.contains(sighting.deliveryId) ?? false,
+                opensIncident: incident == nil && sighting.incidentId != nil)
+            guard let incidentId = sighting.incidentId else { return (kind, nil, nil) }
+            let state = incident ?? Incident()
+            incident = state
+            state.deliveries.insert(sighting.deliveryId)
+            guard settings.plan.contains(kind) else { return (kind, nil, nil) }
+            let user: UserMessage
+            if let known = state.users[sighting.deliveryId] {
+                user = known
+            } else {
+                let (text, sha256) = try userMessage(
+                    deliveryId: sighting.deliveryId, incidentId: incidentId, stored: userSha256, in: db)
+                // Two bodies can encode to one user message (json.dumps drops their spacing): one planning count.
+                user = state.byDigest[sha256] ?? UserMessage(sha256: sha256, deliveryId: sighting.deliveryId)
+                user.text = user.text ?? text
+                state.byDigest[sha256] = user
+                state.users[sighting.deliveryId] = user
+            }
+            let occurrence = user.plannings
+            user.plannings += 1
+            return (kind, user, occurrence)
+        }
+
+        /// An incident's state before `sighting`, read again from its earlier messages (its state was let go at
+        /// a resolved message).
+        func reread(_ incidentId: String, before sighting: DeliverySighting) throws -> Incident? {
+            let earlier = try DeliverySighting.Timeline(
+                db, corpus: scenario.corpus, encoding: encoding, incidentId: incidentId)
+            var state: Incident?
+            while let (row, userSha256) = try earlier.next() {
+                if row.deliveryId == sighting.deliveryId && row.source == sighting.source { break }
+                _ = try advance(row, userSha256: userSha256, incident: &state)
+            }
+            return state
+        }
+
+        // The verdict on a planning without a reply (its call failed), the same for all.
+        let noReply = judge.map { Judged(nil, judge: $0) }
+        struct ReplyKey: Hashable {
+            var user: ObjectIdentifier
+            var index: Int
+        }
+        func flush() throws {
+            if let judge {
+                // Each reply is judged once, on every core: judging is a parse of every reply; writing is one core.
+                var work: [(user: UserMessage, index: Int)] = []
+                var queued = Set<ReplyKey>()
+                for pending in batch {
+                    guard let user = pending.user, let index = pending.replyIndex, user.judged[index] == nil,
+                        queued.insert(ReplyKey(user: ObjectIdentifier(user), index: index)).inserted
+                    else { continue }
+                    work.append((user, index))
+                }
+                let verdicts = Self.judgeAll(work.map { $0.user.replies![$0.index] }, judge: judge)
+                for (item, verdict) in zip(work, verdicts) { item.user.judged[item.index] = verdict }
+            }
+            for (position, pending) in batch.enumerated() {
+                var row = pending.row
+                if row.planned {
+                    if let user = pending.user, let index = pending.replyIndex {
+                        row.judged = user.judged[index]
+                    } else {
+                        row.judged = noReply
+                    }
+                }
+                try visit(row, batchCalls[position])
+            }
+            batch.removeAll(keepingCapacity: true)
+            batchCalls.removeAll(keepingCapacity: true)
+        }
+
+        while let (sighting, userSha256) = try timeline.next() {
+            guard let receivedAt = sighting.receivedAt else {
+                throw PipelineError.noReceiveTimes(
+                    corpus: scenario.corpus, missing: 1, total: 1, example: sighting.source)
+            }
+            let start = origin ?? receivedAt
+            origin = start
+            // A scenario's `limit` replays only some incidents: their messages alone, numbered among themselves.
+            if let incidents, !(sighting.incidentId.map(incidents.contains) ?? false) { continue }
+            var incident: Incident?
+            if let incidentId = sighting.incidentId {
+                incident = open[incidentId]
+                if incident == nil, resolved.contains(incidentId) {
+                    incident = try reread(incidentId, before: sighting)
+                }
+            }
+            let (kind, user, occurrence) = try advance(sighting, userSha256: userSha256, incident: &incident)
+            if let incidentId = sighting.incidentId {
+                if kind == .resolved {
+                    // Its incident is over: its state is let go (a later message reads it again).
+                    open[incidentId] = nil
+                    resolved.insert(incidentId)
+                } else {
+                    open[incidentId] = incident
+                }
+            }
+            let message = Message(
+                seq: seq, deliveryId: sighting.deliveryId, source: sighting.source, receivedAt: receivedAt,
+                productionTime: start + (receivedAt - start) * timeScale, incidentId: sighting.incidentId,
+                kind: kind)
+            seq += 1
+            var pending = Pending(
+                row: Row(message: message, planned: user != nil, occurrence: occurrence, reply: nil, reused: false))
+            if let user, let occurrence, let incidentId = sighting.incidentId {
+                let (index, reused, call) = try reply(
+                    user, occurrence: occurrence, incidentId: incidentId, stored: stored, systemUTF8: systemUTF8,
+                    in: db)
+                pending.user = user
+                pending.replyIndex = index
+                pending.row.reply = index.map { user.replies![$0] }
+                pending.row.reused = reused
+                if let call { batchCalls[batch.count] = call }
+            }
+            batch.append(pending)
+            if batch.count == Self.batchSize { try flush() }
+        }
+        try flush()
+    }
+
+    /// How many messages are judged and given out together.
+    private static let batchSize = 4096
+
+    /// The reply a planning takes (an index into its user message's replies), whether it is reused, and — when
+    /// recording — the call it needs.
+    private func reply(
+        _ user: UserMessage, occurrence: Int, incidentId: String, stored: ReplyRecord.EventReplies,
+        systemUTF8: [UInt8], in db: Database
+    ) throws -> (index: Int?, reused: Bool, call: Call?) {
+        if user.replies == nil {
+            if scenario.match == .exact { try ensureText(user, incidentId: incidentId, in: db) }
+            let replies = try ReplyRecord.samples(
+                stored, incidentId: incidentId, userSha256: user.sha256, scenario: scenario, systemSha256: systemUTF8,
+                // Only an exact match asks for a request, and it has the text by now.
+                request: { request(user.text ?? "", userSha256: user.sha256, sample: $0) })
+            var contiguous = 0
+            while contiguous < replies.count, replies[contiguous].sample == contiguous { contiguous += 1 }
+            user.replies = replies
+            user.contiguous = contiguous
+            user.judged = Array(repeating: nil, count: replies.count)
+        }
+        let replies = user.replies!
+        // The sample this planning takes: its occurrence, or that modulo the scenario's samples per message.
+        let sample = settings.samples.map { occurrence % $0 } ?? occurrence
+        if let index = replies.firstIndex(where: { $0.sample == sample }) {
+            return (index, sample != occurrence, nil)
+        }
+        switch rule {
+        case .reuse:
+            guard user.contiguous > 0 else { return (nil, false, nil) }
+            return (occurrence % user.contiguous, true, nil)  // sample n is at index n
+        case .record(let covered):
+            // A reused sample is called for by the planning that first takes it.
+            guard sample == occurrence,
+                !covered.contains(SampleRequest(userSha256: user.sha256, sample: occurrence))
+            else { return (nil, false, nil) }
+            try ensureText(user, incidentId: incidentId, in: db)
+            return (
+                nil, false,
+                Call(incidentId: incidentId, request: request(user.text!, userSha256: user.sha256, sample: occurrence))
+            )
+        case .recorded:
+            return (nil, false, nil)
+        }
+    }
+
+    private func request(_ user: String, userSha256: String, sample: Int) -> ModelRequest {
+        ModelRequest(
+            provider: scenario.model.provider.rawValue, model: scenario.model.name, system: system, user: user,
+            maxTokens: scenario.model.maxTokens, temperature: scenario.model.temperature,
+            responseFormat: scenario.model.responseFormat, params: scenario.model.params, sample: sample,
+            systemSha256: systemSha256, userSha256: userSha256)
+    }
+
+    /// A delivery's user message as the event of an incident: the stored digest alone when there is one, else
+    /// the text encoded from its body.
+    private func userMessage(
+        deliveryId: Int64, incidentId: String, stored: String?, in db: Database
+    ) throws -> (text: String?, sha256: String) {
+        if let stored { return (nil, stored) }
+        let message = try Self.encode(deliveryId: deliveryId, incidentId: incidentId, in: db)
+        return (message.user, message.sha256)
+    }
+
+    /// Gives a user message its text (a request needs it).
+    private func ensureText(_ user: UserMessage, incidentId: String, in db: Database) throws {
+        guard user.text == nil else { return }
+        user.text = try Self.encode(deliveryId: user.deliveryId, incidentId: incidentId, in: db).user
+    }
+
+    private static func encode(
+        deliveryId: Int64, incidentId: String, in db: Database
+    ) throws -> (user: String, sha256: String) {
+        guard let body = try DeliverySighting.body(db, deliveryId: deliveryId) else {
+            throw IncidentError.unknown(incidentId)
+        }
+        return try IncidentEvents.userMessages(bodies: [body], incidentIds: [incidentId])[0].get()
+    }
+
+    /// The verdicts on replies, on every core.
+    private static func judgeAll(_ replies: [Reply], judge: Judge) -> [Judged] {
+        var verdicts = [Judged?](repeating: nil, count: replies.count)
+        verdicts.withUnsafeMutableBufferPointer { buffer in
+            // Each thread writes its own indices (thread, thread + threads, …) only.
+            nonisolated(unsafe) let output = buffer
+            let threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, replies.count / 256))
+            DispatchQueue.concurrentPerform(iterations: threads) { thread in
+                var index = thread
+                while index < replies.count {
+                    output[index] = Judged(replies[index], judge: judge)
+                    index += threads
+                }
+            }
+        }
+        return verdicts.map { $0! }
     }
 }

@@ -138,7 +138,7 @@ package struct Runner: Sendable {
                 runId: runId, scenario: scenario, planner: planner, items: items + calls,
                 cached: cached + calls.map { _ in nil }, corpus: corpus, started: started
             ) {
-                try writePipeline(pipeline, runId: runId, scenario: scenario, planner: planner, labels: labels)
+                try writePipeline(pipeline, runId: runId, scenario: scenario, planner: planner)
             }
         }
     }
@@ -189,7 +189,7 @@ package struct Runner: Sendable {
                 runId: runId, scenario: scenario, planner: planner, items: items + calls,
                 cached: cached + calls.map { _ in nil }, corpus: CorpusLoader.Summary(), started: started
             ) {
-                try writePipeline(pipeline, runId: runId, scenario: scenario, planner: planner, labels: labels)
+                try writePipeline(pipeline, runId: runId, scenario: scenario, planner: planner)
             }
         }
     }
@@ -217,7 +217,7 @@ package struct Runner: Sendable {
             throw RunError.missingMessageReplies(
                 model: scenario.model.name, match: scenario.match.rawValue,
                 missing: replay.missing.map { "message \($0.seq) (\($0.kind.rawValue)) of \($0.incidentId)" },
-                planned: replay.plannedCount)
+                planned: replay.plannedCount ?? replay.missing.count)
         }
         return replay
     }
@@ -227,13 +227,10 @@ package struct Runner: Sendable {
         rule: PipelineReplay.ReplyRule
     ) throws -> PipelineReplay {
         let timeScale = try CorpusSettings.load(directory: scenario.corpusDirectory).timeScale
-        if PipelineReplay.usesDigests(scenario: scenario, rule: rule) {
-            try UserMessageDigests.update(store: store, corpus: scenario.corpus, progressStyle: progressStyle)
-        }
+        try UserMessageDigests.update(store: store, corpus: scenario.corpus, progressStyle: progressStyle)
         return try store.queue.read { db in
             try PipelineReplay.prepare(
-                scenario: scenario, settings: settings, planner: planner,
-                sightings: DeliverySighting.all(db, corpus: scenario.corpus), timeScale: timeScale,
+                scenario: scenario, settings: settings, planner: planner, timeScale: timeScale,
                 incidents: scenario.limit.map { _ in Set(Self.replayed(labels, scenario).map(\.incidentId)) },
                 rule: rule, in: db)
         }
@@ -255,12 +252,10 @@ package struct Runner: Sendable {
     /// Judges and stores the pipeline replay's messages, once the run's calls are done: a replay as prepared, a
     /// recording read again with the replies it recorded (a failed call's message is a transport failure).
     private func writePipeline(
-        _ replay: PipelineReplay?, runId: String, scenario: Scenario, planner: Planner, labels: [Label]
+        _ replay: PipelineReplay?, runId: String, scenario: Scenario, planner: Planner
     ) throws {
-        guard var replay, let settings = scenario.pipeline else { return }
-        if scenario.cache == .record {
-            replay = try pipelineReplay(scenario, settings: settings, planner: planner, labels: labels, rule: .recorded)
-        }
+        guard var replay else { return }
+        if scenario.cache == .record { replay = replay.afterRecording() }
         let judge = Judge(catalog: planner.catalog, threshold: scenario.threshold, approvalGate: scenario.approvalGate)
         let progress = Progress(
             label: "pipeline \(runId)", total: replay.count, unit: "messages", style: progressStyle)

@@ -375,6 +375,16 @@ extension Store {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v9-delivery-timeline") { db in
+            try db.execute(
+                sql: """
+                    -- What the pipeline replay reads of each delivery, beside the body: its scans of a corpus
+                    -- (the timeline, untimed sightings, the deliveries without a stored digest) read this index
+                    -- alone instead of every body's pages.
+                    CREATE INDEX delivery_timeline
+                        ON delivery(corpus, receivedAt, ingestedAt, incidentId, status, source);
+                    """)
+        }
         return migrator
     }
 }

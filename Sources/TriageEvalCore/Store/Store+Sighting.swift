@@ -23,38 +23,101 @@ package struct DeliverySighting: Sendable, Equatable {
         self.ingestOrder = ingestOrder
     }
 
-    /// Every sighting of a corpus's deliveries, in the order they were stored; a re-ingest of a file already read
-    /// (the same delivery from the same source) is left out, since it is not another message.
-    package static func all(_ db: Database, corpus: String) throws -> [DeliverySighting] {
-        // A raw statement: a corpus has a sighting per message, a million for a large one.
-        let rows = try RawStatement(
-            db,
-            sql: """
-                SELECT d.id, d.source, d.receivedAt, d.incidentId, d.status, d.ingestedAt, 0 AS isRepeat, d.id AS k
-                FROM delivery d WHERE d.corpus = ?1
-                UNION ALL
-                SELECT d.id, r.source, r.receivedAt, d.incidentId, d.status, r.ingestedAt, 1, r.rowid
-                FROM deliveryRepeat r JOIN delivery d ON d.id = r.deliveryId WHERE d.corpus = ?1
-                ORDER BY 6, 7, 8
-                """)
-        rows.bind(1, corpus)
-        var sightings: [DeliverySighting] = []
-        var seen = Set<SourceKey>()
-        while try rows.step() {
-            let sighting = DeliverySighting(
-                deliveryId: Int64(rows.int(0)), source: rows.text(1) ?? "", receivedAt: rows.double(2),
-                incidentId: rows.text(3), status: rows.text(4) ?? "", ingestOrder: sightings.count)
-            guard seen.insert(SourceKey(deliveryId: sighting.deliveryId, source: sighting.source)).inserted else {
-                continue
-            }
-            sightings.append(sighting)
-        }
-        return sightings
+    /// The sightings of a corpus (or of one incident in it), as one query: a delivery's first sighting and its
+    /// repeats, without a re-ingest of a file already read (the same delivery from the same source, which is not
+    /// another message), in receive order — sightings without a receive time first — and, among equal times, in
+    /// the order they were stored; each with the stored digest of its delivery's user message under an encoding.
+    /// Parameters: ?1 the corpus, ?2 the encoding, and ?3 the incident when `filter` names one.
+    private static func timelineSQL(deliveries: String, filter: String) -> String {
+        """
+        SELECT s.deliveryId, s.source, s.receivedAt, s.incidentId, s.status, e.userSha256 FROM (
+            SELECT d.id AS deliveryId, d.source, d.receivedAt, d.incidentId, d.status, d.ingestedAt, 0 AS isRepeat,
+                d.id AS k
+            FROM \(deliveries) WHERE d.corpus = ?1\(filter)
+            UNION ALL
+            SELECT d.id, r.source, r.receivedAt, d.incidentId, d.status, r.ingestedAt, 1, r.id
+            FROM \(deliveries) CROSS JOIN deliveryRepeat r ON r.deliveryId = d.id
+            WHERE d.corpus = ?1\(filter) AND r.source != d.source AND NOT EXISTS (
+                SELECT 1 FROM deliveryRepeat p WHERE p.deliveryId = r.deliveryId AND p.source = r.source AND p.id < r.id)
+        ) s
+        LEFT JOIN deliveryEvent e ON e.deliveryId = s.deliveryId AND e.incidentId = s.incidentId AND e.encoding = ?2
+        ORDER BY s.receivedAt, s.ingestedAt, s.isRepeat, s.k
+        """
     }
 
-    private struct SourceKey: Hashable {
-        var deliveryId: Int64
-        var source: String
+    /// A corpus's sightings in receive order (``timelineSQL(deliveries:filter:)``), read one at a time: a corpus of
+    /// any size is never held in memory. Its order is the pipeline replay's message order.
+    final class Timeline {
+        private let statement: RawStatement
+        private var position = 0
+
+        /// The sightings of a corpus, or of one incident of it.
+        init(_ db: Database, corpus: String, encoding: Int, incidentId: String? = nil) throws {
+            // The corpus's scan reads the timeline index alone (no body page); one incident's, its deliveries.
+            statement = try RawStatement(
+                db,
+                sql: incidentId == nil
+                    ? timelineSQL(deliveries: "delivery d INDEXED BY delivery_timeline", filter: "")
+                    : timelineSQL(
+                        deliveries: "delivery d INDEXED BY delivery_incident", filter: " AND d.incidentId = ?3"))
+            statement.bind(1, corpus)
+            statement.bind(2, Int64(encoding))
+            if let incidentId { statement.bind(3, incidentId) }
+        }
+
+        /// The next sighting and its delivery's stored user-message digest (nil when none is stored); nil after
+        /// the last.
+        func next() throws -> (sighting: DeliverySighting, userSha256: String?)? {
+            guard try statement.step() else { return nil }
+            defer { position += 1 }
+            return (
+                DeliverySighting(
+                    deliveryId: Int64(statement.int(0)), source: statement.text(1) ?? "",
+                    receivedAt: statement.double(2), incidentId: statement.text(3),
+                    status: statement.text(4) ?? "", ingestOrder: position),
+                statement.text(5)
+            )
+        }
+    }
+
+    /// Whether any sighting of a corpus may lack a receive time (a re-ingest's sighting, which is no message, may
+    /// make it say so when none does).
+    static func mayLackReceiveTimes(_ db: Database, corpus: String) throws -> Bool {
+        try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT EXISTS (
+                    SELECT 1 FROM delivery INDEXED BY delivery_timeline WHERE corpus = ?1 AND receivedAt IS NULL
+                ) OR EXISTS (
+                    SELECT 1 FROM deliveryRepeat r JOIN delivery d ON d.id = r.deliveryId
+                    WHERE r.receivedAt IS NULL AND d.corpus = ?1)
+                """,
+            arguments: [corpus]) ?? true
+    }
+
+    /// How many sightings a corpus has (as ``Timeline`` reads them), and how many of its deliveries with an
+    /// incident have no stored reply of sample 0 from a model to their user message — counting one whose digest
+    /// is not stored under `encoding`. When none has, every planning of every message finds a reply.
+    static func census(
+        _ db: Database, corpus: String, encoding: Int, provider: String, model: String
+    ) throws -> (sightings: Int, withoutFirstSample: Int) {
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT count(*) + coalesce(sum((
+                        SELECT count(*) FROM deliveryRepeat r
+                        WHERE r.deliveryId = d.id AND r.source != d.source AND NOT EXISTS (
+                            SELECT 1 FROM deliveryRepeat p
+                            WHERE p.deliveryId = r.deliveryId AND p.source = r.source AND p.id < r.id))), 0),
+                    coalesce(sum(d.incidentId IS NOT NULL AND NOT EXISTS (
+                        SELECT 1 FROM deliveryEvent e JOIN reply p
+                            ON p.incidentId = e.incidentId AND p.userSha256 = e.userSha256
+                        WHERE e.deliveryId = d.id AND e.incidentId = d.incidentId AND e.encoding = ?2
+                            AND p.provider = ?3 AND p.model = ?4 AND p.sample = 0)), 0)
+                FROM delivery d INDEXED BY delivery_timeline WHERE d.corpus = ?1
+                """,
+            arguments: [corpus, encoding, provider, model])
+        return (row?[0] ?? 0, row?[1] ?? 0)
     }
 
     /// A delivery's body.

@@ -9,6 +9,24 @@ package enum MessageKind: String, Sendable, Codable, CaseIterable, Comparable {
     /// A resolved notification (`send_resolved: true`).
     case resolved
 
+    /// The kind of a sighting: every resolved body is `resolved`; a sighting of a delivery its incident already
+    /// had is a `repeat`; the first message of an incident (in time) is `first`, any other firing body an `update`.
+    /// - Parameters:
+    ///   - status: the delivery's status.
+    ///   - deliverySeen: whether the delivery was sighted before.
+    ///   - opensIncident: whether no earlier message belongs to its incident (false without an incident).
+    package init(status: String, deliverySeen: Bool, opensIncident: Bool) {
+        if status == "resolved" {
+            self = .resolved
+        } else if deliverySeen {
+            self = .repeat
+        } else if opensIncident {
+            self = .first
+        } else {
+            self = .update
+        }
+    }
+
     package static func < (lhs: MessageKind, rhs: MessageKind) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }

@@ -6,7 +6,7 @@ message written with production's own semantics in Python (independently of tria
   incident id   "inc-" + sha256(receiver LF groupKey LF earliest firing startsAt)[:16]
   event         {"incident_id": id, **body}          user message  json.dumps(event)
 
-    make_timeline.py CORPUS_DIR [--no-sidecar]
+    make_timeline.py CORPUS_DIR [--no-sidecar] [--stragglers]
 
 The timeline (recorded seconds after 1000; production time is 60x):
 
@@ -18,6 +18,14 @@ The timeline (recorded seconds after 1000; production time is 60x):
   5     A firing (same bytes)     40     repeat    sample 0 again: reused              execute
   6     A resolved                120    resolved  restart_pods 0.9 (0)                execute
   7     B resolved                180    resolved  incident_id "inc-other", 0.3 (0)   approve
+
+With --stragglers, two more lines: A's first body again after A resolved (a late HTTP retry), and a resolved
+body of a group C that never fired here (the corpus starts mid-incident: no incident takes it), received at the
+same second as line 7 (a tie: file order decides):
+
+  8     A firing (same bytes)     150    repeat    4th planning, sample 3 mod 2 = 1:   approve
+                                                   needs_human (1), reused
+  9     C resolved                180    resolved  not planned (no incident)
 """
 import hashlib
 import json
@@ -26,6 +34,7 @@ import sys
 
 out = sys.argv[1]
 sidecar = "--no-sidecar" not in sys.argv
+stragglers = "--stragglers" in sys.argv
 os.makedirs(os.path.join(out, "deliveries"), exist_ok=True)
 
 
@@ -54,10 +63,12 @@ a_resolved = body("KubePodCrashLooping", ga, "resolved",
                    dict(a2, status="resolved", endsAt="2026-12-01T12:00:00Z")])
 b_firing = body("RedisDown", gb, "firing", [b1])
 b_resolved = body("RedisDown", gb, "resolved", [dict(b1, status="resolved", endsAt="2026-12-01T13:00:00Z")])
+c_resolved = body("NodeDown", '{}:{alertname="NodeDown"}', "resolved",
+                  [alert("NodeDown", "c1", "resolved", "2026-12-01T08:00:00Z", "2026-12-01T10:00:00Z")])
 
 # File order, and each line's receive time (recorded seconds after 1000).
 lines = [(a_firing, 10), (b_firing, 0), (a_firing, 20), (a_update, 30), (a_firing, 40), (a_resolved, 120),
-         (b_resolved, 180)]
+         (b_resolved, 180)] + ([(a_firing, 150), (c_resolved, 180)] if stragglers else [])
 with open(os.path.join(out, "deliveries", "timeline.jsonl"), "w") as f:
     for payload, _ in lines:
         f.write(json.dumps(payload, separators=(",", ":")) + "\n")
