@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import Synchronization
 #if canImport(Glibc)
 // `struct stat` comes to Swift through CoreFoundation's module on Linux (the first to include <sys/stat.h>).
 import CoreFoundation
@@ -240,7 +239,7 @@ package struct Ingestor {
         let progress = Progress(label: "ingest", total: nil, unit: "units", style: progressStyle)
         let writer = DeliveryWriter(sizeLimit: sizeLimit, corpus: corpus)
         let queue = BoundedQueue<Event>(capacity: 512)
-        let failure = ReaderFailure()
+        let failure = ThreadFailure()
         let sizeLimit = self.sizeLimit
         let reader = Thread {
             do {
@@ -392,15 +391,5 @@ package struct Ingestor {
             try emit(.file(bytes: bytes))
         }
         if let broken = reader.breakError { try emit(.broken(path: path, reason: broken.reason)) }
-    }
-}
-
-/// The reading thread's error, handed to the writing thread.
-private final class ReaderFailure: Sendable {
-    private let stored = Mutex<(any Error)?>(nil)
-
-    var error: (any Error)? {
-        get { stored.withLock { $0 } }
-        set { stored.withLock { $0 = newValue } }
     }
 }

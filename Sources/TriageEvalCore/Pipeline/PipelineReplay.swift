@@ -172,12 +172,18 @@ package struct PipelineReplay: Sendable {
     // MARK: - Writing
 
     /// Judges every planned message and stores one `pipelineMessage` row per message, replacing the run's rows.
-    func write(runId: String, judge: Judge, progress: Progress? = nil, in db: Database) throws {
+    ///
+    /// With a `reader` (a second connection to the store), the messages are read, their replies looked up and
+    /// judged on another thread while this one writes the rows: reading and writing take about as long each, and
+    /// each is one SQLite connection.
+    func write(
+        runId: String, judge: Judge, progress: Progress? = nil, reader: DatabaseQueue? = nil, in db: Database
+    ) throws {
         let insert = try PipelineMessageRecord.replaceRun(db, runId: runId, timeScale: timeScale)
         var texts = RawStatement.Texts()
         var written = 0
         var planned = 0
-        try replay(judge: judge, in: db) { row, _ in
+        func store(_ row: Row) throws {
             let message = row.message
             texts.removeAll()
             texts.add(1, runId)
@@ -210,6 +216,41 @@ package struct PipelineReplay: Sendable {
             try insert.run(texts: texts)
             written += 1
             if written % 1024 == 0 { progress?.advance(by: 1024) }
+        }
+        if let reader {
+            let queue = BoundedQueue<[Row]>(capacity: 4)
+            let failure = ThreadFailure()
+            let replay = self
+            // A dispatch queue's thread, not a `Thread`: a thread of our own that used libdispatch (GRDB's queue,
+            // the judging's concurrentPerform) can crash in libdispatch's thread-local cleanup when it exits
+            // (swift-corelibs-libdispatch on Linux; caught by ThreadSanitizer as a SEGV in _dispatch_cache_cleanup).
+            DispatchQueue(label: "triage-eval.pipeline-reader").async {
+                do {
+                    try reader.read { readerDb in
+                        var rows: [Row] = []
+                        rows.reserveCapacity(Self.batchSize)
+                        try replay.replay(judge: judge, in: readerDb) { row, _ in
+                            rows.append(row)
+                            guard rows.count == Self.batchSize else { return }
+                            // The writer closed the queue: it failed, so reading stops too.
+                            guard queue.put(rows) else { throw CancellationError() }
+                            rows.removeAll(keepingCapacity: true)
+                        }
+                        if !rows.isEmpty { _ = queue.put(rows) }
+                    }
+                } catch is CancellationError {
+                } catch {
+                    failure.error = error
+                }
+                queue.close()
+            }
+            defer { queue.close() }
+            while let rows = queue.take() {
+                for row in rows { try store(row) }
+            }
+            if let error = failure.error { throw error }
+        } else {
+            try replay(judge: judge, in: db) { row, _ in try store(row) }
         }
         progress?.advance(by: written % 1024)
         progress?.finish(note: "\(planned) planned")
@@ -246,7 +287,7 @@ package struct PipelineReplay: Sendable {
     }
 
     /// One message as the replay gives it out.
-    struct Row {
+    struct Row: Sendable {
         var message: Message
         var planned: Bool
         /// Which planning of its user message it is (0 for the first), for a planned message.

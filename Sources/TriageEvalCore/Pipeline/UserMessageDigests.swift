@@ -53,4 +53,42 @@ enum UserMessageDigests {
         progress.finish(note: "\(stored) user-message digests stored")
         return stored
     }
+
+    /// The digest of each incident's user message (its first delivery's, as the incident replay plans it), in
+    /// order: the stored one, or — for an incident without — computed on every core and stored.
+    /// - Throws: ``IncidentError``, ``PlannerError/eventNotJSON(incidentId:reason:)``, database errors.
+    static func incidents(store: Store, incidentIds: [String]) throws -> [String] {
+        let encoding = Planner.userMessageEncoding
+        let known = try store.queue.read { db in
+            try DeliveryEventRecord.firstDeliveries(db, incidentIds: incidentIds, encoding: encoding)
+        }
+        let missing = known.indices.filter { known[$0].userSha256 == nil }
+        var digests = known.map { $0.userSha256 ?? "" }
+        guard !missing.isEmpty else { return digests }
+        try store.queue.write { db in
+            let insert = try DeliveryEventRecord.insert(db)
+            var start = 0
+            while start < missing.count {
+                let window = missing[start..<min(start + 4096, missing.count)]
+                let bodies = try window.map { index in
+                    guard let body = try DeliverySighting.body(db, deliveryId: known[index].deliveryId) else {
+                        throw IncidentError.unknown(incidentIds[index])
+                    }
+                    return body
+                }
+                let results = IncidentEvents.userMessages(bodies: bodies, incidentIds: window.map { incidentIds[$0] })
+                for (index, result) in zip(window, results) {
+                    let message = try result.get()
+                    insert.bind(1, known[index].deliveryId)
+                    insert.bind(2, incidentIds[index])
+                    insert.bind(3, Int64(encoding))
+                    insert.bind(4, message.sha256)
+                    try insert.run()
+                    digests[index] = message.sha256
+                }
+                start += window.count
+            }
+        }
+        return digests
+    }
 }

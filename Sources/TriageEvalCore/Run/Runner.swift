@@ -71,6 +71,8 @@ package struct Runner: Sendable {
     struct WorkItem: Sendable {
         var label: Label
         var sample: Int
+        /// The request; in a replay that matches by user message (`cache: replay`, `same-event`), which makes no
+        /// call, its user message is left empty and only its digest is set (``Runner/workItems``).
         var request: ModelRequest
         /// Whether the run holds a transport failure for this sample, which the new result replaces (resume).
         var replacesTransportFailure = false
@@ -122,14 +124,7 @@ package struct Runner: Sendable {
         let items = try workItems(scenario: scenario, planner: planner, labels: Self.replayed(labels, scenario))
         let started = Date()
         let cached = try lookUp(items, scenario: scenario, systemSha256: Digest.sha256Hex(planner.systemPrompt))
-        if scenario.cache == .replay {
-            let missing = zip(items, cached).filter { $0.1 == nil }.map(\.0)
-            if !missing.isEmpty {
-                throw RunError.missingReplies(
-                    model: scenario.model.name, match: scenario.match.rawValue,
-                    missing: missing.map { "\($0.label.incidentId) sample \($0.sample)" }, total: items.count)
-            }
-        }
+        try Self.checkReplayed(items, cached: cached, scenario: scenario)
         let pipeline = try pipelineReplay(scenario, planner: planner, labels: labels, items: items)
         let calls = pipelineCalls(pipeline)
         let runId = try createRun(scenario: scenario, planner: planner, labels: labels)
@@ -182,6 +177,7 @@ package struct Runner: Sendable {
             }
         let started = Date()
         let cached = try lookUp(items, scenario: scenario, systemSha256: Digest.sha256Hex(planner.systemPrompt))
+        try Self.checkReplayed(items, cached: cached, scenario: scenario)
         let pipeline = try pipelineReplay(scenario, planner: planner, labels: labels, items: items)
         let calls = pipelineCalls(pipeline)
         return try await withLease(runId: runId) {
@@ -195,6 +191,18 @@ package struct Runner: Sendable {
     }
 
     // MARK: - Preparation
+
+    /// A replay (`cache: replay`) calls no model: every item must have a stored reply.
+    /// - Throws: ``RunError/missingReplies(model:match:missing:total:)``.
+    private static func checkReplayed(_ items: [WorkItem], cached: [CachedReply?], scenario: Scenario) throws {
+        guard scenario.cache == .replay else { return }
+        let missing = zip(items, cached).filter { $0.1 == nil }.map(\.0)
+        if !missing.isEmpty {
+            throw RunError.missingReplies(
+                model: scenario.model.name, match: scenario.match.rawValue,
+                missing: missing.map { "\($0.label.incidentId) sample \($0.sample)" }, total: items.count)
+        }
+    }
 
     /// The scenario's pipeline replay, with every planned message's reply found (`cache: replay`) or the calls
     /// it needs listed (`cache: record`); nil without a `pipeline:` section.
@@ -262,11 +270,12 @@ package struct Runner: Sendable {
         // Every row refers to the run, a delivery, an incident and a reply the replay read from this store a moment
         // ago, so their foreign keys are not checked row by row: those four lookups per message (a million for a
         // large corpus) were most of the write. (The pragma cannot change inside a transaction.)
+        let reader = try store.reader()
         try store.queue.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA foreign_keys = OFF")
             defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
             try db.inTransaction {
-                try replay.write(runId: runId, judge: judge, progress: progress, in: db)
+                try replay.write(runId: runId, judge: judge, progress: progress, reader: reader, in: db)
                 return .commit
             }
         }
@@ -303,7 +312,14 @@ package struct Runner: Sendable {
         let systemSha256 = Digest.sha256Hex(system)
         var items: [WorkItem] = []
         items.reserveCapacity(labels.count * scenario.samples)
-        let users = try IncidentEvents.userMessages(store: store, incidentIds: labels.map(\.incidentId))
+        let ids = labels.map(\.incidentId)
+        // A replay that matches replies by user message makes no call and needs no request key: the digest the
+        // store keeps finds each reply, and no user message is encoded or held (a large corpus's texts are most of
+        // a run's memory otherwise). A call needs the text, and an exact match the whole request.
+        let users: [(user: String, sha256: String)] =
+            scenario.cache == .replay && scenario.match == .sameEvent
+            ? try UserMessageDigests.incidents(store: store, incidentIds: ids).map { ("", $0) }
+            : try IncidentEvents.userMessages(store: store, incidentIds: ids)
         for (label, (user, userSha256)) in zip(labels, users) {
             for sample in 0..<scenario.samples {
                 let request = ModelRequest(

@@ -26,6 +26,29 @@ enum DeliveryEventRecord {
         return missing
     }
 
+    /// Each incident's first delivery (its event's body, as the incident replay builds it) with the stored digest of
+    /// its user message under `encoding` (nil when none is stored), in the order of `incidentIds`.
+    /// - Throws: ``IncidentError/unknown(_:)`` for an id that is no stored incident, database errors.
+    static func firstDeliveries(
+        _ db: Database, incidentIds: [String], encoding: Int
+    ) throws -> [(deliveryId: Int64, userSha256: String?)] {
+        let statement = try RawStatement(
+            db,
+            sql: """
+                SELECT i.firstDeliveryId, e.userSha256 FROM incident i
+                LEFT JOIN deliveryEvent e ON e.deliveryId = i.firstDeliveryId AND e.incidentId = i.id AND e.encoding = ?
+                WHERE i.id = ?
+                """)
+        return try incidentIds.map { incidentId in
+            statement.bind(1, Int64(encoding))
+            statement.bind(2, incidentId)
+            guard try statement.step() else { throw IncidentError.unknown(incidentId) }
+            let row = (Int64(statement.int(0)), statement.text(1))
+            while try statement.step() {}
+            return row
+        }
+    }
+
     /// The statement that stores one digest: deliveryId, incidentId, encoding, userSha256.
     static func insert(_ db: Database) throws -> RawStatement {
         try RawStatement(

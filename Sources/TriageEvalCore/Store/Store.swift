@@ -41,23 +41,7 @@ package final class Store: Sendable {
     package init(path: String) throws {
         self.path = path
         Self.lastOpened.withLock { $0 = path }
-        var configuration = Configuration()
-        configuration.foreignKeysEnabled = true
-        configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            if db.configuration.readonly == false {
-                // Bodies are a few KiB each: 16 KiB pages keep most of them out of overflow chains. Only a new,
-                // empty file takes this; an existing one keeps its page size.
-                try db.execute(sql: "PRAGMA page_size = 16384")
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
-                // A 64 MiB page cache and memory-mapped reads keep the dedupe and incident lookups off the disk.
-                // The map asks for 8 GiB and gets SQLite's own limit (2 GiB in Debian's build): a replay reads most
-                // of a large store, and each read past the map is a copy out of the page cache.
-                try db.execute(sql: "PRAGMA cache_size = -65536")
-                try db.execute(sql: "PRAGMA mmap_size = 8589934592")
-            }
-        }
+        let configuration = Self.configuration(readonly: false)
         do {
             if path == ":memory:" {
                 queue = try DatabaseQueue(configuration: configuration)
@@ -77,6 +61,40 @@ package final class Store: Sendable {
             try migrator.migrate(queue)
         } catch {
             throw StoreError.cannotOpen(path: path, reason: "migration failed: \(error)")
+        }
+    }
+
+    private static func configuration(readonly: Bool) -> Configuration {
+        var configuration = Configuration()
+        configuration.readonly = readonly
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            if db.configuration.readonly == false {
+                // Bodies are a few KiB each: 16 KiB pages keep most of them out of overflow chains. Only a new,
+                // empty file takes this; an existing one keeps its page size.
+                try db.execute(sql: "PRAGMA page_size = 16384")
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            // A 64 MiB page cache and memory-mapped reads keep the dedupe and incident lookups off the disk.
+            // The map asks for 8 GiB and gets SQLite's own limit (2 GiB in Debian's build): a replay reads most
+            // of a large store, and each read past the map is a copy out of the page cache.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA mmap_size = 8589934592")
+        }
+        return configuration
+    }
+
+    /// A second, read-only connection to the file, for a reader on another thread while ``queue`` writes (WAL
+    /// lets it read the last commit meanwhile); nil for an in-memory store, which no other connection sees.
+    /// - Throws: ``StoreError/cannotOpen(path:reason:)``.
+    package func reader() throws -> DatabaseQueue? {
+        guard path != ":memory:" else { return nil }
+        do {
+            return try DatabaseQueue(path: path, configuration: Self.configuration(readonly: true))
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: "\(error)")
         }
     }
 

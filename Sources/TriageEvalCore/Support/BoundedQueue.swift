@@ -9,7 +9,8 @@ import Foundation
 /// guards every member (so `@unchecked Sendable`).
 package final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
-    private var items: [Element] = []
+    /// Waiting items from `head` on; a taken one is set to nil at once, so that the queue never keeps it alive.
+    private var items: [Element?] = []
     private var head = 0
     private let capacity: Int
     private var closed = false
@@ -38,6 +39,7 @@ package final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         while head == items.count && !closed { condition.wait() }
         guard head < items.count else { return nil }
         let item = items[head]
+        items[head] = nil
         head += 1
         if head > 1024 && head * 2 > items.count {
             items.removeFirst(head)
