@@ -175,6 +175,37 @@ import TriageEvalTestSupport
         #expect(pipeline["planned"] as? Int == 8)
     }
 
+    /// Of several stored replies to one sample of a user message, the replay takes the newest — except that one
+    /// recorded under another system prompt (stale) never displaces one under the current prompt: the rule of the
+    /// incident replay's cache lookup, here read per incident. The replies added are described in
+    /// `make_timeline.py --extra-replies`.
+    @Test func theNewestReplyWinsButAStaleOneNeverDisplacesACurrentOne() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let (scenario, _, _) = try Self.setUp(temp)
+        let (first, firstRun) = try Self.run(temp, scenario)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(
+            try Self.exportedRows(temp, firstRun).map { $0["production_route"] as! String }[3...5] == [
+                "approve", "execute", "execute",
+            ])
+        let current = try Python.run(
+            "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("
+                + "'SELECT systemPromptSha256 FROM run WHERE id = ?', (sys.argv[2],)).fetchone()[0])",
+            temp.file("s.sqlite"), firstRun)
+        let script = try String(
+            contentsOfFile: Repository.path("Tests/TriageEvalCLITests/Fixtures/pipeline/make_timeline.py"),
+            encoding: .utf8)
+        try Python.run(script, temp.file("corpora/timeline"), "--extra-replies", current)
+        let (second, secondRun) = try Self.run(temp, scenario)
+        #expect(second.status == 0, "\(second.stderr)")
+        let rows = try Self.exportedRows(temp, secondRun)
+        // A's update (message 3) takes the newer stale reply; A's resolved message (5) the current one.
+        #expect(rows.map { $0["production_route"] as! String }[3...5] == ["execute", "execute", "approve"])
+        #expect(rows[3]["confidence"] as? Double == 0.95)
+        #expect(rows[5]["confidence"] as? Double == 0.9)
+    }
+
     /// `pipeline.plan` leaves kinds out before the planner: they are counted, never planned, and need no reply.
     @Test func planChoosesTheKindsProductionPlans() throws {
         let temp = try TemporaryDirectory()

@@ -325,6 +325,8 @@ package struct PipelineReplay: Sendable {
         var deliveries: Set<Int64> = []
         var users: [Int64: UserMessage] = [:]
         var byDigest: [String: UserMessage] = [:]
+        /// Its stored replies by user message (`same-event`), once a planning needed one.
+        var replies: [String: [Reply]]?
     }
 
     /// A message of a batch, waiting for its verdict.
@@ -340,6 +342,8 @@ package struct PipelineReplay: Sendable {
         let encoding = Planner.userMessageEncoding
         let timeline = try DeliverySighting.Timeline(db, corpus: scenario.corpus, encoding: encoding)
         let stored = try ReplyRecord.EventReplies(db)
+        let byIncident = try ReplyRecord.IncidentReplies(
+            db, provider: scenario.model.provider.rawValue, model: scenario.model.name)
         let systemUTF8 = Array(systemSha256.utf8)
         var open: [String: Incident] = [:]
         var resolved: Set<String> = []
@@ -462,7 +466,8 @@ package struct PipelineReplay: Sendable {
                 row: Row(message: message, planned: user != nil, occurrence: occurrence, reply: nil, reused: false))
             if let user, let occurrence, let incidentId = sighting.incidentId {
                 let (index, reused, call) = try reply(
-                    user, occurrence: occurrence, incidentId: incidentId, stored: stored, systemUTF8: systemUTF8,
+                    user, of: incident!, occurrence: occurrence, incidentId: incidentId,
+                    stored: (stored, byIncident), systemUTF8: systemUTF8,
                     in: db)
                 pending.user = user
                 pending.replyIndex = index
@@ -482,15 +487,27 @@ package struct PipelineReplay: Sendable {
     /// The reply a planning takes (an index into its user message's replies), whether it is reused, and — when
     /// recording — the call it needs.
     private func reply(
-        _ user: UserMessage, occurrence: Int, incidentId: String, stored: ReplyRecord.EventReplies,
+        _ user: UserMessage, of incident: Incident, occurrence: Int, incidentId: String,
+        stored: (byMessage: ReplyRecord.EventReplies, byIncident: ReplyRecord.IncidentReplies),
         systemUTF8: [UInt8], in db: Database
     ) throws -> (index: Int?, reused: Bool, call: Call?) {
         if user.replies == nil {
-            if scenario.match == .exact { try ensureText(user, incidentId: incidentId, in: db) }
-            let replies = try ReplyRecord.samples(
-                stored, incidentId: incidentId, userSha256: user.sha256, scenario: scenario, systemSha256: systemUTF8,
-                // Only an exact match asks for a request, and it has the text by now.
-                request: { request(user.text ?? "", userSha256: user.sha256, sample: $0) })
+            let replies: [Reply]
+            switch scenario.match {
+            case .sameEvent:
+                // An incident's replies are read at once, on its first planning that needs one.
+                if incident.replies == nil {
+                    incident.replies = try stored.byIncident.sameEvent(incidentId: incidentId, systemSha256: systemUTF8)
+                }
+                replies = incident.replies?[user.sha256] ?? []
+            case .exact:
+                // Only an exact match asks for a request, and it needs the text.
+                try ensureText(user, incidentId: incidentId, in: db)
+                replies = try ReplyRecord.samples(
+                    stored.byMessage, incidentId: incidentId, userSha256: user.sha256, scenario: scenario,
+                    systemSha256: systemUTF8,
+                    request: { request(user.text ?? "", userSha256: user.sha256, sample: $0) })
+            }
             var contiguous = 0
             while contiguous < replies.count, replies[contiguous].sample == contiguous { contiguous += 1 }
             user.replies = replies

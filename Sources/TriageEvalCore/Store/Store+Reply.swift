@@ -166,6 +166,67 @@ struct ReplyRecord: Sendable, FetchableRecord, TableRecord {
         var outputTokens: Int? { statement.isNull(7) ? nil : statement.int(7) }
     }
 
+    /// The stored replies of one incident from one model, every user message's, grouped by user message, then by
+    /// sample and oldest first — the `reply_event` index's order again. The pipeline replay reads an incident's
+    /// replies at once: a query per incident, not one per message.
+    struct IncidentReplies {
+        private let statement: RawStatement
+
+        init(_ db: Database, provider: String, model: String) throws {
+            statement = try RawStatement(
+                db,
+                sql: """
+                    SELECT userSha256, id, sample, systemSha256, text, error, inputTokens, outputTokens FROM reply
+                    WHERE incidentId = ?3 AND provider = ?1 AND model = ?2 ORDER BY userSha256, sample, id
+                    """)
+            statement.bind(1, provider)
+            statement.bind(2, model)
+        }
+
+        /// The replies to each user message of an incident under `same-event` matching, by the user message's
+        /// SHA-256: one per sample in sample order, one recorded under the current system prompt (its SHA-256's
+        /// UTF-8 bytes) before a stale one, the newest first.
+        func sameEvent(incidentId: String, systemSha256: [UInt8]) throws -> [String: [PipelineReplay.Reply]] {
+            statement.bind(3, incidentId)
+            var byUser: [String: [PipelineReplay.Reply]] = [:]
+            var user: String?
+            var selector = SampleSelector()
+            while try statement.step() {
+                let userSha256 = statement.text(0) ?? ""
+                if userSha256 != user {
+                    if let user { byUser[user] = selector.replies }
+                    user = userSha256
+                    selector = SampleSelector()
+                }
+                selector.add(
+                    PipelineReplay.Reply(
+                        id: Int64(statement.int(1)), sample: statement.int(2), text: statement.text(4),
+                        error: statement.text(5), inputTokens: statement.isNull(6) ? nil : statement.int(6),
+                        outputTokens: statement.isNull(7) ? nil : statement.int(7)),
+                    stale: !statement.textEquals(3, systemSha256))
+            }
+            if let user { byUser[user] = selector.replies }
+            return byUser
+        }
+    }
+
+    /// Picks one reply per sample from rows in sample order, oldest first: a later row of a sample replaces the
+    /// one before, except that a stale one (another system prompt) never replaces a current one.
+    struct SampleSelector {
+        private var bySample: [(reply: PipelineReplay.Reply, stale: Bool)] = []
+
+        mutating func add(_ reply: PipelineReplay.Reply, stale: Bool) {
+            if bySample.last?.reply.sample == reply.sample {
+                if stale, !bySample[bySample.count - 1].stale { return }
+                bySample[bySample.count - 1] = (reply, stale)
+            } else {
+                bySample.append((reply, stale))
+            }
+        }
+
+        var replies: [PipelineReplay.Reply] { bySample.map(\.reply) }
+    }
+
     /// The stored replies of one (incident, provider, model, sample, user message), for `cache import`'s check
     /// for a reply already present (prepared once per file: see ``ReplyImporter``); ``SameEventReplies`` reads
     /// its columns.
@@ -225,23 +286,18 @@ extension ReplyRecord {
         replies.select(
             incidentId: incidentId, userSha256: userSha256, provider: scenario.model.provider.rawValue,
             model: scenario.model.name)
-        // Rows come by sample, oldest first (the index's order): a later row of a sample replaces the one before.
-        var bySample: [(reply: PipelineReplay.Reply, stale: Bool)] = []
+        // Rows come by sample, oldest first (the index's order).
+        var selector = SampleSelector()
         while try replies.next() {
             let sample = replies.sample
-            let stale = !replies.hasSystemSha256(systemSha256)
-            let sameSample = bySample.last?.reply.sample == sample
-            switch scenario.match {
-            case .exact:
-                guard replies.requestSha256 == request(sample).requestSha256 else { continue }
-            case .sameEvent:
-                if stale, sameSample, !bySample[bySample.count - 1].stale { continue }
-            }
-            let reply = PipelineReplay.Reply(
-                id: replies.id, sample: sample, text: replies.text, error: replies.error,
-                inputTokens: replies.inputTokens, outputTokens: replies.outputTokens)
-            if sameSample { bySample[bySample.count - 1] = (reply, stale) } else { bySample.append((reply, stale)) }
+            if scenario.match == .exact, replies.requestSha256 != request(sample).requestSha256 { continue }
+            selector.add(
+                PipelineReplay.Reply(
+                    id: replies.id, sample: sample, text: replies.text, error: replies.error,
+                    inputTokens: replies.inputTokens, outputTokens: replies.outputTokens),
+                // An exact match is one request: staleness never decides between its rows.
+                stale: scenario.match == .sameEvent && !replies.hasSystemSha256(systemSha256))
         }
-        return bySample.map(\.reply)
+        return selector.replies
     }
 }

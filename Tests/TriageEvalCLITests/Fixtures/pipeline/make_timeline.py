@@ -7,6 +7,7 @@ message written with production's own semantics in Python (independently of tria
   event         {"incident_id": id, **body}          user message  json.dumps(event)
 
     make_timeline.py CORPUS_DIR [--no-sidecar] [--stragglers]
+    make_timeline.py CORPUS_DIR --extra-replies SYSTEM_SHA256     writes replies-extra.jsonl only (see the end)
 
 The timeline (recorded seconds after 1000; production time is 60x):
 
@@ -118,6 +119,25 @@ replies = [
     (ib, b_firing, 0, "I think Redis is down."),
     (ib, b_resolved, 0, decision("inc-other", 0.3, False, [])),
 ]
+if "--extra-replies" in sys.argv:
+    # Later replies, each newer than every reply above: to A's update, a stale one (no system prompt recorded, as
+    # all above) that replaces the older stale one, confidence 0.95 (execute, was approve at 0.5); to A's resolved
+    # message, one under the current system prompt (needs_human: approve), then a newer stale one (0.91, execute)
+    # that must not displace it.
+    current = sys.argv[sys.argv.index("--extra-replies") + 1]
+    extra = [(ia, a_update, decision(ia, 0.95, False, restart), None),
+             (ia, a_resolved, decision(ia, 0.9, True, restart), current),
+             (ia, a_resolved, decision(ia, 0.91, False, restart), None)]
+    with open(os.path.join(out, "replies-extra.jsonl"), "w") as f:
+        for number, (incident, payload, text, system) in enumerate(extra, 1):
+            # Each its own request (another prompt, another recording), so that the cache holds them side by side.
+            line = {"incident_id": incident, "sample": 0, "provider": "openai", "model": "fixture", "text": text,
+                    "user_sha256": user_sha(payload, incident), "request_sha256": "%064x" % number,
+                    "usage": {"input_tokens": 100, "output_tokens": 10}}
+            if system:
+                line["system_sha256"] = system
+            f.write(json.dumps(line) + "\n")
+    sys.exit(0)
 with open(os.path.join(out, "replies-timeline.jsonl"), "w") as f:
     for incident, payload, sample, text in replies:
         f.write(json.dumps({"incident_id": incident, "sample": sample, "provider": "openai", "model": "fixture",
