@@ -18,7 +18,7 @@ import GRDB
 /// It works in two steps. ``prepare(scenario:settings:planner:timeScale:incidents:rule:in:)`` checks, before a run
 /// is created, that the messages can be replayed — receive times, and a reply for every planned message (from
 /// counts in the store when they settle it, else by reading the messages) — or, when recording, lists the calls to
-/// make; ``write(runId:judge:progress:in:)`` reads the messages again, judges them and stores one
+/// make; ``write(runId:judge:progress:reader:in:)`` reads the messages again, judges them and stores one
 /// `pipelineMessage` row each, after the run's calls — again on a resume, since it is deterministic.
 package struct PipelineReplay: Sendable {
     /// A stored reply as the replay uses it.
