@@ -27,29 +27,8 @@ enum UserMessageDigests {
         guard !missing.isEmpty else { return 0 }
         let progress = Progress(
             label: "events \(corpus)", total: missing.count, unit: "deliveries", style: progressStyle)
-        var stored = 0
-        try store.queue.write { db in
-            let insert = try DeliveryEventRecord.insert(db)
-            var start = 0
-            while start < missing.count {
-                let window = missing[start..<min(start + 4096, missing.count)]
-                let bodies = try window.map { delivery in
-                    try DeliverySighting.body(db, deliveryId: delivery.deliveryId) ?? []
-                }
-                let results = IncidentEvents.userMessages(bodies: bodies, incidentIds: window.map(\.incidentId))
-                for (delivery, result) in zip(window, results) {
-                    guard case .success(let message) = result else { continue }
-                    insert.bind(1, delivery.deliveryId)
-                    insert.bind(2, delivery.incidentId)
-                    insert.bind(3, Int64(encoding))
-                    insert.bind(4, message.sha256)
-                    try insert.run()
-                    stored += 1
-                }
-                progress.advance(by: window.count)
-                start += window.count
-            }
-        }
+        let results = try store.queue.write { db in try compute(missing, progress: progress, in: db) }
+        let stored = results.count { if case .success = $0 { true } else { false } }
         progress.finish(note: "\(stored) user-message digests stored")
         return stored
     }
@@ -65,29 +44,40 @@ enum UserMessageDigests {
         let missing = known.indices.filter { known[$0].userSha256 == nil }
         var digests = known.map { $0.userSha256 ?? "" }
         guard !missing.isEmpty else { return digests }
-        try store.queue.write { db in
-            let insert = try DeliveryEventRecord.insert(db)
-            var start = 0
-            while start < missing.count {
-                let window = missing[start..<min(start + 4096, missing.count)]
-                let bodies = try window.map { index in
-                    guard let body = try DeliverySighting.body(db, deliveryId: known[index].deliveryId) else {
-                        throw IncidentError.unknown(incidentIds[index])
-                    }
-                    return body
-                }
-                let results = IncidentEvents.userMessages(bodies: bodies, incidentIds: window.map { incidentIds[$0] })
-                for (index, result) in zip(window, results) {
-                    let message = try result.get()
-                    insert.bind(1, known[index].deliveryId)
-                    insert.bind(2, incidentIds[index])
-                    insert.bind(3, Int64(encoding))
-                    insert.bind(4, message.sha256)
-                    try insert.run()
-                    digests[index] = message.sha256
-                }
-                start += window.count
+        let results = try store.queue.write { db in
+            try compute(
+                missing.map { .init(deliveryId: known[$0].deliveryId, incidentId: incidentIds[$0]) }, progress: nil,
+                in: db)
+        }
+        for (index, result) in zip(missing, results) { digests[index] = try result.get() }
+        return digests
+    }
+
+    /// Encodes the user message of each delivery as the event of its incident, a window of deliveries at a time
+    /// on every core, and stores each digest; the digest of each, or why its body is not a JSON event, in order.
+    private static func compute(
+        _ deliveries: [DeliveryEventRecord.DeliveryOfIncident], progress: Progress?, in db: Database
+    ) throws -> [Result<String, PlannerError>] {
+        let encoding = Planner.userMessageEncoding
+        let insert = try DeliveryEventRecord.insert(db)
+        var digests: [Result<String, PlannerError>] = []
+        digests.reserveCapacity(deliveries.count)
+        var start = 0
+        while start < deliveries.count {
+            let window = deliveries[start..<min(start + 4096, deliveries.count)]
+            let bodies = try window.map { try DeliverySighting.body(db, deliveryId: $0.deliveryId) ?? [] }
+            let results = IncidentEvents.userMessages(bodies: bodies, incidentIds: window.map(\.incidentId))
+            for (delivery, result) in zip(window, results) {
+                digests.append(result.map(\.sha256))
+                guard case .success(let message) = result else { continue }
+                insert.bind(1, delivery.deliveryId)
+                insert.bind(2, delivery.incidentId)
+                insert.bind(3, Int64(encoding))
+                insert.bind(4, message.sha256)
+                try insert.run()
             }
+            progress?.advance(by: window.count)
+            start += window.count
         }
         return digests
     }
