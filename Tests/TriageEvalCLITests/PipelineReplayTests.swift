@@ -11,7 +11,7 @@ import TriageEvalTestSupport
     /// incident ids.
     static func setUp(
         _ temp: TemporaryDirectory, plan: String? = nil, samples: Int? = nil, sidecar: Bool = true,
-        stragglers: Bool = false, baseURL: String? = nil
+        stragglers: Bool = false, limit: Int? = nil, baseURL: String? = nil
     ) throws -> (scenario: String, a: String, b: String) {
         let section = [plan.map { "  plan: \($0)" }, samples.map { "  samples: \($0)" }].compactMap { $0 }
         let corpus = temp.file("corpora/timeline")
@@ -34,7 +34,7 @@ import TriageEvalTestSupport
               name: fixture
               pricing: {input: 3, output: 15}
             \(baseURL.map { "  base_url: \($0)\n" } ?? "")samples: 1
-            match: same-event
+            \(limit.map { "limit: \($0)\n" } ?? "")match: same-event
             cache: \(baseURL == nil ? "replay" : "record")
             concurrency: 1
             retry: {max_attempts: 1}
@@ -204,6 +204,26 @@ import TriageEvalTestSupport
         #expect(rows.map { $0["production_route"] as! String }[3...5] == ["execute", "execute", "approve"])
         #expect(rows[3]["confidence"] as? Double == 0.95)
         #expect(rows[5]["confidence"] as? Double == 0.9)
+    }
+
+    /// A scenario's `limit` replays the first incidents by id (B's id sorts before A's): their messages alone,
+    /// numbered among themselves, on the corpus's clock.
+    @Test func aLimitReplaysTheMessagesOfItsIncidentsAlone() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let (scenario, a, b) = try Self.setUp(temp, limit: 1)
+        #expect(b < a)
+        let (result, runId) = try Self.run(temp, scenario)
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = try Self.exportedRows(temp, runId)
+        #expect(rows.map { $0["kind"] as! String } == ["first", "resolved"])
+        #expect(rows.map { $0["incident_id"] as? String } == [b, b])
+        #expect(rows.map { $0["seq"] as! Int } == [0, 1])
+        // B's resolved message: recorded 1000 + 180 s, production 1000 + 180 min.
+        #expect(rows[1]["received_at"] as? String == "1970-01-01T03:16:40.000Z")
+        let pipeline = try Self.pipelineSection(temp, runId)
+        #expect(pipeline["messages"] as? Int == 2)
+        #expect(pipeline["planned"] as? Int == 2)
     }
 
     /// `pipeline.plan` leaves kinds out before the planner: they are counted, never planned, and need no reply.
