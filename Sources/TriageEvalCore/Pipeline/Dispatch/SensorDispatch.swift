@@ -1,0 +1,412 @@
+import Foundation
+
+/// What production's Argo Events Sensors make of a decision the triage service publishes: the Workflow each
+/// firing trigger would submit, or why none is.
+///
+/// The triage service publishes `decision.model_dump_json()` on the route's subject (`remediation.execute`, …).
+/// A NATS EventSource whose event listens on that subject turns it into event data
+/// `{"subject", "body", "header", "metadata"}` — `body` the decision as JSON with `jsonBody: true`, else its
+/// bytes base64-encoded (`eventsources/sources/nats/start.go`, `NATSEventData`). A Sensor dependency receives
+/// the event when its `eventSourceName` and `eventName` name that EventSource and event and its data filters
+/// pass; a trigger fires when its `conditions` hold (without any: when every dependency of its Sensor received
+/// the event). Its parameters are resolved and applied to its resource as `ResolveParamValue` / `ApplyParams`
+/// do (`sensors/triggers/params.go`), and the Workflow is checked as Argo's submit validation does: its
+/// `workflowTemplateRef` must name a WorkflowTemplate, and every template parameter without a default must be
+/// given.
+package struct SensorDispatch: Sendable {
+    package let manifests: PipelineManifests
+
+    package init(manifests: PipelineManifests) {
+        self.manifests = manifests
+    }
+
+    /// How a decision's dispatch ended.
+    package enum Status: String, Sendable, CaseIterable {
+        /// At least one Workflow would be submitted.
+        case submitted
+        /// No Sensor dependency received the event: Argo Events acknowledges it silently.
+        case noDependency = "no_dependency"
+        /// A parameter could not be resolved (or applied): the trigger fails and the event is gone.
+        case triggerError = "trigger_error"
+        /// The Workflow's `workflowTemplateRef` names no WorkflowTemplate: submit validation rejects it.
+        case templateNotFound = "template_not_found"
+        /// A template parameter without a default is not given: submit validation rejects it.
+        case missingParameter = "missing_parameter"
+        /// The decision was not routed to execute: nothing is dispatched (approvals come with part 3).
+        case notRouted = "not_routed"
+    }
+
+    /// A Workflow a trigger would submit.
+    package struct Workflow: Sendable, Equatable {
+        package var sensor: String
+        package var trigger: String
+        /// `spec.workflowTemplateRef.name`.
+        package var template: String?
+        /// `spec.arguments.parameters`, name → value, in order.
+        package var arguments: [(name: String, value: String)]
+        /// The submitted object.
+        package var resource: JSONValue
+
+        package static func == (lhs: Workflow, rhs: Workflow) -> Bool {
+            lhs.sensor == rhs.sensor && lhs.trigger == rhs.trigger && lhs.template == rhs.template
+                && lhs.arguments.elementsEqual(rhs.arguments, by: { $0 == $1 }) && lhs.resource == rhs.resource
+        }
+    }
+
+    /// One trigger that fired and failed.
+    package struct Failure: Error, Sendable, Equatable {
+        package var status: Status
+        package var sensor: String
+        package var trigger: String
+        /// What failed, in Argo's words where it has them.
+        package var message: String
+        /// The parameter that failed (its `dest`, or the template parameter's name).
+        package var parameter: String?
+    }
+
+    /// The dispatch of one decision.
+    package struct Result: Sendable, Equatable {
+        package var status: Status
+        package var workflows: [Workflow]
+        package var failures: [Failure]
+        /// How many of the decision's actions no submitted Workflow reads.
+        package var droppedActions: Int
+
+        package var error: String? { status == .submitted ? nil : failures.first?.message }
+        package var failedParameter: String? { status == .submitted ? nil : failures.first?.parameter }
+
+        package static func notRouted(actions: Int) -> Result {
+            Result(status: .notRouted, workflows: [], failures: [], droppedActions: actions)
+        }
+    }
+
+    /// The subject the triage service publishes a route's decisions on.
+    package static func subject(route: String) -> String { "remediation.\(route)" }
+
+    /// Dispatches a decision published on a subject.
+    package func dispatch(_ decision: Decision, subject: String) -> Result {
+        let body = decision.jsonValue
+        var received: [(sensor: PipelineManifests.Sensor, dependencies: [String: JSONValue])] = []
+        for sensor in manifests.sensors {
+            var events: [String: JSONValue] = [:]
+            for source in manifests.eventSources {
+                for event in source.nats where event.subject.map({ Self.subjectMatches($0, subject) }) ?? false {
+                    let data = Self.natsEventData(subject: subject, body: body, event: event)
+                    for dependency in sensor.dependencies
+                    where dependency.eventSourceName == source.name && dependency.eventName == event.eventName
+                        && Self.passes(dependency.dataFilters, data: data)
+                    {
+                        events[dependency.name] = data
+                    }
+                }
+            }
+            if !events.isEmpty { received.append((sensor, events)) }
+        }
+        guard !received.isEmpty else {
+            return Result(
+                status: .noDependency, workflows: [],
+                failures: [
+                    Failure(
+                        status: .noDependency, sensor: "", trigger: "",
+                        message: "no Sensor dependency matches an EventSource event on \(subject)")
+                ], droppedActions: decision.actions.count)
+        }
+        var workflows: [Workflow] = []
+        var failures: [Failure] = []
+        var read = Set<Int>()
+        for (sensor, events) in received {
+            for trigger in sensor.triggers where Self.fires(trigger, sensor: sensor, events: events) {
+                switch submit(trigger, sensor: sensor, events: events) {
+                case .success(let workflow):
+                    workflows.append(workflow)
+                    read.formUnion(Self.actionsRead(by: trigger, count: decision.actions.count))
+                case .failure(let failure):
+                    failures.append(failure)
+                }
+            }
+        }
+        let status: Status
+        if !workflows.isEmpty {
+            status = .submitted
+        } else if let first = failures.first {
+            status = first.status
+        } else {
+            status = .noDependency
+            failures.append(
+                Failure(
+                    status: .noDependency, sensor: received[0].sensor.name, trigger: "",
+                    message: "Sensor \(received[0].sensor.name) received the event but none of its triggers fired"))
+        }
+        return Result(
+            status: status, workflows: workflows, failures: failures,
+            droppedActions: decision.actions.count - read.intersection(0..<decision.actions.count).count)
+    }
+
+    // MARK: - The event
+
+    /// NATS subject matching: `*` one token, `>` the rest.
+    static func subjectMatches(_ pattern: String, _ subject: String) -> Bool {
+        let patternTokens = pattern.split(separator: ".", omittingEmptySubsequences: false)
+        let subjectTokens = subject.split(separator: ".", omittingEmptySubsequences: false)
+        for (index, token) in patternTokens.enumerated() {
+            if token == ">" { return subjectTokens.count > index }
+            guard index < subjectTokens.count, token == "*" || token == subjectTokens[index] else { return false }
+        }
+        return patternTokens.count == subjectTokens.count
+    }
+
+    /// The NATS EventSource's event data for a message (`NATSEventData`): the body as JSON with `jsonBody`, else
+    /// the bytes base64-encoded (Go's `[]byte` in JSON); no headers (the triage service sends none).
+    static func natsEventData(subject: String, body: JSONValue, event: PipelineManifests.NATSEvent) -> JSONValue {
+        let bodyValue: JSONValue =
+            event.jsonBody ? body : .string(Data(EventJSON.pydanticDump(body).utf8).base64EncodedString())
+        var members: [(key: String, value: JSONValue)] = [
+            ("subject", .string(subject)), ("body", bodyValue), ("header", .null),
+        ]
+        if !event.metadata.isEmpty {
+            members.append(("metadata", .object(event.metadata.map { ($0.key, .string($0.value)) })))
+        }
+        return .object(members)
+    }
+
+    /// A dependency's data filters, all of which must pass (`filters.data`, the default `and`).
+    static func passes(_ filters: [PipelineManifests.DataFilter], data: JSONValue) -> Bool {
+        filters.allSatisfy { filter in
+            guard let path = try? GJSONPath(filter.path), let found = path.value(in: data) else { return false }
+            let text = GJSONPath.string(found)
+            switch filter.type {
+            case "number":
+                guard let number = Double(text) else { return false }
+                return filter.values.contains { value in
+                    guard let expected = Double(value) else { return false }
+                    switch filter.comparator ?? "=" {
+                    case ">": return number > expected
+                    case ">=": return number >= expected
+                    case "<": return number < expected
+                    case "<=": return number <= expected
+                    case "!=": return number != expected
+                    default: return number == expected
+                    }
+                }
+            case "bool":
+                return filter.values.contains { $0.lowercased() == text.lowercased() }
+            default:
+                // A string filter's values are regular expressions, matched anywhere in the value (Go's
+                // `regexp.MatchString`).
+                let matched = filter.values.contains { pattern in
+                    guard let expression = try? NSRegularExpression(pattern: pattern) else { return false }
+                    let range = NSRange(text.startIndex..., in: text)
+                    return expression.firstMatch(in: text, range: range) != nil
+                }
+                return filter.comparator == "!=" ? !matched : matched
+            }
+        }
+    }
+
+    /// Whether a trigger fires: its conditions (dependency names joined by `&&` / `||`, `&&` binding tighter),
+    /// or without any, every dependency of the Sensor.
+    static func fires(
+        _ trigger: PipelineManifests.Trigger, sensor: PipelineManifests.Sensor, events: [String: JSONValue]
+    ) -> Bool {
+        guard let conditions = trigger.conditions?.trimmingCharacters(in: .whitespaces), !conditions.isEmpty else {
+            return sensor.dependencies.allSatisfy { events[$0.name] != nil }
+        }
+        return conditions.components(separatedBy: "||").contains { conjunction in
+            conjunction.components(separatedBy: "&&").allSatisfy {
+                events[$0.trimmingCharacters(in: .whitespaces)] != nil
+            }
+        }
+    }
+
+    // MARK: - Parameters
+
+    /// Why a parameter resolved to nothing.
+    struct ParameterError: Error {
+        var message: String
+    }
+
+    /// `ResolveParamValue`: the template, then the key, then the default `value`; a dependency that received
+    /// nothing resolves to the empty string without an error (Go's `errors.Wrapf(nil, …)` is nil).
+    static func resolve(_ parameter: PipelineManifests.Parameter, events: [String: JSONValue]) throws(ParameterError)
+        -> String
+    {
+        guard let data = events[parameter.dependencyName] else {
+            return ""
+        }
+        let context = JSONValue.object([
+            ("datacontenttype", .string("application/json")), ("specversion", .string("1.0")),
+            ("type", .string("nats")),
+        ])
+        let usesContext = parameter.contextKey != nil || parameter.contextTemplate != nil
+        let usesData = parameter.dataKey != nil || parameter.dataTemplate != nil
+        guard usesContext || usesData else {
+            // Neither: the whole event, as json.Marshal writes it (data as base64 bytes).
+            let dataText = EventJSON.raw(data)
+            return EventJSON.raw(
+                .object([("context", context), ("data", .string(Data(dataText.utf8).base64EncodedString()))]))
+        }
+        let value = usesData ? data : context
+        let template = usesData ? parameter.dataTemplate : parameter.contextTemplate
+        let key = usesData ? parameter.dataKey : parameter.contextKey
+        var reasons: [String] = []
+        if let template, !template.isEmpty {
+            do {
+                let output = try GoTemplate(template).execute(input: GoValue(json: value))
+                if !output.isEmpty && output != "<no value>" { return output }
+                reasons.append("template evaluated to empty string or no value: \(template)")
+            } catch {
+                reasons.append("template \(template): \(error.message)")
+            }
+        }
+        if let key, !key.isEmpty {
+            if let path = try? GJSONPath(key), let found = path.value(in: value) {
+                return GJSONPath.string(found)
+            }
+            reasons.append("key \(key) does not exist in the event object")
+        }
+        if let fallback = parameter.value { return fallback }
+        throw ParameterError(
+            message: "unable to resolve '\(parameter.dependencyName)' parameter value: "
+                + reasons.joined(separator: "; "))
+    }
+
+    /// `ApplyParams`: each parameter's value set as a string at its `dest` (appended or prepended to what is
+    /// there for those operations).
+    static func apply(
+        _ parameters: [PipelineManifests.Parameter], to resource: JSONValue, events: [String: JSONValue]
+    ) throws(ParameterError) -> JSONValue {
+        var resource = resource
+        for parameter in parameters {
+            var value = try resolve(parameter, events: events)
+            switch parameter.operation ?? "" {
+            case "", "overwrite": break
+            case "append", "prepend":
+                if let path = try? GJSONPath(parameter.dest), let current = path.value(in: resource) {
+                    value =
+                        parameter.operation == "append"
+                        ? GJSONPath.string(current) + value : value + GJSONPath.string(current)
+                }
+            default:
+                throw ParameterError(message: "unsupported trigger parameter operation: \(parameter.operation!)")
+            }
+            do {
+                resource = try SJSONPath.set(resource, path: parameter.dest, to: .string(value))
+            } catch {
+                throw ParameterError(message: "dest \(parameter.dest): \(error.message)")
+            }
+        }
+        return resource
+    }
+
+    // MARK: - The Workflow
+
+    private func submit(
+        _ trigger: PipelineManifests.Trigger, sensor: PipelineManifests.Sensor, events: [String: JSONValue]
+    ) -> Swift.Result<Workflow, Failure> {
+        func failure(_ status: Status, _ message: String, parameter: String? = nil) -> Swift.Result<Workflow, Failure> {
+            .failure(
+                Failure(
+                    status: status, sensor: sensor.name, trigger: trigger.name, message: message, parameter: parameter))
+        }
+        guard trigger.type == "argoWorkflow" || trigger.type == "k8s" else {
+            return failure(.triggerError, "trigger type '\(trigger.type)' is not an Argo Workflow or k8s trigger")
+        }
+        guard let source = trigger.resource else {
+            return failure(.triggerError, "the trigger has no source.resource")
+        }
+        let resource: JSONValue
+        do {
+            resource = try Self.apply(trigger.parameters, to: source, events: events)
+        } catch {
+            let parameter = trigger.parameters.first { (try? Self.resolve($0, events: events)) == nil }
+            return failure(.triggerError, error.message, parameter: parameter?.dest)
+        }
+        let spec = resource["spec"]
+        let templateName = spec?["workflowTemplateRef"]?["name"].map(GJSONPath.string)
+        var arguments: [(name: String, value: String)] = []
+        for parameter in spec?["arguments"]?["parameters"]?.arrayElements ?? [] {
+            guard let name = parameter["name"].map(GJSONPath.string) else { continue }
+            arguments.append((name, parameter["value"].map(GJSONPath.string) ?? ""))
+        }
+        if let templateName {
+            guard let template = manifests.workflowTemplate(named: templateName) else {
+                return failure(
+                    .templateNotFound, "workflowtemplates.argoproj.io \"\(templateName)\" not found",
+                    parameter: "spec.workflowTemplateRef.name")
+            }
+            let given = Set(arguments.map(\.name))
+            for parameter in template.parameters where parameter.value == nil && !given.contains(parameter.name) {
+                return failure(
+                    .missingParameter, "spec.arguments.parameters.\(parameter.name).value is required",
+                    parameter: parameter.name)
+            }
+        }
+        return .success(
+            Workflow(
+                sensor: sensor.name, trigger: trigger.name, template: templateName, arguments: arguments,
+                resource: resource))
+    }
+
+    /// The decision's actions a trigger's parameters read (`body.actions.N…` keys, `index .Input.body.actions N`).
+    static func actionsRead(by trigger: PipelineManifests.Trigger, count: Int) -> Set<Int> {
+        var read = Set<Int>()
+        for parameter in trigger.parameters {
+            var paths: [[String]] = []
+            if let key = parameter.dataKey { paths.append(key.components(separatedBy: ".")) }
+            if let source = parameter.dataTemplate, let template = try? GoTemplate(source) {
+                paths += template.inputPaths
+            }
+            for path in paths {
+                guard path.count >= 2, path[0] == "body", path[1] == "actions" else { continue }
+                if path.count >= 3, let index = Int(path[2]) {
+                    read.insert(index)
+                } else if path.count == 2 || path[2] == "#" {
+                    // The whole list (or every element's key) goes into one argument.
+                    read.formUnion(0..<count)
+                }
+            }
+        }
+        return read
+    }
+}
+
+extension EventJSON {
+    /// `model_dump_json()` of a decision's value: compact, UTF-8, pydantic's floats.
+    static func pydanticDump(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let text): return PydanticJSON.quote(text)
+        case .array(let elements): return "[" + elements.map(pydanticDump).joined(separator: ",") + "]"
+        case .object(let members):
+            return "{"
+                + members.map { PydanticJSON.quote($0.key) + ":" + pydanticDump($0.value) }.joined(separator: ",")
+                + "}"
+        default: return raw(value)
+        }
+    }
+}
+
+/// serde_json's string escaping, as pydantic's `model_dump_json()` writes strings.
+enum PydanticJSON {
+    static func quote(_ text: String) -> String {
+        var output = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": output += "\\\""
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            case "\u{08}": output += "\\b"
+            case "\u{0C}": output += "\\f"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    output.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return output + "\""
+    }
+}
