@@ -75,6 +75,8 @@ package struct PipelineReplay: Sendable {
     /// The incidents replayed (a scenario's `limit`), nil for all.
     private let incidents: Set<String>?
     private var rule: ReplyRule
+    /// The scenario's Sensors, when it has `pipeline.manifests`.
+    private var dispatch: SensorDispatch?
 
     /// How many messages there are, when the preparation counted them (not for a scenario's `limit` when the
     /// store's counts settled the check).
@@ -98,16 +100,18 @@ package struct PipelineReplay: Sendable {
     ///   - timeScale: the corpus's time scale.
     ///   - incidents: the incidents replayed (a scenario's `limit`), nil for all.
     ///   - rule: which reply each planning takes.
+    ///   - dispatch: the scenario's Sensors (`pipeline.manifests`): each decision routed to execute is dispatched.
     ///   - db: a connection.
     /// - Throws: ``PipelineError``, ``PlannerError``, database errors.
     static func prepare(
         scenario: Scenario, settings: PipelineSettings, planner: Planner, timeScale: Double,
-        incidents: Set<String>?, rule: ReplyRule, in db: Database
+        incidents: Set<String>?, rule: ReplyRule, dispatch: SensorDispatch? = nil, in db: Database
     ) throws -> PipelineReplay {
         var replay = PipelineReplay(
             scenario: scenario, settings: settings, system: planner.systemPrompt,
             systemSha256: Digest.sha256Hex(planner.systemPrompt), timeScale: timeScale, incidents: incidents,
             rule: rule)
+        replay.dispatch = dispatch
         let corpus = scenario.corpus
         if try DeliverySighting.mayLackReceiveTimes(db, corpus: corpus) {
             try checkReceiveTimes(corpus: corpus, in: db)
@@ -211,6 +215,15 @@ package struct PipelineReplay: Sendable {
                 texts.add(21, judgement.actionNames)
                 insert.bind(22, row.reply?.inputTokens.map(Int64.init))
                 insert.bind(23, row.reply?.outputTokens.map(Int64.init))
+                if let dispatch = judgement.dispatch {
+                    texts.add(24, dispatch.status)
+                    texts.add(25, dispatch.error)
+                    texts.add(26, dispatch.parameter)
+                    texts.add(27, dispatch.workflowTemplate)
+                    texts.add(28, dispatch.workflowArguments)
+                    insert.bind(29, Int64(dispatch.workflows))
+                    insert.bind(30, dispatch.droppedActions.map(Int64.init))
+                }
             }
             // Unbound columns of an unplanned message stay NULL (the statement clears its bindings after a run).
             try insert.run(texts: texts)
@@ -268,8 +281,10 @@ package struct PipelineReplay: Sendable {
         var decisionIncidentId: String?
         var confidence: Double?
         var actionNames: String?
+        /// The decision's dispatch through the scenario's Sensors, when it has manifests.
+        var dispatch: Dispatched?
 
-        init(_ reply: Reply?, judge: Judge) {
+        init(_ reply: Reply?, judge: Judge, dispatch: SensorDispatch? = nil) {
             // No reply: its call failed (`cache: record`); a resume calls again.
             let judgement = judge.judge(
                 reply.map { $0.text.map(Judge.Reply.text) ?? .transportFailure($0.error ?? "no reply text") }
@@ -283,6 +298,43 @@ package struct PipelineReplay: Sendable {
             decisionIncidentId = decision?.incidentId
             confidence = decision?.confidence
             actionNames = decision.map { PythonJSONEncoder.string(list: $0.actions.map(\.name)) }
+            if let dispatch {
+                // The triage service publishes on its own route (the seed's code: no approval gate), as the Pipeline
+                // section counts executes.
+                let route = judgement.productionRoute.route
+                if route == .execute, let decision {
+                    self.dispatch = Dispatched(
+                        dispatch.dispatch(decision, subject: SensorDispatch.subject(route: route.rawValue)))
+                } else {
+                    self.dispatch = Dispatched(.notRouted(actions: decision?.actions.count ?? 0))
+                }
+            }
+        }
+    }
+
+    /// A dispatch as a message row stores it.
+    struct Dispatched: Sendable {
+        var status: String
+        var error: String?
+        var parameter: String?
+        var workflowTemplate: String?
+        /// The first Workflow's arguments, a JSON object name → value.
+        var workflowArguments: String?
+        var workflows: Int
+        /// Nil for a decision not routed to execute.
+        var droppedActions: Int?
+
+        init(_ result: SensorDispatch.Result) {
+            status = result.status.rawValue
+            error = result.error
+            parameter = result.failedParameter
+            let first = result.workflows.first
+            workflowTemplate = first.map { $0.template ?? "" }
+            workflowArguments = first.map { workflow in
+                PythonJSONEncoder.string(.object(workflow.arguments.map { ($0.name, JSONValue.string($0.value)) }))
+            }
+            workflows = result.workflows.count
+            droppedActions = result.status == .notRouted ? nil : result.droppedActions
         }
     }
 
@@ -397,7 +449,7 @@ package struct PipelineReplay: Sendable {
         }
 
         // The verdict on a planning without a reply (its call failed), the same for all.
-        let noReply = judge.map { Judged(nil, judge: $0) }
+        let noReply = judge.map { Judged(nil, judge: $0, dispatch: dispatch) }
         struct ReplyKey: Hashable {
             var user: ObjectIdentifier
             var index: Int
@@ -413,7 +465,8 @@ package struct PipelineReplay: Sendable {
                     else { continue }
                     work.append((user, index))
                 }
-                let verdicts = Self.judgeAll(work.map { $0.user.replies![$0.index] }, judge: judge)
+                let verdicts = Self.judgeAll(
+                    work.map { $0.user.replies![$0.index] }, judge: judge, dispatch: dispatch)
                 for (item, verdict) in zip(work, verdicts) { item.user.judged[item.index] = verdict }
             }
             for (position, pending) in batch.enumerated() {
@@ -573,7 +626,7 @@ package struct PipelineReplay: Sendable {
     }
 
     /// The verdicts on replies, on every core.
-    private static func judgeAll(_ replies: [Reply], judge: Judge) -> [Judged] {
+    private static func judgeAll(_ replies: [Reply], judge: Judge, dispatch: SensorDispatch?) -> [Judged] {
         var verdicts = [Judged?](repeating: nil, count: replies.count)
         verdicts.withUnsafeMutableBufferPointer { buffer in
             // Each thread writes its own indices (thread, thread + threads, …) only.
@@ -582,7 +635,7 @@ package struct PipelineReplay: Sendable {
             DispatchQueue.concurrentPerform(iterations: threads) { thread in
                 var index = thread
                 while index < replies.count {
-                    output[index] = Judged(replies[index], judge: judge)
+                    output[index] = Judged(replies[index], judge: judge, dispatch: dispatch)
                     index += threads
                 }
             }

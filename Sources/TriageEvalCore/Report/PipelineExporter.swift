@@ -4,11 +4,15 @@ import GRDB
 /// Writes a run's pipeline replay, one row per message in replay order (`export --pipeline`).
 package enum PipelineExporter {
     /// The columns, in order. `received_at` is production time (ISO 8601 UTC, milliseconds);
-    /// `recorded_at` the receive time as recorded (Unix seconds).
+    /// `recorded_at` the receive time as recorded (Unix seconds). The dispatch columns (`dispatch`: `submitted`,
+    /// `no_dependency`, `trigger_error`, `template_not_found`, `missing_parameter` or `not_routed`;
+    /// `workflow_arguments` a JSON object name → value) are null for a run whose scenario has no
+    /// `pipeline.manifests`, and for a message not planned.
     package static let columns = [
         "seq", "delivery_id", "received_at", "recorded_at", "source", "incident_id", "kind", "planned", "occurrence",
         "sample", "reply_reused", "outcome", "failure_class", "route", "production_route", "decision_incident_id",
-        "confidence", "actions", "input_tokens", "output_tokens",
+        "confidence", "actions", "input_tokens", "output_tokens", "dispatch", "dispatch_error", "workflow_template",
+        "workflow_arguments", "dropped_actions",
     ]
 
     /// Why a run cannot be exported this way.
@@ -53,6 +57,9 @@ package enum PipelineExporter {
                     .string(UTCTimestamp.milliseconds(Date(timeIntervalSince1970: row[2]))),
                     .double(row[3]), text(4), text(5), text(6), .bool(row[7]), integer(8), integer(9), .bool(row[10]),
                     text(11), text(12), text(13), text(14), text(15), confidence, actions, integer(18), integer(19),
+                    text(20), text(21), text(22),
+                    (row[23] as String?).flatMap { try? JSONParser.parse($0, options: .python) } ?? .null,
+                    integer(24),
                 ]
                 switch format {
                 case .jsonl:

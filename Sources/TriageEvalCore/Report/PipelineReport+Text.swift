@@ -106,6 +106,54 @@ extension PipelineReport {
     }
 }
 
+extension PipelineReport.Dispatch {
+    /// The opening sentence of the dispatch part.
+    var summaryText: String {
+        let submitted = byStatus[SensorDispatch.Status.submitted.rawValue] ?? 0
+        return "Dispatch through the Sensors of \(manifests.joined(separator: ", ")) (Argo Events 1.9 semantics): "
+            + "of \(executes) messages production routed to execute, \(submitted) become a Workflow "
+            + "(\(workflowsSubmitted) Workflows submitted); \(executes - submitted) submit nothing; "
+            + "\(actionsNeverDispatched) actions of executed decisions are never dispatched."
+    }
+
+    /// Executes by how their dispatch ended.
+    var statusTable: ReportTable {
+        ReportTable(
+            header: ["Dispatch", "Executes"],
+            rows: SensorDispatch.Status.allCases.filter { $0 != .notRouted }.map {
+                [.identifier($0.rawValue), .number(byStatus[$0.rawValue] ?? 0)]
+            })
+    }
+
+    /// Workflows by template, when any was submitted.
+    var templateTable: ReportTable? {
+        guard !byTemplate.isEmpty else { return nil }
+        return ReportTable(
+            header: ["WorkflowTemplate", "Workflows"],
+            rows: byTemplate.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map {
+                // A template's name can come from the model's reply (a parameter mapped to the template ref).
+                [.modelText($0.key, clipped: false), .number($0.value)]
+            })
+    }
+
+    /// The first failures of each kind.
+    var exampleTable: ReportTable? {
+        guard !examples.isEmpty else { return nil }
+        var rows: [[ReportTable.Cell]] = []
+        for status in SensorDispatch.Status.allCases {
+            for example in examples[status.rawValue] ?? [] {
+                rows.append([
+                    .identifier(status.rawValue), .number(example.seq), .identifier(example.incidentId ?? "—"),
+                    .identifier(example.kind), .identifier(example.parameter ?? "—"),
+                    // Argo's messages quote values from the decision: model text.
+                    .modelText(example.error, clipped: false),
+                ])
+            }
+        }
+        return ReportTable(header: ["Failure", "Message", "Incident", "Kind", "Parameter", "Error"], rows: rows)
+    }
+}
+
 extension MarkdownReport {
     /// The Pipeline section.
     static func pipelineSection(_ pipeline: PipelineReport) -> [String] {
@@ -125,6 +173,15 @@ extension MarkdownReport {
             lines += table.markdownLines
         }
         lines.append("")
+        if let dispatch = pipeline.dispatch {
+            lines += ["### Dispatch", "", dispatch.summaryText, ""]
+            lines += dispatch.statusTable.markdownLines
+            lines.append("")
+            for table in [dispatch.templateTable, dispatch.exampleTable].compactMap({ $0 }) {
+                lines += table.markdownLines
+                lines.append("")
+            }
+        }
         return lines
     }
 }
@@ -137,6 +194,10 @@ extension HTMLReport {
         html += "<p>\(ReportText.html(PipelineReport.routeCaption))</p>" + pipeline.routeTable.html
         html += "<p>\(ReportText.html(pipeline.distributionText))</p>"
         if let table = pipeline.mostExecutedTable { html += table.html }
+        if let dispatch = pipeline.dispatch {
+            html += "<h3>Dispatch</h3><p>\(ReportText.html(dispatch.summaryText))</p>" + dispatch.statusTable.html
+            for table in [dispatch.templateTable, dispatch.exampleTable].compactMap({ $0 }) { html += table.html }
+        }
         return html
     }
 }

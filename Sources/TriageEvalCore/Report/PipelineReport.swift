@@ -81,6 +81,40 @@ package struct PipelineReport: Codable, Sendable, Equatable {
     package var decisionIdMismatches: Int
     package var decisionIdMismatchExecutes: Int
 
+    /// What the scenario's Sensors made of the decisions production routed to execute (`pipeline.manifests`).
+    package struct Dispatch: Codable, Sendable, Equatable {
+        /// One message whose dispatch failed, as an example.
+        package struct Example: Codable, Sendable, Equatable {
+            package var seq: Int
+            package var incidentId: String?
+            package var kind: String
+            /// What failed, in Argo's words where it has them.
+            package var error: String
+            /// The parameter that failed (a trigger parameter's `dest`, a template parameter's name).
+            package var parameter: String?
+        }
+
+        /// The manifests, as the scenario names them.
+        package var manifests: [String]
+        /// Planned messages production routed to execute.
+        package var executes: Int
+        /// Workflows the Sensors would submit for them.
+        package var workflowsSubmitted: Int
+        /// Executes by how their dispatch ended (`submitted`, `no_dependency`, `trigger_error`,
+        /// `template_not_found`, `missing_parameter`).
+        package var byStatus: [String: Int]
+        /// Workflows submitted by WorkflowTemplate.
+        package var byTemplate: [String: Int]
+        /// Actions of executed decisions that no submitted Workflow reads (`actions[1:]` in the seed, all of them
+        /// when nothing is submitted).
+        package var actionsNeverDispatched: Int
+        /// The first examples of each failure, at most three per kind.
+        package var examples: [String: [Example]]
+    }
+
+    /// The dispatch through the scenario's Sensors, when it has `pipeline.manifests`.
+    package var dispatch: Dispatch?
+
     private static let invalidClasses = Set(FailureClass.allCases.filter(\.isInvalidJSON).map(\.rawValue))
 
     /// The section of a run, or nil when the run has no pipeline replay.
@@ -106,6 +140,13 @@ package struct PipelineReport: Codable, Sendable, Equatable {
         var mismatchExecutes = 0
         var first: Double?
         var last: Double?
+        var dispatched = false
+        var dispatchExecutes = 0
+        var workflowsSubmitted = 0
+        var byStatus: [String: Int] = [:]
+        var byTemplate: [String: Int] = [:]
+        var neverDispatched = 0
+        var examples: [String: [Dispatch.Example]] = [:]
         while try rows.step() {
             let time = rows.double(0) ?? 0
             first = first ?? time
@@ -143,6 +184,23 @@ package struct PipelineReport: Codable, Sendable, Equatable {
                 if kind == .resolved {
                     perIncident[incidentId]!.onResolved += 1
                     executesOnResolved += 1
+                }
+            }
+            if let status = rows.text(13) {
+                dispatched = true
+                if status != SensorDispatch.Status.notRouted.rawValue {
+                    dispatchExecutes += 1
+                    byStatus[status, default: 0] += 1
+                    let workflows = rows.int(16)
+                    workflowsSubmitted += workflows
+                    if workflows > 0, let template = rows.text(18) { byTemplate[template, default: 0] += workflows }
+                    neverDispatched += rows.int(17)
+                    if status != SensorDispatch.Status.submitted.rawValue, examples[status, default: []].count < 3 {
+                        examples[status, default: []].append(
+                            Dispatch.Example(
+                                seq: rows.int(12), incidentId: incidentId, kind: kind.rawValue,
+                                error: rows.text(14) ?? "", parameter: rows.text(15)))
+                    }
                 }
             }
             if rows.textEquals(11, "ok"), let decisionId = rows.text(8), decisionId != incidentId {
@@ -195,6 +253,11 @@ package struct PipelineReport: Codable, Sendable, Equatable {
             mostExecuted: Array(most.prefix(10)),
             executesOnResolved: executesOnResolved,
             decisionIdMismatches: mismatches,
-            decisionIdMismatchExecutes: mismatchExecutes)
+            decisionIdMismatchExecutes: mismatchExecutes,
+            dispatch: dispatched
+                ? Dispatch(
+                    manifests: config.pipeline?.manifests ?? [], executes: dispatchExecutes,
+                    workflowsSubmitted: workflowsSubmitted, byStatus: byStatus, byTemplate: byTemplate,
+                    actionsNeverDispatched: neverDispatched, examples: examples) : nil)
     }
 }

@@ -235,12 +235,16 @@ package struct Runner: Sendable {
         rule: PipelineReplay.ReplyRule
     ) throws -> PipelineReplay {
         let timeScale = try CorpusSettings.load(directory: scenario.corpusDirectory).timeScale
+        // The manifests are read before anything is stored: a bad one is a set-up error naming its file and line.
+        let dispatch =
+            settings.manifests.isEmpty
+            ? nil : SensorDispatch(manifests: try PipelineManifests.load(paths: settings.manifests))
         try UserMessageDigests.update(store: store, corpus: scenario.corpus, progressStyle: progressStyle)
         return try store.queue.read { db in
             try PipelineReplay.prepare(
                 scenario: scenario, settings: settings, planner: planner, timeScale: timeScale,
                 incidents: scenario.limit.map { _ in Set(Self.replayed(labels, scenario).map(\.incidentId)) },
-                rule: rule, in: db)
+                rule: rule, dispatch: dispatch, in: db)
         }
     }
 

@@ -285,7 +285,7 @@ private struct Resolution {
             gates: try GateConfig(file.gates, error: error) {
                 $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") ? resolve($0) : $0
             },
-            pipeline: try file.pipeline.map { try PipelineSettings($0, error: error) },
+            pipeline: try file.pipeline.map { try PipelineSettings($0, error: error, resolve: resolve) },
             text: text)
     }
 

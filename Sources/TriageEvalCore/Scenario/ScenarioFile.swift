@@ -104,8 +104,10 @@ package struct ScenarioFile: Codable, Sendable, Equatable {
         package var plan: [String]?
         /// How many replies are recorded per distinct user message; later plannings reuse them.
         package var samples: Int?
+        /// The pipeline's own manifests (files or folders): EventSources, Sensors, WorkflowTemplates.
+        package var manifests: [String]?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case plan, samples }
+        enum CodingKeys: String, CodingKey, CaseIterable { case plan, samples, manifests }
     }
 
     package var name: String?

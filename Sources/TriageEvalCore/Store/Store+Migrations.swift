@@ -385,6 +385,23 @@ extension Store {
                         ON delivery(corpus, receivedAt, ingestedAt, incidentId, status, source);
                     """)
         }
+        migrator.registerMigration("v10-pipeline-dispatch") { db in
+            try db.execute(
+                sql: """
+                    -- The dispatch of a pipeline message's decision through the scenario's Sensors (NULL when the
+                    -- scenario has no pipeline.manifests): how it ended (submitted, no_dependency, trigger_error,
+                    -- template_not_found, missing_parameter, not_routed), the first failure's message and
+                    -- parameter, the first Workflow's template and arguments (a JSON object), how many Workflows
+                    -- were submitted and how many of the decision's actions none of them reads.
+                    ALTER TABLE pipelineMessage ADD COLUMN dispatch TEXT;
+                    ALTER TABLE pipelineMessage ADD COLUMN dispatchError TEXT;
+                    ALTER TABLE pipelineMessage ADD COLUMN dispatchParameter TEXT;
+                    ALTER TABLE pipelineMessage ADD COLUMN workflowTemplate TEXT;
+                    ALTER TABLE pipelineMessage ADD COLUMN workflowArguments TEXT;
+                    ALTER TABLE pipelineMessage ADD COLUMN workflows INTEGER;
+                    ALTER TABLE pipelineMessage ADD COLUMN droppedActions INTEGER;
+                    """)
+        }
         return migrator
     }
 }

@@ -13,8 +13,10 @@ enum PipelineMessageRecord {
             sql: """
                 INSERT INTO pipelineMessage (runId, seq, deliveryId, source, receivedAt, productionTime, incidentId,
                     kind, planned, occurrence, sample, replyReused, replyId, outcome, failureClass, productionRoute,
-                    route, routeReason, decisionIncidentId, confidence, actionNames, inputTokens, outputTokens)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    route, routeReason, decisionIncidentId, confidence, actionNames, inputTokens, outputTokens,
+                    dispatch, dispatchError, dispatchParameter, workflowTemplate, workflowArguments, workflows,
+                    droppedActions)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
     }
 
@@ -32,14 +34,16 @@ enum PipelineMessageRecord {
 
     /// A run's messages in receive order, with the columns the report reads, in this order: productionTime,
     /// incidentId, kind, planned, replyReused, failureClass, productionRoute, route, decisionIncidentId,
-    /// inputTokens, outputTokens, outcome.
+    /// inputTokens, outputTokens, outcome, seq, dispatch, dispatchError, dispatchParameter, workflows,
+    /// droppedActions, workflowTemplate.
     /// A raw statement: the report reads every message of a run, a million for a large corpus.
     static func reportRows(_ db: Database, runId: String) throws -> RawStatement {
         let statement = try RawStatement(
             db,
             sql: """
                 SELECT productionTime, incidentId, kind, planned, replyReused, failureClass, productionRoute, route,
-                    decisionIncidentId, inputTokens, outputTokens, outcome
+                    decisionIncidentId, inputTokens, outputTokens, outcome, seq, dispatch, dispatchError,
+                    dispatchParameter, workflows, droppedActions, workflowTemplate
                 FROM pipelineMessage WHERE runId = ? ORDER BY seq
                 """)
         statement.bind(1, runId)
@@ -54,7 +58,8 @@ enum PipelineMessageRecord {
             sql: """
                 SELECT seq, deliveryId, productionTime, receivedAt, source, incidentId, kind, planned, occurrence,
                     sample, replyReused, outcome, failureClass, route, productionRoute, decisionIncidentId,
-                    confidence, actionNames, inputTokens, outputTokens
+                    confidence, actionNames, inputTokens, outputTokens, dispatch, dispatchError, workflowTemplate,
+                    workflowArguments, droppedActions
                 FROM pipelineMessage WHERE runId = ? ORDER BY seq
                 """,
             arguments: [runId])

@@ -108,7 +108,7 @@ package struct SensorDispatch: Sendable {
                 failures: [
                     Failure(
                         status: .noDependency, sensor: "", trigger: "",
-                        message: "no Sensor dependency matches an EventSource event on \(subject)")
+                        message: "no Sensor dependency received the event on \(subject) (none names its EventSource and event with filters that pass)")
                 ], droppedActions: decision.actions.count)
         }
         var workflows: [Workflow] = []
