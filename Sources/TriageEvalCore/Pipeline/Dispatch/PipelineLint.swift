@@ -189,7 +189,7 @@ package enum PipelineLint {
             }
         }
 
-        guard let catalog else { return findings }
+        guard let catalog else { return sorted(findings) }
         let dispatch = SensorDispatch(manifests: manifests)
         for action in catalog.actions {
             let catalogLocation = PipelineManifests.Location(file: catalog.path, line: nil)
@@ -309,7 +309,14 @@ package enum PipelineLint {
                 .note, "later-actions-dropped", firstReader,
                 "the Sensors read only actions[0]: a decision's later actions are never dispatched")
         }
-        return findings.sorted { ($0.location.file, $0.location.line ?? 0) < ($1.location.file, $1.location.line ?? 0) }
+        return sorted(findings)
+    }
+
+    private static func sorted(_ findings: [Finding]) -> [Finding] {
+        findings.enumerated().sorted {
+            ($0.element.location.file, $0.element.location.line ?? 0, $0.offset)
+                < ($1.element.location.file, $1.element.location.line ?? 0, $1.offset)
+        }.map(\.element)
     }
 
     /// A literal that is a Sensor's Go template (`{{ .Input… }}`, `{{ index … }}`), not Argo Workflows' own

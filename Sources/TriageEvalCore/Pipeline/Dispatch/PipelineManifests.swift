@@ -163,6 +163,7 @@ package struct PipelineManifests: Sendable {
         }
         for document in documents {
             var reader = ManifestReader(file: file)
+            try reader.rejectRepeatedKeys(document, "")
             guard case .mapping = document else {
                 if case .scalar(let scalar) = document, scalar.string.isEmpty { continue }
                 throw reader.error(document, "", "a manifest must be a mapping")
@@ -207,6 +208,24 @@ struct ManifestReader {
         ConfigError(
             file: file, line: node?.mark?.line, keyPath: keyPath,
             message: document.isEmpty ? message : "\(document): \(message)")
+    }
+
+    /// Kubernetes' YAML reader (go-yaml) refuses a mapping with a repeated key; so does this one.
+    func rejectRepeatedKeys(_ node: Node, _ keyPath: String) throws {
+        switch node {
+        case .mapping(let mapping):
+            var seen = Set<String>()
+            for (key, value) in mapping {
+                let name = key.scalar?.string ?? ""
+                let path = keyPath.isEmpty ? name : "\(keyPath).\(name)"
+                guard seen.insert(name).inserted else { throw error(key, path, "repeated key '\(name)'") }
+                try rejectRepeatedKeys(value, path)
+            }
+        case .sequence(let sequence):
+            for (index, element) in sequence.enumerated() { try rejectRepeatedKeys(element, "\(keyPath)[\(index)]") }
+        case .scalar:
+            break
+        }
     }
 
     func string(_ node: Node, _ keyPath: String) throws -> String {

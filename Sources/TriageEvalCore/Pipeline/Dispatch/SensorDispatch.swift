@@ -145,7 +145,7 @@ package struct SensorDispatch: Sendable {
     // MARK: - The event
 
     /// NATS subject matching: `*` one token, `>` the rest.
-    static func subjectMatches(_ pattern: String, _ subject: String) -> Bool {
+    package static func subjectMatches(_ pattern: String, _ subject: String) -> Bool {
         let patternTokens = pattern.split(separator: ".", omittingEmptySubsequences: false)
         let subjectTokens = subject.split(separator: ".", omittingEmptySubsequences: false)
         for (index, token) in patternTokens.enumerated() {
@@ -157,7 +157,7 @@ package struct SensorDispatch: Sendable {
 
     /// The NATS EventSource's event data for a message (`NATSEventData`): the body as JSON with `jsonBody`, else
     /// the bytes base64-encoded (Go's `[]byte` in JSON); no headers (the triage service sends none).
-    static func natsEventData(subject: String, body: JSONValue, event: PipelineManifests.NATSEvent) -> JSONValue {
+    package static func natsEventData(subject: String, body: JSONValue, event: PipelineManifests.NATSEvent) -> JSONValue {
         let bodyValue: JSONValue =
             event.jsonBody ? body : .string(Data(EventJSON.pydanticDump(body).utf8).base64EncodedString())
         var members: [(key: String, value: JSONValue)] = [
@@ -221,13 +221,13 @@ package struct SensorDispatch: Sendable {
     // MARK: - Parameters
 
     /// Why a parameter resolved to nothing.
-    struct ParameterError: Error {
-        var message: String
+    package struct ParameterError: Error {
+        package var message: String
     }
 
     /// `ResolveParamValue`: the template, then the key, then the default `value`; a dependency that received
     /// nothing resolves to the empty string without an error (Go's `errors.Wrapf(nil, …)` is nil).
-    static func resolve(_ parameter: PipelineManifests.Parameter, events: [String: JSONValue]) throws(ParameterError)
+    package static func resolve(_ parameter: PipelineManifests.Parameter, events: [String: JSONValue]) throws(ParameterError)
         -> String
     {
         guard let data = events[parameter.dependencyName] else {
@@ -272,7 +272,7 @@ package struct SensorDispatch: Sendable {
 
     /// `ApplyParams`: each parameter's value set as a string at its `dest` (appended or prepended to what is
     /// there for those operations).
-    static func apply(
+    package static func apply(
         _ parameters: [PipelineManifests.Parameter], to resource: JSONValue, events: [String: JSONValue]
     ) throws(ParameterError) -> JSONValue {
         var resource = resource

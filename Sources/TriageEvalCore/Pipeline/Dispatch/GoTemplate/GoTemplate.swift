@@ -54,21 +54,23 @@ package struct GoTemplate: Sendable {
 
     private static func collect(_ pipeline: Pipeline, into paths: inout [[String]]) {
         for command in pipeline.commands {
+            var operands = command.operands[...]
             // `index X a b`: X's path followed by the literal indices.
-            if case .function("index") = command.operands.first, command.operands.count >= 2 {
-                if let base = path(command.operands[1]) {
-                    var full = base
-                    for operand in command.operands.dropFirst(2) {
-                        switch operand {
-                        case .string(let key): full.append(key)
-                        case .number(let number): full.append(number.text)
-                        default: break
-                        }
+            if case .function("index") = command.operands.first, command.operands.count >= 2,
+                let base = path(command.operands[1])
+            {
+                var full = base
+                for operand in command.operands.dropFirst(2) {
+                    switch operand {
+                    case .string(let key): full.append(key)
+                    case .number(let number): full.append(number.text)
+                    default: break
                     }
-                    paths.append(full)
                 }
+                paths.append(full)
+                operands = command.operands.dropFirst(2)
             }
-            for operand in command.operands {
+            for operand in operands {
                 if case .chain(let inner, let fields) = operand {
                     let before = paths.count
                     collect(inner, into: &paths)
@@ -105,6 +107,11 @@ package struct GoTemplateError: Error, Sendable, Equatable, CustomStringConverti
     package var message: String
 
     package var description: String { message }
+
+    package init(kind: Kind, message: String) {
+        self.kind = kind
+        self.message = message
+    }
 
     static func syntax(_ message: String) -> GoTemplateError { GoTemplateError(kind: .syntax, message: message) }
     static func unsupported(_ message: String) -> GoTemplateError {
