@@ -192,7 +192,8 @@ package enum PipelineLint {
         guard let catalog else { return sorted(findings) }
         let dispatch = SensorDispatch(manifests: manifests)
         for action in catalog.actions {
-            let catalogLocation = PipelineManifests.Location(file: catalog.path, line: nil)
+            let catalogLocation = PipelineManifests.Location(
+                file: catalog.path, line: line(of: action.name, in: catalog.text))
             let templateName = action.value["template"]?.stringValue
             let template = templateName.flatMap(manifests.workflowTemplate(named:))
             if let templateName, template == nil {
@@ -317,6 +318,18 @@ package enum PipelineLint {
             ($0.element.location.file, $0.element.location.line ?? 0, $0.offset)
                 < ($1.element.location.file, $1.element.location.line ?? 0, $1.offset)
         }.map(\.element)
+    }
+
+    /// The line of a catalog action's `name: …` (the catalog's value keeps no lines).
+    static func line(of action: String, in text: String) -> Int? {
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.drop { $0 == " " || $0 == "-" }
+            guard trimmed.hasPrefix("name:") else { continue }
+            let value = trimmed.dropFirst(5).trimmingCharacters(in: .whitespaces)
+                .trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+            if value == action { return index + 1 }
+        }
+        return nil
     }
 
     /// A literal that is a Sensor's Go template (`{{ .Input… }}`, `{{ index … }}`), not Argo Workflows' own
