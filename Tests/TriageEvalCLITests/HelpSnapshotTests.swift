@@ -7,7 +7,8 @@ import TriageEvalTestSupport
     static let commands: [[String]] = [
         [], ["ingest"], ["capture"], ["run"], ["report"], ["compare"], ["export"], ["cache"], ["cache", "import"],
         ["cache", "export"], ["decision"], ["decision", "check"], ["prompt"],
-        ["prompt", "system"], ["prompt", "user"], ["prompt", "incident"], ["catalog"], ["catalog", "lint"], ["pipeline"], ["pipeline", "lint"],
+        ["prompt", "system"], ["prompt", "user"], ["prompt", "incident"], ["catalog"], ["catalog", "lint"],
+        ["pipeline"], ["pipeline", "lint"],
     ]
 
     static func snapshotPath(_ command: [String]) -> String {

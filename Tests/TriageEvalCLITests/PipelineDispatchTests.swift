@@ -8,7 +8,8 @@ import TriageEvalTestSupport
     @Test func theSeedsDefectsAreFoundAndTheFixedSeedPasses() throws {
         let seed = try BinaryRunner.run(["pipeline", "lint", "scenarios/pipelines/seed"], in: Repository.path(""))
         #expect(seed.status == 1, "\(seed.stderr)")
-        Snapshot.assert(seed.stdout, matches: Repository.path("Tests/TriageEvalCLITests/Fixtures/pipeline/lint-seed.txt"))
+        Snapshot.assert(
+            seed.stdout, matches: Repository.path("Tests/TriageEvalCLITests/Fixtures/pipeline/lint-seed.txt"))
         // Every defect of section 8 of PRODUCTION-SEMANTICS.md, by rule.
         for rule in [
             "dependency-without-eventsource", "template-in-resource", "template-syntax", "not-a-decision-field",
@@ -17,7 +18,8 @@ import TriageEvalTestSupport
             #expect(seed.stdout.contains("[\(rule)]"), "no \(rule) finding")
         }
         #expect(seed.stderr.contains("with catalog scenarios/pipelines/seed/catalog.yaml"))
-        let fixed = try BinaryRunner.run(["pipeline", "lint", "scenarios/pipelines/seed-fixed"], in: Repository.path(""))
+        let fixed = try BinaryRunner.run(
+            ["pipeline", "lint", "scenarios/pipelines/seed-fixed"], in: Repository.path(""))
         #expect(fixed.status == 0, "\(fixed.stdout)\(fixed.stderr)")
         #expect(!fixed.stdout.contains(": error:"))
         // The seed's catalog given explicitly changes nothing.
@@ -72,13 +74,14 @@ import TriageEvalTestSupport
             print(checked)
             """
         let output = try Python.run(
-            script, Repository.path("Tests/TriageEvalCLITests/Fixtures/argo/workflow-schema-v3.6.9.json"), Repository.path("scenarios/pipelines"))
+            script, Repository.path("Tests/TriageEvalCLITests/Fixtures/argo/workflow-schema-v3.6.9.json"),
+            Repository.path("scenarios/pipelines"))
         // seed: 1 EventSource, 1 WorkflowTemplate, 1 Sensor; seed-fixed: 2 EventSources, 4 WorkflowTemplates, 1 Sensor.
         #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "10")
     }
 
     static func run(_ scenario: String, db: String, temp: TemporaryDirectory) throws -> (
-        report: [String: Any], rows: [[String: Any]]
+        report: [String: Any], rows: [[String: Any]], markdown: String
     ) {
         let result = try BinaryRunner.run(
             ["run", Repository.path("scenarios/\(scenario)"), "--db", db, "--reports", temp.file("reports")])
@@ -91,7 +94,8 @@ import TriageEvalTestSupport
         let rows = try export.stdout.split(separator: "\n").map {
             try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
         }
-        return (report, rows)
+        let markdown = try String(contentsOfFile: temp.file("reports/\(runId)/report.md"), encoding: .utf8)
+        return (report, rows, markdown)
     }
 
     /// The week through the seed's Sensor and through the fixed one, on the same replies: the report's counts are
@@ -108,10 +112,19 @@ import TriageEvalTestSupport
         ]
         var submitted: [String: Int] = [:]
         for scenario in ["k8s-week-seed.yaml", "k8s-week-seed-fixed.yaml"] {
-            let (report, rows) = try Self.run(scenario, db: db, temp: temp)
+            let (report, rows, markdown) = try Self.run(scenario, db: db, temp: temp)
+            // What a user reads: the Dispatch part of the Pipeline section.
+            let part = try #require(markdown.range(of: "### Dispatch"))
+            let end = markdown[part.upperBound...].range(of: "\n## ")?.lowerBound ?? markdown.endIndex
+            Snapshot.assert(
+                String(markdown[part.lowerBound..<end]),
+                matches: Repository.path(
+                    "Tests/TriageEvalCLITests/Fixtures/pipeline/dispatch-\(scenario.dropLast(5)).md"))
             let pipeline = report["pipeline"] as! [String: Any]
             let dispatch = pipeline["dispatch"] as! [String: Any]
-            let executes = rows.filter { $0["production_route"] as? String == "execute" && $0["planned"] as? Bool == true }
+            let executes = rows.filter {
+                $0["production_route"] as? String == "execute" && $0["planned"] as? Bool == true
+            }
             #expect(dispatch["executes"] as? Int == executes.count)
             // Every planned message has a dispatch; only executes are dispatched.
             for row in rows where row["planned"] as? Bool == true {

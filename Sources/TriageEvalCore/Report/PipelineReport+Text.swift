@@ -110,7 +110,9 @@ extension PipelineReport.Dispatch {
     /// The opening sentence of the dispatch part.
     var summaryText: String {
         let submitted = byStatus[SensorDispatch.Status.submitted.rawValue] ?? 0
-        return "Dispatch through the Sensors of \(manifests.joined(separator: ", ")) (Argo Events 1.9 semantics): "
+        // The folders' and files' names (the JSON report keeps the paths).
+        let names = manifests.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
+        return "Dispatch through the Sensors of \(names) (Argo Events 1.9 semantics): "
             + "of \(executes) messages production routed to execute, \(submitted) become a Workflow "
             + "(\(workflowsSubmitted) Workflows submitted); \(executes - submitted) submit nothing; "
             + "\(actionsNeverDispatched) actions of executed decisions are never dispatched."

@@ -13,7 +13,12 @@ extension TriageEval {
 
                 With --pipeline, the run's pipeline replay instead (a scenario with a pipeline: section): one row \
                 per message in receive order, columns \(PipelineExporter.columns.joined(separator: ", ")); \
-                received_at is production time (ISO 8601 UTC), recorded_at the receive time as recorded.
+                received_at is production time (ISO 8601 UTC), recorded_at the receive time as recorded. With \
+                pipeline.manifests, dispatch says what the Sensors made of a decision production routed to \
+                execute (submitted, no_dependency, trigger_error, template_not_found, missing_parameter; \
+                not_routed for any other route), with the first failure's dispatch_error, the first Workflow's \
+                workflow_template and workflow_arguments (a JSON object) and dropped_actions, the actions no \
+                Workflow reads; they are null without manifests.
 
                 Examples:
                   triage-eval export demo-20261129T101500Z --format csv -o results.csv

@@ -108,7 +108,9 @@ package struct SensorDispatch: Sendable {
                 failures: [
                     Failure(
                         status: .noDependency, sensor: "", trigger: "",
-                        message: "no Sensor dependency received the event on \(subject) (none names its EventSource and event with filters that pass)")
+                        message:
+                            "no Sensor dependency received the event on \(subject) (none names its EventSource and event with filters that pass)"
+                    )
                 ], droppedActions: decision.actions.count)
         }
         var workflows: [Workflow] = []
@@ -157,7 +159,8 @@ package struct SensorDispatch: Sendable {
 
     /// The NATS EventSource's event data for a message (`NATSEventData`): the body as JSON with `jsonBody`, else
     /// the bytes base64-encoded (Go's `[]byte` in JSON); no headers (the triage service sends none).
-    package static func natsEventData(subject: String, body: JSONValue, event: PipelineManifests.NATSEvent) -> JSONValue {
+    package static func natsEventData(subject: String, body: JSONValue, event: PipelineManifests.NATSEvent) -> JSONValue
+    {
         let bodyValue: JSONValue =
             event.jsonBody ? body : .string(Data(EventJSON.pydanticDump(body).utf8).base64EncodedString())
         var members: [(key: String, value: JSONValue)] = [
@@ -227,7 +230,8 @@ package struct SensorDispatch: Sendable {
 
     /// `ResolveParamValue`: the template, then the key, then the default `value`; a dependency that received
     /// nothing resolves to the empty string without an error (Go's `errors.Wrapf(nil, …)` is nil).
-    package static func resolve(_ parameter: PipelineManifests.Parameter, events: [String: JSONValue]) throws(ParameterError)
+    package static func resolve(_ parameter: PipelineManifests.Parameter, events: [String: JSONValue])
+        throws(ParameterError)
         -> String
     {
         guard let data = events[parameter.dependencyName] else {

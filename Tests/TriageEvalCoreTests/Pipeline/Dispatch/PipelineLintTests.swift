@@ -157,7 +157,8 @@ import TriageEvalCore
         let findings = try Self.lint(Self.eventSource + Self.sensor(template: "restart-tpl"))
         #expect(Self.rules(findings) == ["action-not-dispatchable"])
         // The catalog's template missing, and a deadline that is not the timeout.
-        let other = Self.eventSource.replacingOccurrences(of: "activeDeadlineSeconds: 300", with: "activeDeadlineSeconds: 60")
+        let other = Self.eventSource.replacingOccurrences(
+            of: "activeDeadlineSeconds: 300", with: "activeDeadlineSeconds: 60")
         #expect(Self.rules(try Self.lint(other + Self.sensor())) == ["deadline-vs-timeout"])
         let none = Self.eventSource.replacingOccurrences(of: "  activeDeadlineSeconds: 300\n", with: "")
         #expect(Self.rules(try Self.lint(none + Self.sensor())) == ["deadline-vs-timeout"])

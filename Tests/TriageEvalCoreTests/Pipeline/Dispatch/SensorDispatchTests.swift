@@ -55,47 +55,48 @@ import TriageEvalCore
 
     /// A Sensor whose parameters use every source: a template, a template falling back to a key, a key falling
     /// back to a default value, a parameter of an undefined dependency, and a literal `{{ }}` in the resource.
-    static let byName = eventSource + """
-        apiVersion: argoproj.io/v1alpha1
-        kind: Sensor
-        metadata: {name: by-name}
-        spec:
-          dependencies:
-            - {name: d, eventSourceName: decisions, eventName: execute}
-          triggers:
-            - template:
-                name: submit
-                argoWorkflow:
-                  operation: submit
-                  source:
-                    resource:
-                      apiVersion: argoproj.io/v1alpha1
-                      kind: Workflow
-                      metadata:
-                        generateName: remediation-
-                        labels: {incident: "{{ .Input.body.incident_id }}"}
-                      spec:
-                        workflowTemplateRef: {name: placeholder}
-                        arguments:
-                          parameters:
-                            - name: incident_id
-                            - name: namespace
-                            - name: selector
-                            - name: ghost
-                  parameters:
-                    - src:
-                        dependencyName: d
-                        dataTemplate: '{{ (index .Input.body.actions 0).name | replace "_" "-" }}-tpl'
-                      dest: spec.workflowTemplateRef.name
-                    - src: {dependencyName: d, dataKey: body.incident_id}
-                      dest: spec.arguments.parameters.0.value
-                    - src: {dependencyName: d, dataTemplate: "{{ .Input.body.ns }}", dataKey: body.actions.0.params.namespace}
-                      dest: spec.arguments.parameters.1.value
-                    - src: {dependencyName: d, dataKey: body.actions.0.params.selector, value: app=unknown}
-                      dest: spec.arguments.parameters.2.value
-                    - src: {dependencyName: nobody, dataKey: body.incident_id}
-                      dest: spec.arguments.parameters.3.value
-        """
+    static let byName =
+        eventSource + """
+            apiVersion: argoproj.io/v1alpha1
+            kind: Sensor
+            metadata: {name: by-name}
+            spec:
+              dependencies:
+                - {name: d, eventSourceName: decisions, eventName: execute}
+              triggers:
+                - template:
+                    name: submit
+                    argoWorkflow:
+                      operation: submit
+                      source:
+                        resource:
+                          apiVersion: argoproj.io/v1alpha1
+                          kind: Workflow
+                          metadata:
+                            generateName: remediation-
+                            labels: {incident: "{{ .Input.body.incident_id }}"}
+                          spec:
+                            workflowTemplateRef: {name: placeholder}
+                            arguments:
+                              parameters:
+                                - name: incident_id
+                                - name: namespace
+                                - name: selector
+                                - name: ghost
+                      parameters:
+                        - src:
+                            dependencyName: d
+                            dataTemplate: '{{ (index .Input.body.actions 0).name | replace "_" "-" }}-tpl'
+                          dest: spec.workflowTemplateRef.name
+                        - src: {dependencyName: d, dataKey: body.incident_id}
+                          dest: spec.arguments.parameters.0.value
+                        - src: {dependencyName: d, dataTemplate: "{{ .Input.body.ns }}", dataKey: body.actions.0.params.namespace}
+                          dest: spec.arguments.parameters.1.value
+                        - src: {dependencyName: d, dataKey: body.actions.0.params.selector, value: app=unknown}
+                          dest: spec.arguments.parameters.2.value
+                        - src: {dependencyName: nobody, dataKey: body.incident_id}
+                          dest: spec.arguments.parameters.3.value
+            """
 
     @Test func everyParameterSourceInItsOrder() throws {
         let dispatch = SensorDispatch(manifests: try Self.manifests(Self.byName))
@@ -137,32 +138,34 @@ import TriageEvalCore
     }
 
     @Test func anUnresolvedParameterDropsTheEvent() throws {
-        let yaml = Self.eventSource + """
-            apiVersion: argoproj.io/v1alpha1
-            kind: Sensor
-            metadata: {name: strict}
-            spec:
-              dependencies:
-                - {name: d, eventSourceName: decisions, eventName: execute}
-              triggers:
-                - template:
-                    name: submit
-                    argoWorkflow:
-                      source:
-                        resource:
-                          kind: Workflow
-                          spec:
-                            workflowTemplateRef: {name: scale-up-tpl}
-                            arguments: {parameters: [{name: incident_id}, {name: replicas}]}
-                      parameters:
-                        - src: {dependencyName: d, dataKey: body.incident_id}
-                          dest: spec.arguments.parameters.0.value
-                        - src: {dependencyName: d, dataTemplate: "{{ .Input.body.nothing.x }}", dataKey: body.actions.0.params.replicas}
-                          dest: spec.arguments.parameters.1.value
-            """
+        let yaml =
+            Self.eventSource + """
+                apiVersion: argoproj.io/v1alpha1
+                kind: Sensor
+                metadata: {name: strict}
+                spec:
+                  dependencies:
+                    - {name: d, eventSourceName: decisions, eventName: execute}
+                  triggers:
+                    - template:
+                        name: submit
+                        argoWorkflow:
+                          source:
+                            resource:
+                              kind: Workflow
+                              spec:
+                                workflowTemplateRef: {name: scale-up-tpl}
+                                arguments: {parameters: [{name: incident_id}, {name: replicas}]}
+                          parameters:
+                            - src: {dependencyName: d, dataKey: body.incident_id}
+                              dest: spec.arguments.parameters.0.value
+                            - src: {dependencyName: d, dataTemplate: "{{ .Input.body.nothing.x }}", dataKey: body.actions.0.params.replicas}
+                              dest: spec.arguments.parameters.1.value
+                """
         let dispatch = SensorDispatch(manifests: try Self.manifests(yaml))
         // With the parameter: the failing template falls back to the key.
-        let given = dispatch.dispatch(Self.decision([("scale_up", [("replicas", "4")])]), subject: "remediation.execute")
+        let given = dispatch.dispatch(
+            Self.decision([("scale_up", [("replicas", "4")])]), subject: "remediation.execute")
         #expect(given.status == .submitted)
         #expect(given.workflows.first?.arguments.map(\.value) == ["inc-7", "4"])
         // Without it, and no default value: the trigger fails.
@@ -176,25 +179,26 @@ import TriageEvalCore
     @Test func noDependencyReceivesWhatItDoesNotName() throws {
         // eventSourceName `eventbus` (the seed's) names no EventSource; a base64 body makes a data filter on
         // body.actions fail; another subject reaches no event.
-        let yaml = Self.eventSource + """
-            apiVersion: argoproj.io/v1alpha1
-            kind: Sensor
-            metadata: {name: s}
-            spec:
-              dependencies:
-                - {name: bus, eventSourceName: eventbus, eventName: remediation.execute}
-                - name: raw
-                  eventSourceName: decisions
-                  eventName: raw
-                  filters:
-                    data: [{path: body.actions.0.name, type: string, value: ["restart"]}]
-              triggers:
-                - template:
-                    name: t
-                    conditions: bus || raw
-                    argoWorkflow:
-                      source: {resource: {kind: Workflow, spec: {workflowTemplateRef: {name: restart-pods-tpl}}}}
-            """
+        let yaml =
+            Self.eventSource + """
+                apiVersion: argoproj.io/v1alpha1
+                kind: Sensor
+                metadata: {name: s}
+                spec:
+                  dependencies:
+                    - {name: bus, eventSourceName: eventbus, eventName: remediation.execute}
+                    - name: raw
+                      eventSourceName: decisions
+                      eventName: raw
+                      filters:
+                        data: [{path: body.actions.0.name, type: string, value: ["restart"]}]
+                  triggers:
+                    - template:
+                        name: t
+                        conditions: bus || raw
+                        argoWorkflow:
+                          source: {resource: {kind: Workflow, spec: {workflowTemplateRef: {name: restart-pods-tpl}}}}
+                """
         let dispatch = SensorDispatch(manifests: try Self.manifests(yaml))
         let decision = Self.decision([("restart_pods", [])])
         #expect(dispatch.dispatch(decision, subject: "remediation.execute").status == .noDependency)
@@ -205,32 +209,33 @@ import TriageEvalCore
     @Test func filtersAndConditionsPickTheTrigger() throws {
         // One dependency per action, filtered on the first action's name (a regular expression, matched
         // anywhere: `restart` alone would also match `restart_pods_now`), one trigger per dependency.
-        let yaml = Self.eventSource + """
-            apiVersion: argoproj.io/v1alpha1
-            kind: Sensor
-            metadata: {name: per-action}
-            spec:
-              dependencies:
-                - name: restart
-                  eventSourceName: decisions
-                  eventName: execute
-                  filters: {data: [{path: body.actions.0.name, type: string, value: ["^restart_pods$"]}]}
-                - name: scale
-                  eventSourceName: decisions
-                  eventName: execute
-                  filters: {data: [{path: body.actions.0.name, type: string, value: ["scale"]}]}
-              triggers:
-                - template:
-                    name: restart
-                    conditions: restart
-                    argoWorkflow:
-                      source: {resource: {kind: Workflow, spec: {workflowTemplateRef: {name: restart-pods-tpl}, arguments: {parameters: [{name: incident_id}, {name: namespace}, {name: selector}]}}}}
-                - template:
-                    name: scale
-                    conditions: scale
-                    argoWorkflow:
-                      source: {resource: {kind: Workflow, spec: {workflowTemplateRef: {name: scale-up-tpl}, arguments: {parameters: [{name: incident_id}, {name: replicas}]}}}}
-            """
+        let yaml =
+            Self.eventSource + """
+                apiVersion: argoproj.io/v1alpha1
+                kind: Sensor
+                metadata: {name: per-action}
+                spec:
+                  dependencies:
+                    - name: restart
+                      eventSourceName: decisions
+                      eventName: execute
+                      filters: {data: [{path: body.actions.0.name, type: string, value: ["^restart_pods$"]}]}
+                    - name: scale
+                      eventSourceName: decisions
+                      eventName: execute
+                      filters: {data: [{path: body.actions.0.name, type: string, value: ["scale"]}]}
+                  triggers:
+                    - template:
+                        name: restart
+                        conditions: restart
+                        argoWorkflow:
+                          source: {resource: {kind: Workflow, spec: {workflowTemplateRef: {name: restart-pods-tpl}, arguments: {parameters: [{name: incident_id}, {name: namespace}, {name: selector}]}}}}
+                    - template:
+                        name: scale
+                        conditions: scale
+                        argoWorkflow:
+                          source: {resource: {kind: Workflow, spec: {workflowTemplateRef: {name: scale-up-tpl}, arguments: {parameters: [{name: incident_id}, {name: replicas}]}}}}
+                """
         let dispatch = SensorDispatch(manifests: try Self.manifests(yaml))
         let restart = dispatch.dispatch(Self.decision([("restart_pods", [])]), subject: "remediation.execute")
         #expect(restart.workflows.map(\.trigger) == ["restart"])
@@ -242,20 +247,21 @@ import TriageEvalCore
     }
 
     @Test func withoutConditionsEveryDependencyMustReceive() throws {
-        let yaml = Self.eventSource + """
-            apiVersion: argoproj.io/v1alpha1
-            kind: Sensor
-            metadata: {name: both}
-            spec:
-              dependencies:
-                - {name: a, eventSourceName: decisions, eventName: execute}
-                - {name: b, eventSourceName: decisions, eventName: elsewhere}
-              triggers:
-                - template:
-                    name: t
-                    argoWorkflow:
-                      source: {resource: {kind: Workflow, spec: {workflowTemplateRef: {name: restart-pods-tpl}}}}
-            """
+        let yaml =
+            Self.eventSource + """
+                apiVersion: argoproj.io/v1alpha1
+                kind: Sensor
+                metadata: {name: both}
+                spec:
+                  dependencies:
+                    - {name: a, eventSourceName: decisions, eventName: execute}
+                    - {name: b, eventSourceName: decisions, eventName: elsewhere}
+                  triggers:
+                    - template:
+                        name: t
+                        argoWorkflow:
+                          source: {resource: {kind: Workflow, spec: {workflowTemplateRef: {name: restart-pods-tpl}}}}
+                """
         let dispatch = SensorDispatch(manifests: try Self.manifests(yaml))
         let result = dispatch.dispatch(Self.decision([("restart_pods", [])]), subject: "remediation.execute")
         #expect(result.status == .noDependency)
@@ -287,6 +293,7 @@ import TriageEvalCore
         #expect(data["body"]?["actions"]?.arrayElements?.count == 1)
         // Its raw JSON (a dataKey naming an object) is Go's compaction of pydantic's bytes: HTML escapes added.
         #expect(
-            try GJSONPath("body.actions.0.params").value(in: data).map(GJSONPath.string) == #"{"namespace":"a\u003cb"}"#)
+            try GJSONPath("body.actions.0.params").value(in: data).map(GJSONPath.string) == #"{"namespace":"a\u003cb"}"#
+        )
     }
 }
