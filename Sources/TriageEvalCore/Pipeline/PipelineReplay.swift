@@ -184,6 +184,7 @@ package struct PipelineReplay: Sendable {
         runId: String, judge: Judge, progress: Progress? = nil, reader: DatabaseQueue? = nil, in db: Database
     ) throws {
         let insert = try PipelineMessageRecord.replaceRun(db, runId: runId, timeScale: timeScale)
+        let insertDispatch = dispatch == nil ? nil : try PipelineMessageRecord.insertDispatch(db)
         var texts = RawStatement.Texts()
         var written = 0
         var planned = 0
@@ -215,18 +216,22 @@ package struct PipelineReplay: Sendable {
                 texts.add(21, judgement.actionNames)
                 insert.bind(22, row.reply?.inputTokens.map(Int64.init))
                 insert.bind(23, row.reply?.outputTokens.map(Int64.init))
-                if let dispatch = judgement.dispatch {
-                    texts.add(24, dispatch.status)
-                    texts.add(25, dispatch.error)
-                    texts.add(26, dispatch.parameter)
-                    texts.add(27, dispatch.workflowTemplate)
-                    texts.add(28, dispatch.workflowArguments)
-                    insert.bind(29, Int64(dispatch.workflows))
-                    insert.bind(30, dispatch.droppedActions.map(Int64.init))
-                }
             }
             // Unbound columns of an unplanned message stay NULL (the statement clears its bindings after a run).
             try insert.run(texts: texts)
+            if row.planned, let dispatched = row.judged?.dispatch, let insertDispatch {
+                texts.removeAll()
+                texts.add(1, runId)
+                insertDispatch.bind(2, Int64(message.seq))
+                texts.add(3, dispatched.status)
+                texts.add(4, dispatched.error)
+                texts.add(5, dispatched.parameter)
+                texts.add(6, dispatched.workflowTemplate)
+                texts.add(7, dispatched.workflowArguments)
+                insertDispatch.bind(8, Int64(dispatched.workflows))
+                insertDispatch.bind(9, dispatched.droppedActions.map(Int64.init))
+                try insertDispatch.run(texts: texts)
+            }
             written += 1
             if written % 1024 == 0 { progress?.advance(by: 1024) }
         }
@@ -312,17 +317,18 @@ package struct PipelineReplay: Sendable {
         }
     }
 
-    /// A dispatch as a message row stores it.
-    struct Dispatched: Sendable {
-        var status: String
-        var error: String?
-        var parameter: String?
-        var workflowTemplate: String?
+    /// A dispatch as a `pipelineDispatch` row stores it. A class, so that a verdict without one (every verdict of
+    /// a replay without manifests) carries a single nil reference through the replay's copies.
+    final class Dispatched: Sendable {
+        let status: String
+        let error: String?
+        let parameter: String?
+        let workflowTemplate: String?
         /// The first Workflow's arguments, a JSON object name → value.
-        var workflowArguments: String?
-        var workflows: Int
+        let workflowArguments: String?
+        let workflows: Int
         /// Nil for a decision not routed to execute.
-        var droppedActions: Int?
+        let droppedActions: Int?
 
         init(_ result: SensorDispatch.Result) {
             status = result.status.rawValue

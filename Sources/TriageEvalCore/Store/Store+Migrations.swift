@@ -388,18 +388,27 @@ extension Store {
         migrator.registerMigration("v10-pipeline-dispatch") { db in
             try db.execute(
                 sql: """
-                    -- The dispatch of a pipeline message's decision through the scenario's Sensors (NULL when the
-                    -- scenario has no pipeline.manifests): how it ended (submitted, no_dependency, trigger_error,
-                    -- template_not_found, missing_parameter, not_routed), the first failure's message and
-                    -- parameter, the first Workflow's template and arguments (a JSON object), how many Workflows
-                    -- were submitted and how many of the decision's actions none of them reads.
-                    ALTER TABLE pipelineMessage ADD COLUMN dispatch TEXT;
-                    ALTER TABLE pipelineMessage ADD COLUMN dispatchError TEXT;
-                    ALTER TABLE pipelineMessage ADD COLUMN dispatchParameter TEXT;
-                    ALTER TABLE pipelineMessage ADD COLUMN workflowTemplate TEXT;
-                    ALTER TABLE pipelineMessage ADD COLUMN workflowArguments TEXT;
-                    ALTER TABLE pipelineMessage ADD COLUMN workflows INTEGER;
-                    ALTER TABLE pipelineMessage ADD COLUMN droppedActions INTEGER;
+                    -- The dispatch of a planned pipeline message's decision through the scenario's Sensors, for a
+                    -- run whose scenario has pipeline.manifests (a table of its own: a replay without manifests
+                    -- writes and reads pipelineMessage rows as narrow as before). dispatch: submitted,
+                    -- no_dependency, trigger_error, template_not_found, missing_parameter, or not_routed (the
+                    -- production route is not execute); the first failure's message and parameter; the first
+                    -- Workflow's template and arguments (a JSON object); how many Workflows were submitted and how
+                    -- many of the decision's actions none of them reads (NULL when not routed).
+                    CREATE TABLE pipelineDispatch (
+                        runId TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        dispatch TEXT NOT NULL CHECK (dispatch IN ('submitted', 'no_dependency', 'trigger_error',
+                            'template_not_found', 'missing_parameter', 'not_routed')),
+                        dispatchError TEXT,
+                        dispatchParameter TEXT,
+                        workflowTemplate TEXT,
+                        workflowArguments TEXT,
+                        workflows INTEGER NOT NULL,
+                        droppedActions INTEGER,
+                        PRIMARY KEY (runId, seq),
+                        FOREIGN KEY (runId, seq) REFERENCES pipelineMessage(runId, seq)
+                    ) WITHOUT ROWID;
                     """)
         }
         return migrator

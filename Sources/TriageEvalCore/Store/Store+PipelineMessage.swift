@@ -5,6 +5,7 @@ enum PipelineMessageRecord {
     /// Clears a run's rows, records its time scale and returns the statement that inserts one message (its
     /// arguments in ``insertColumns`` order).
     static func replaceRun(_ db: Database, runId: String, timeScale: Double) throws -> RawStatement {
+        try db.execute(sql: "DELETE FROM pipelineDispatch WHERE runId = ?", arguments: [runId])
         try db.execute(sql: "DELETE FROM pipelineMessage WHERE runId = ?", arguments: [runId])
         try db.execute(
             sql: "INSERT OR REPLACE INTO pipelineRun (runId, timeScale) VALUES (?, ?)", arguments: [runId, timeScale])
@@ -13,10 +14,20 @@ enum PipelineMessageRecord {
             sql: """
                 INSERT INTO pipelineMessage (runId, seq, deliveryId, source, receivedAt, productionTime, incidentId,
                     kind, planned, occurrence, sample, replyReused, replyId, outcome, failureClass, productionRoute,
-                    route, routeReason, decisionIncidentId, confidence, actionNames, inputTokens, outputTokens,
-                    dispatch, dispatchError, dispatchParameter, workflowTemplate, workflowArguments, workflows,
-                    droppedActions)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    route, routeReason, decisionIncidentId, confidence, actionNames, inputTokens, outputTokens)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+    }
+
+    /// The statement that inserts one message's dispatch (runId, seq, dispatch, dispatchError, dispatchParameter,
+    /// workflowTemplate, workflowArguments, workflows, droppedActions), after its message row.
+    static func insertDispatch(_ db: Database) throws -> RawStatement {
+        try RawStatement(
+            db,
+            sql: """
+                INSERT INTO pipelineDispatch (runId, seq, dispatch, dispatchError, dispatchParameter, workflowTemplate,
+                    workflowArguments, workflows, droppedActions)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
     }
 
@@ -37,13 +48,24 @@ enum PipelineMessageRecord {
     /// inputTokens, outputTokens, outcome, seq, dispatch, dispatchError, dispatchParameter, workflows,
     /// droppedActions, workflowTemplate.
     /// A raw statement: the report reads every message of a run, a million for a large corpus.
+    /// The dispatch columns are NULL for a run without dispatch rows (read without the join then).
     static func reportRows(_ db: Database, runId: String) throws -> RawStatement {
+        let dispatched =
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM pipelineDispatch WHERE runId = ?)", arguments: [runId]) ?? false
         let statement = try RawStatement(
             db,
-            sql: """
+            sql: dispatched
+                ? """
+                SELECT m.productionTime, m.incidentId, m.kind, m.planned, m.replyReused, m.failureClass,
+                    m.productionRoute, m.route, m.decisionIncidentId, m.inputTokens, m.outputTokens, m.outcome, m.seq,
+                    d.dispatch, d.dispatchError, d.dispatchParameter, d.workflows, d.droppedActions, d.workflowTemplate
+                FROM pipelineMessage m LEFT JOIN pipelineDispatch d ON d.runId = m.runId AND d.seq = m.seq
+                WHERE m.runId = ? ORDER BY m.seq
+                """
+                : """
                 SELECT productionTime, incidentId, kind, planned, replyReused, failureClass, productionRoute, route,
-                    decisionIncidentId, inputTokens, outputTokens, outcome, seq, dispatch, dispatchError,
-                    dispatchParameter, workflows, droppedActions, workflowTemplate
+                    decisionIncidentId, inputTokens, outputTokens, outcome, seq, NULL, NULL, NULL, NULL, NULL, NULL
                 FROM pipelineMessage WHERE runId = ? ORDER BY seq
                 """)
         statement.bind(1, runId)
@@ -56,11 +78,12 @@ enum PipelineMessageRecord {
         try Row.fetchCursor(
             db,
             sql: """
-                SELECT seq, deliveryId, productionTime, receivedAt, source, incidentId, kind, planned, occurrence,
-                    sample, replyReused, outcome, failureClass, route, productionRoute, decisionIncidentId,
-                    confidence, actionNames, inputTokens, outputTokens, dispatch, dispatchError, workflowTemplate,
-                    workflowArguments, droppedActions
-                FROM pipelineMessage WHERE runId = ? ORDER BY seq
+                SELECT m.seq, m.deliveryId, m.productionTime, m.receivedAt, m.source, m.incidentId, m.kind, m.planned,
+                    m.occurrence, m.sample, m.replyReused, m.outcome, m.failureClass, m.route, m.productionRoute,
+                    m.decisionIncidentId, m.confidence, m.actionNames, m.inputTokens, m.outputTokens, d.dispatch,
+                    d.dispatchError, d.workflowTemplate, d.workflowArguments, d.droppedActions
+                FROM pipelineMessage m LEFT JOIN pipelineDispatch d ON d.runId = m.runId AND d.seq = m.seq
+                WHERE m.runId = ? ORDER BY m.seq
                 """,
             arguments: [runId])
     }

@@ -117,7 +117,10 @@ package struct SensorDispatch: Sendable {
         var failures: [Failure] = []
         var read = Set<Int>()
         for (sensor, events) in received {
-            for trigger in sensor.triggers where Self.fires(trigger, sensor: sensor, events: events) {
+            // Only a trigger that submits a Workflow (argoWorkflow or k8s, operation submit or create) can run a
+            // remediation; a log, http or Slack trigger, or an argoWorkflow resume, fires without one.
+            for trigger in sensor.triggers
+            where Self.submitsWorkflow(trigger) && Self.fires(trigger, sensor: sensor, events: events) {
                 switch submit(trigger, sensor: sensor, events: events) {
                 case .success(let workflow):
                     workflows.append(workflow)
@@ -203,6 +206,15 @@ package struct SensorDispatch: Sendable {
                 }
                 return filter.comparator == "!=" ? !matched : matched
             }
+        }
+    }
+
+    /// Whether a trigger submits a Workflow when it fires.
+    static func submitsWorkflow(_ trigger: PipelineManifests.Trigger) -> Bool {
+        switch trigger.type {
+        case "argoWorkflow": return ["", "submit"].contains(trigger.operation ?? "")
+        case "k8s": return ["", "create"].contains(trigger.operation ?? "")
+        default: return false
         }
     }
 
@@ -311,9 +323,6 @@ package struct SensorDispatch: Sendable {
             .failure(
                 Failure(
                     status: status, sensor: sensor.name, trigger: trigger.name, message: message, parameter: parameter))
-        }
-        guard trigger.type == "argoWorkflow" || trigger.type == "k8s" else {
-            return failure(.triggerError, "trigger type '\(trigger.type)' is not an Argo Workflow or k8s trigger")
         }
         guard let source = trigger.resource else {
             return failure(.triggerError, "the trigger has no source.resource")
