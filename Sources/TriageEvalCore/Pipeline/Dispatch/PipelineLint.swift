@@ -133,13 +133,21 @@ package enum PipelineLint {
                         "Sensor \(sensor.name), trigger \(trigger.name): conditions '\(conditions)' use more than "
                             + "'&&' and '||' of dependency names, which triage-eval does not evaluate")
                 }
+                if let first = trigger.templateParameters.first {
+                    add(
+                        .note, "template-parameters-not-dispatched", first.location,
+                        "Sensor \(sensor.name), trigger \(trigger.name): the trigger's own parameters change the "
+                            + "trigger template itself; triage-eval's dispatch does not apply them")
+                }
                 for parameter in trigger.parameters + trigger.templateParameters {
                     if !dependencyNames.contains(parameter.dependencyName) {
                         add(
                             .error, "undefined-dependency", parameter.location,
                             "Sensor \(sensor.name), trigger \(trigger.name): parameter for '\(parameter.dest)' "
                                 + "names dependency '\(parameter.dependencyName)', which the Sensor does not "
-                                + "define: it is skipped and '\(parameter.dest)' becomes an empty string")
+                                + "define: "
+                                + (parameter.value.map { "its default value '\($0)' is always used" }
+                                    ?? "it is skipped and '\(parameter.dest)' keeps what the resource has"))
                     }
                     var paths: [[String]] = []
                     if let template = parameter.dataTemplate {

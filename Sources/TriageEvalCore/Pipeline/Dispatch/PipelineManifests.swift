@@ -14,6 +14,11 @@ package struct PipelineManifests: Sendable {
         package var line: Int?
 
         package var description: String { line.map { "\(file):\($0)" } ?? file }
+
+        package init(file: String, line: Int?) {
+            self.file = file
+            self.line = line
+        }
     }
 
     package struct EventSource: Sendable {
@@ -87,9 +92,28 @@ package struct PipelineManifests: Sendable {
         package var contextKey: String?
         package var contextTemplate: String?
         package var value: String?
+        /// `useRawData`: a number, boolean, null or JSON block at the key is set as itself, not as its text.
+        package var useRawData: Bool
         package var dest: String
         package var operation: String?
         package var location: Location
+
+        package init(
+            dependencyName: String, dataKey: String? = nil, dataTemplate: String? = nil, contextKey: String? = nil,
+            contextTemplate: String? = nil, value: String? = nil, useRawData: Bool = false, dest: String,
+            operation: String? = nil, location: Location
+        ) {
+            self.dependencyName = dependencyName
+            self.dataKey = dataKey
+            self.dataTemplate = dataTemplate
+            self.contextKey = contextKey
+            self.contextTemplate = contextTemplate
+            self.value = value
+            self.useRawData = useRawData
+            self.dest = dest
+            self.operation = operation
+            self.location = location
+        }
     }
 
     package struct WorkflowTemplate: Sendable {
@@ -381,6 +405,7 @@ struct ManifestReader {
                 contextKey: try optionalString(src?["contextKey"], "\(path).src.contextKey"),
                 contextTemplate: try optionalString(src?["contextTemplate"], "\(path).src.contextTemplate"),
                 value: try src?["value"].map { try string($0, "\(path).src.value") },
+                useRawData: try bool(src?["useRawData"], "\(path).src.useRawData"),
                 dest: try optionalString(entry["dest"], "\(path).dest") ?? "",
                 operation: try optionalString(entry["operation"], "\(path).operation"),
                 location: location(entry))

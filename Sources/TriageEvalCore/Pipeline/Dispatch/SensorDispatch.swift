@@ -86,9 +86,9 @@ package struct SensorDispatch: Sendable {
     /// Dispatches a decision published on a subject.
     package func dispatch(_ decision: Decision, subject: String) -> Result {
         let body = decision.jsonValue
-        var received: [(sensor: PipelineManifests.Sensor, dependencies: [String: JSONValue])] = []
+        var received: [(sensor: PipelineManifests.Sensor, dependencies: [String: Event])] = []
         for sensor in manifests.sensors {
-            var events: [String: JSONValue] = [:]
+            var events: [String: Event] = [:]
             for source in manifests.eventSources {
                 for event in source.nats where event.subject.map({ Self.subjectMatches($0, subject) }) ?? false {
                     let data = Self.natsEventData(subject: subject, body: body, event: event)
@@ -96,7 +96,9 @@ package struct SensorDispatch: Sendable {
                     where dependency.eventSourceName == source.name && dependency.eventName == event.eventName
                         && Self.passes(dependency.dataFilters, data: data)
                     {
-                        events[dependency.name] = data
+                        events[dependency.name] = Event(
+                            context: Self.natsEventContext(eventSource: source.name, eventName: event.eventName),
+                            data: data)
                     }
                 }
             }
@@ -148,6 +150,30 @@ package struct SensorDispatch: Sendable {
     }
 
     // MARK: - The event
+
+    /// An event as a Sensor holds it: its CloudEvent context and its data.
+    package struct Event: Sendable {
+        /// `EventContext` as `json.Marshal` writes it: id, source, specversion, type, datacontenttype, subject, time.
+        package var context: JSONValue
+        package var data: JSONValue
+
+        package init(context: JSONValue, data: JSONValue) {
+            self.context = context
+            self.data = data
+        }
+    }
+
+    /// The context the EventSource gives a NATS message (`pkg/eventsources/eventing.go`): source the EventSource's
+    /// name, subject the event's name, type `nats`. Its id (a random UUID) and time (when the EventSource received
+    /// the message) are not reproduced: one decision's dispatch is computed once for every message that carries
+    /// it, so the id is empty and the time null (Go's zero `metav1.Time`).
+    package static func natsEventContext(eventSource: String, eventName: String) -> JSONValue {
+        .object([
+            ("id", .string("")), ("source", .string(eventSource)), ("specversion", .string("1.0")),
+            ("type", .string("nats")), ("datacontenttype", .string("application/json")),
+            ("subject", .string(eventName)), ("time", .null),
+        ])
+    }
 
     /// NATS subject matching: `*` one token, `>` the rest.
     package static func subjectMatches(_ pattern: String, _ subject: String) -> Bool {
@@ -221,7 +247,7 @@ package struct SensorDispatch: Sendable {
     /// Whether a trigger fires: its conditions (dependency names joined by `&&` / `||`, `&&` binding tighter),
     /// or without any, every dependency of the Sensor.
     static func fires(
-        _ trigger: PipelineManifests.Trigger, sensor: PipelineManifests.Sensor, events: [String: JSONValue]
+        _ trigger: PipelineManifests.Trigger, sensor: PipelineManifests.Sensor, events: [String: Event]
     ) -> Bool {
         guard let conditions = trigger.conditions?.trimmingCharacters(in: .whitespaces), !conditions.isEmpty else {
             return sensor.dependencies.allSatisfy { events[$0.name] != nil }
@@ -240,73 +266,105 @@ package struct SensorDispatch: Sendable {
         package var message: String
     }
 
-    /// `ResolveParamValue`: the template, then the key, then the default `value`; a dependency that received
-    /// nothing resolves to the empty string without an error (Go's `errors.Wrapf(nil, …)` is nil).
-    package static func resolve(_ parameter: PipelineManifests.Parameter, events: [String: JSONValue])
-        throws(ParameterError)
-        -> String
+    /// A resolved parameter value and the type gjson gave it (`Result.Type.String()`: `String`, `Number`, `True`,
+    /// `False`, `Null`, `JSON`), which decides whether `useRawData` sets it as itself.
+    package struct Resolved: Sendable, Equatable {
+        package var text: String
+        package var type: String
+
+        package init(_ text: String, type: String = "String") {
+            self.text = text
+            self.type = type
+        }
+    }
+
+    /// `ResolveParamValue` (`sensors/triggers/params.go`, Argo Events 1.9).
+    ///
+    /// For a dependency that received an event: without a key or template, the default `value`, else the whole
+    /// event as `json.Marshal` writes it; otherwise the data's template and key (`dataTemplate`, `dataKey`) when
+    /// either is set, else the context's (`contextTemplate`, `contextKey`): the template first (an error, an empty
+    /// result or `<no value>` falls through), then the key (gjson; an object or list as its JSON, `null` as
+    /// `null`), then the default `value`, else an error. For a dependency that received nothing: the default
+    /// `value`, else nil — the parameter is skipped, not an error (this happens with `||` conditions).
+    package static func resolve(_ parameter: PipelineManifests.Parameter, events: [String: Event])
+        throws(ParameterError) -> Resolved?
     {
-        guard let data = events[parameter.dependencyName] else {
-            return ""
+        guard let event = events[parameter.dependencyName] else {
+            return parameter.value.map { Resolved($0) }
         }
-        let context = JSONValue.object([
-            ("datacontenttype", .string("application/json")), ("specversion", .string("1.0")),
-            ("type", .string("nats")),
-        ])
-        let usesContext = parameter.contextKey != nil || parameter.contextTemplate != nil
-        let usesData = parameter.dataKey != nil || parameter.dataTemplate != nil
+        let usesContext = parameter.contextKey.isSet || parameter.contextTemplate.isSet
+        let usesData = parameter.dataKey.isSet || parameter.dataTemplate.isSet
         guard usesContext || usesData else {
-            // Neither: the whole event, as json.Marshal writes it (data as base64 bytes).
-            let dataText = EventJSON.raw(data)
-            return EventJSON.raw(
-                .object([("context", context), ("data", .string(Data(dataText.utf8).base64EncodedString()))]))
+            if let value = parameter.value { return Resolved(value) }
+            // The whole event, as json.Marshal writes it (data, a []byte, base64-encoded).
+            let dataText = EventJSON.raw(event.data)
+            return Resolved(
+                EventJSON.raw(
+                    .object([("context", event.context), ("data", .string(Data(dataText.utf8).base64EncodedString()))])
+                ))
         }
-        let value = usesData ? data : context
+        let payload = usesData ? event.data : event.context
         let template = usesData ? parameter.dataTemplate : parameter.contextTemplate
         let key = usesData ? parameter.dataKey : parameter.contextKey
         var reasons: [String] = []
         if let template, !template.isEmpty {
             do {
-                let output = try GoTemplate(template).execute(input: GoValue(json: value))
-                if !output.isEmpty && output != "<no value>" { return output }
+                let output = try GoTemplate(template).execute(input: GoValue(json: payload))
+                if !output.isEmpty && output != "<no value>" { return Resolved(output) }
                 reasons.append("template evaluated to empty string or no value: \(template)")
             } catch {
                 reasons.append("template \(template): \(error.message)")
             }
         }
         if let key, !key.isEmpty {
-            if let path = try? GJSONPath(key), let found = path.value(in: value) {
-                return GJSONPath.string(found)
+            if let path = try? GJSONPath(key), let found = path.value(in: payload) {
+                switch found {
+                case .null: return Resolved("null", type: "Null")
+                case .object, .array: return Resolved(EventJSON.raw(found), type: "JSON")
+                case .string(let text): return Resolved(text)
+                case .bool(let flag): return Resolved(flag ? "true" : "false", type: flag ? "True" : "False")
+                case .integer, .double: return Resolved(GJSONPath.string(found), type: "Number")
+                }
             }
-            reasons.append("key \(key) does not exist in the event object")
+            reasons.append("key \(key) does not exist in the event payload")
         }
-        if let fallback = parameter.value { return fallback }
+        if let fallback = parameter.value { return Resolved(fallback) }
+        // Go's own message ends "err: <the template's error>", nil when only the key failed; this one names both.
         throw ParameterError(
             message: "unable to resolve '\(parameter.dependencyName)' parameter value: "
                 + reasons.joined(separator: "; "))
     }
 
-    /// `ApplyParams`: each parameter's value set as a string at its `dest` (appended or prepended to what is
-    /// there for those operations).
+    /// `ApplyParams`: each resolved parameter's value set at its `dest` as sjson does — as a string, or with
+    /// `useRawData` a value that is not a string as itself — appended or prepended to what is there for those
+    /// operations (the result is then a string); a skipped parameter (nil) changes nothing.
     package static func apply(
-        _ parameters: [PipelineManifests.Parameter], to resource: JSONValue, events: [String: JSONValue]
+        _ parameters: [PipelineManifests.Parameter], to resource: JSONValue, events: [String: Event]
     ) throws(ParameterError) -> JSONValue {
         var resource = resource
         for parameter in parameters {
-            var value = try resolve(parameter, events: events)
+            guard var value = try resolve(parameter, events: events) else { continue }
             switch parameter.operation ?? "" {
             case "", "overwrite": break
             case "append", "prepend":
                 if let path = try? GJSONPath(parameter.dest), let current = path.value(in: resource) {
-                    value =
-                        parameter.operation == "append"
-                        ? GJSONPath.string(current) + value : value + GJSONPath.string(current)
+                    let currentText = GJSONPath.string(current)
+                    value = Resolved(
+                        parameter.operation == "append" ? currentText + value.text : value.text + currentText)
                 }
             default:
                 throw ParameterError(message: "unsupported trigger parameter operation: \(parameter.operation!)")
             }
+            var newValue = JSONValue.string(value.text)
+            if parameter.useRawData && value.type != "String" {
+                // sjson.SetRawBytes: the value's own JSON (the key's value, as the event holds it).
+                guard let raw = try? JSONParser.parse(value.text) else {
+                    throw ParameterError(message: "dest \(parameter.dest): \(value.text) is not JSON")
+                }
+                newValue = raw
+            }
             do {
-                resource = try SJSONPath.set(resource, path: parameter.dest, to: .string(value))
+                resource = try SJSONPath.set(resource, path: parameter.dest, to: newValue)
             } catch {
                 throw ParameterError(message: "dest \(parameter.dest): \(error.message)")
             }
@@ -317,7 +375,7 @@ package struct SensorDispatch: Sendable {
     // MARK: - The Workflow
 
     private func submit(
-        _ trigger: PipelineManifests.Trigger, sensor: PipelineManifests.Sensor, events: [String: JSONValue]
+        _ trigger: PipelineManifests.Trigger, sensor: PipelineManifests.Sensor, events: [String: Event]
     ) -> Swift.Result<Workflow, Failure> {
         func failure(_ status: Status, _ message: String, parameter: String? = nil) -> Swift.Result<Workflow, Failure> {
             .failure(
@@ -331,21 +389,35 @@ package struct SensorDispatch: Sendable {
         do {
             resource = try Self.apply(trigger.parameters, to: source, events: events)
         } catch {
-            let parameter = trigger.parameters.first { (try? Self.resolve($0, events: events)) == nil }
+            let parameter = trigger.parameters.first { parameter in
+                do { _ = try Self.resolve(parameter, events: events) } catch { return true }
+                return false
+            }
             return failure(.triggerError, error.message, parameter: parameter?.dest)
         }
         let spec = resource["spec"]
         let templateName = spec?["workflowTemplateRef"]?["name"].map(GJSONPath.string)
         var arguments: [(name: String, value: String)] = []
+        var withoutValue: [String] = []
         for parameter in spec?["arguments"]?["parameters"]?.arrayElements ?? [] {
             guard let name = parameter["name"].map(GJSONPath.string) else { continue }
-            arguments.append((name, parameter["value"].map(GJSONPath.string) ?? ""))
+            if let value = parameter["value"], value != .null {
+                arguments.append((name, GJSONPath.string(value)))
+            } else if parameter["valueFrom"] == nil {
+                withoutValue.append(name)
+            }
         }
         if let templateName {
             guard let template = manifests.workflowTemplate(named: templateName) else {
                 return failure(
                     .templateNotFound, "workflowtemplates.argoproj.io \"\(templateName)\" not found",
                     parameter: "spec.workflowTemplateRef.name")
+            }
+            // An argument the Workflow names without a value (a parameter skipped because its dependency
+            // received nothing) stays without one when the template's arguments are merged in.
+            if let name = withoutValue.first {
+                return failure(
+                    .missingParameter, "spec.arguments.parameters.\(name).value is required", parameter: name)
             }
             let given = Set(arguments.map(\.name))
             for parameter in template.parameters where parameter.value == nil && !given.contains(parameter.name) {
@@ -422,4 +494,9 @@ enum PydanticJSON {
         }
         return output + "\""
     }
+}
+
+extension String? {
+    /// Set and not empty, as Go's `!= ""` tests a string field.
+    fileprivate var isSet: Bool { self.map { !$0.isEmpty } ?? false }
 }

@@ -134,8 +134,26 @@ import TriageEvalCore
         let rules = Self.rules(findings)
         #expect(rules.contains("undefined-dependency"))
         #expect(rules.contains("not-a-decision-field"))
-        // namespace (undefined dependency: empty) and selector (the default x) never carry the decision's values.
-        #expect(rules.filter { $0 == "param-not-passed" }.count == 2)
+        // The namespace parameter is skipped (its dependency is undefined): the Workflow's namespace argument
+        // keeps no value, and submit validation rejects it.
+        #expect(
+            findings.contains {
+                $0.rule == "action-not-dispatchable"
+                    && $0.message.contains("spec.arguments.parameters.namespace.value is required")
+            })
+        #expect(
+            findings.first { $0.rule == "undefined-dependency" }?.message.hasSuffix(
+                "it is skipped and 'spec.arguments.parameters.1.value' keeps what the resource has") == true)
+        // With a default value, the undefined dependency's parameter is that value: selector (x) is then passed
+        // but never carries the decision's value.
+        let withDefault = parameters.replacingOccurrences(
+            of: "{dependencyName: other, dataKey: body.actions.0.params.namespace}",
+            with: "{dependencyName: other, dataKey: body.actions.0.params.namespace, value: default}")
+        let defaulted = try Self.lint(Self.eventSource + Self.sensor(parameters: withDefault))
+        #expect(
+            defaulted.first { $0.rule == "undefined-dependency" }?.message.hasSuffix(
+                "its default value 'default' is always used") == true)
+        #expect(Self.rules(defaulted).filter { $0 == "param-not-passed" }.count == 2)
     }
 
     @Test func templateSyntaxInAParameter() throws {

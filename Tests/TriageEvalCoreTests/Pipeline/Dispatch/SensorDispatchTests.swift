@@ -94,7 +94,7 @@ import TriageEvalCore
                           dest: spec.arguments.parameters.1.value
                         - src: {dependencyName: d, dataKey: body.actions.0.params.selector, value: app=unknown}
                           dest: spec.arguments.parameters.2.value
-                        - src: {dependencyName: nobody, dataKey: body.incident_id}
+                        - src: {dependencyName: nobody, dataKey: body.incident_id, value: absent}
                           dest: spec.arguments.parameters.3.value
             """
 
@@ -106,15 +106,29 @@ import TriageEvalCore
         #expect(result.status == .submitted)
         let workflow = try #require(result.workflows.first)
         #expect(workflow.template == "restart-pods-tpl")
-        // namespace: the template printed <no value>, so the key; selector: no such key, so the value; ghost: an
-        // undefined dependency resolves to "" without an error.
+        // namespace: the template printed <no value>, so the key; selector: no such key, so the value; ghost: a
+        // dependency that received nothing, so the value.
         #expect(workflow.arguments.map(\.name) == ["incident_id", "namespace", "selector", "ghost"])
-        #expect(workflow.arguments.map(\.value) == ["inc-7", "shop", "app=unknown", ""])
+        #expect(workflow.arguments.map(\.value) == ["inc-7", "shop", "app=unknown", "absent"])
         // The literal template reaches Argo unrendered.
         #expect(
             workflow.resource["metadata"]?["labels"]?["incident"] == .string("{{ .Input.body.incident_id }}"))
         // Only actions[0] is read: the second action is never dispatched.
         #expect(result.droppedActions == 1)
+    }
+
+    @Test func aParameterOfADependencyThatReceivedNothingIsSkipped() throws {
+        // Without a value the parameter is skipped (not an error): the argument keeps no value, and submit
+        // validation rejects the Workflow for it.
+        let manifests = Self.byName.replacingOccurrences(
+            of: "{dependencyName: nobody, dataKey: body.incident_id, value: absent}",
+            with: "{dependencyName: nobody, dataKey: body.incident_id}")
+        let dispatch = SensorDispatch(manifests: try Self.manifests(manifests))
+        let result = dispatch.dispatch(
+            Self.decision([("restart_pods", [("namespace", "shop")])]), subject: "remediation.execute")
+        #expect(result.status == .missingParameter)
+        #expect(result.error == "spec.arguments.parameters.ghost.value is required")
+        #expect(result.failedParameter == "ghost")
     }
 
     @Test func aTemplateNameNoWorkflowTemplateHasIsNotFound() throws {
@@ -155,7 +169,7 @@ import TriageEvalCore
                               kind: Workflow
                               spec:
                                 workflowTemplateRef: {name: scale-up-tpl}
-                                arguments: {parameters: [{name: incident_id}, {name: replicas}]}
+                                arguments: {parameters: [{name: incident_id, value: i}, {name: replicas, value: '2'}]}
                           parameters:
                             - src: {dependencyName: d, dataKey: body.incident_id}
                               dest: spec.arguments.parameters.0.value
@@ -229,12 +243,12 @@ import TriageEvalCore
                         name: restart
                         conditions: restart
                         argoWorkflow:
-                          source: {resource: {kind: Workflow, spec: {workflowTemplateRef: {name: restart-pods-tpl}, arguments: {parameters: [{name: incident_id}, {name: namespace}, {name: selector}]}}}}
+                          source: {resource: {kind: Workflow, spec: {workflowTemplateRef: {name: restart-pods-tpl}, arguments: {parameters: [{name: incident_id, value: i}, {name: namespace, value: n}, {name: selector, value: s}]}}}}
                     - template:
                         name: scale
                         conditions: scale
                         argoWorkflow:
-                          source: {resource: {kind: Workflow, spec: {workflowTemplateRef: {name: scale-up-tpl}, arguments: {parameters: [{name: incident_id}, {name: replicas}]}}}}
+                          source: {resource: {kind: Workflow, spec: {workflowTemplateRef: {name: scale-up-tpl}, arguments: {parameters: [{name: incident_id, value: i}, {name: replicas, value: '2'}]}}}}
                 """
         let dispatch = SensorDispatch(manifests: try Self.manifests(yaml))
         let restart = dispatch.dispatch(Self.decision([("restart_pods", [])]), subject: "remediation.execute")
