@@ -51,6 +51,8 @@ package struct PipelineManifests: Sendable {
         package var eventSourceName: String
         package var eventName: String
         package var dataFilters: [DataFilter]
+        /// `filters.dataLogicalOperator: or`: one passing data filter is enough (else all must pass).
+        package var dataFiltersOr: Bool
         /// Filters triage-eval does not evaluate (`exprs`, `time`, `context`, `script`), by key.
         package var otherFilters: [String]
         package var location: Location
@@ -63,6 +65,8 @@ package struct PipelineManifests: Sendable {
         package var type: String
         package var values: [String]
         package var comparator: String?
+        /// `template`: a Go template over `{"Input": the value's text}` whose output is compared instead.
+        package var template: String?
         package var location: Location
     }
 
@@ -323,9 +327,18 @@ struct ManifestReader {
             let path = "spec.dependencies[\(index)]"
             var dataFilters: [PipelineManifests.DataFilter] = []
             var otherFilters: [String] = []
+            var dataOr = false
             for (key, filter) in try mapping(node["filters"], "\(path).filters") {
+                if key == "dataLogicalOperator" {
+                    let logical = try optionalString(filter, "\(path).filters.dataLogicalOperator") ?? ""
+                    guard ["", "and", "or"].contains(logical) else {
+                        throw error(filter, "\(path).filters.dataLogicalOperator", "must be 'and' or 'or'")
+                    }
+                    dataOr = logical == "or"
+                    continue
+                }
                 guard key == "data" else {
-                    if key != "dataLogicalOperator" { otherFilters.append(key) }
+                    otherFilters.append(key)
                     continue
                 }
                 for (position, entry) in try sequence(filter, "\(path).filters.data").enumerated() {
@@ -333,11 +346,12 @@ struct ManifestReader {
                     dataFilters.append(
                         PipelineManifests.DataFilter(
                             path: try optionalString(entry["path"], "\(entryPath).path") ?? "",
-                            type: try optionalString(entry["type"], "\(entryPath).type") ?? "string",
+                            type: try optionalString(entry["type"], "\(entryPath).type") ?? "",
                             values: try sequence(entry["value"], "\(entryPath).value").map {
                                 try string($0, "\(entryPath).value")
                             },
                             comparator: try optionalString(entry["comparator"], "\(entryPath).comparator"),
+                            template: try optionalString(entry["template"], "\(entryPath).template"),
                             location: location(entry)))
                 }
             }
@@ -347,7 +361,8 @@ struct ManifestReader {
                     name: try optionalString(node["name"], "\(path).name") ?? "",
                     eventSourceName: try optionalString(node["eventSourceName"], "\(path).eventSourceName") ?? "",
                     eventName: try optionalString(node["eventName"], "\(path).eventName") ?? "",
-                    dataFilters: dataFilters, otherFilters: otherFilters, location: location(node)))
+                    dataFilters: dataFilters, dataFiltersOr: dataOr, otherFilters: otherFilters,
+                    location: location(node)))
         }
         var triggers: [PipelineManifests.Trigger] = []
         for (index, node) in try sequence(spec?["triggers"], "spec.triggers").enumerated() {

@@ -94,7 +94,7 @@ package struct SensorDispatch: Sendable {
                     let data = Self.natsEventData(subject: subject, body: body, event: event)
                     for dependency in sensor.dependencies
                     where dependency.eventSourceName == source.name && dependency.eventName == event.eventName
-                        && Self.passes(dependency.dataFilters, data: data)
+                        && Self.passes(dependency, data: data)
                     {
                         events[dependency.name] = Event(
                             context: Self.natsEventContext(eventSource: source.name, eventName: event.eventName),
@@ -201,37 +201,100 @@ package struct SensorDispatch: Sendable {
         return .object(members)
     }
 
-    /// A dependency's data filters, all of which must pass (`filters.data`, the default `and`).
-    static func passes(_ filters: [PipelineManifests.DataFilter], data: JSONValue) -> Bool {
-        filters.allSatisfy { filter in
-            guard let path = try? GJSONPath(filter.path), let found = path.value(in: data) else { return false }
-            let text = GJSONPath.string(found)
-            switch filter.type {
-            case "number":
-                guard let number = Double(text) else { return false }
-                return filter.values.contains { value in
-                    guard let expected = Double(value) else { return false }
-                    switch filter.comparator ?? "=" {
-                    case ">": return number > expected
-                    case ">=": return number >= expected
-                    case "<": return number < expected
-                    case "<=": return number <= expected
-                    case "!=": return number != expected
-                    default: return number == expected
-                    }
-                }
-            case "bool":
-                return filter.values.contains { $0.lowercased() == text.lowercased() }
-            default:
-                // A string filter's values are regular expressions, matched anywhere in the value (Go's
-                // `regexp.MatchString`).
-                let matched = filter.values.contains { pattern in
-                    guard let expression = try? NSRegularExpression(pattern: pattern) else { return false }
-                    let range = NSRange(text.startIndex..., in: text)
-                    return expression.firstMatch(in: text, range: range) != nil
-                }
-                return filter.comparator == "!=" ? !matched : matched
+    /// A dependency's data filters as `filterData` evaluates them (`pkg/sensors/dependencies/filter.go`): all
+    /// must pass, or with `dataLogicalOperator: or` one. A filter fails when its path does not exist, it has no
+    /// values, its type is not `bool`, `number` or `string`, or a value does not parse; with a `template`, the
+    /// template's output over `{"Input": the value's text}` is compared, as a string. It passes when one of its
+    /// values compares: `bool` as `strconv.ParseBool` of the value against gjson's `Bool()`; `number` as a float
+    /// against gjson's `Float()` with the comparator (`=` by default); `string` as a regular expression found
+    /// anywhere in the text (`=`, the default) or not found (`!=`).
+    package static func passes(_ dependency: PipelineManifests.Dependency, data: JSONValue) -> Bool {
+        let filters = dependency.dataFilters
+        guard !filters.isEmpty else { return true }
+        return dependency.dataFiltersOr
+            ? filters.contains { passes($0, data: data) } : filters.allSatisfy { passes($0, data: data) }
+    }
+
+    package static func passes(_ filter: PipelineManifests.DataFilter, data: JSONValue) -> Bool {
+        guard let path = try? GJSONPath(filter.path), var found = path.value(in: data), !filter.values.isEmpty
+        else { return false }
+        if let source = filter.template, !source.isEmpty {
+            guard let template = try? GoTemplate(source),
+                let output = try? template.execute(input: GoValue(json: .string(GJSONPath.string(found)))),
+                !output.isEmpty, output != "<no value>"
+            else { return false }
+            found = .string(output)
+        }
+        switch filter.type {
+        case "bool":
+            let actual = gjsonBool(found)
+            for value in filter.values {
+                guard let expected = goParseBool(value) else { return false }
+                if expected == actual { return true }
             }
+            return false
+        case "number":
+            let actual = gjsonFloat(found)
+            for value in filter.values {
+                guard let expected = Double(value) else { return false }
+                let compared: Bool
+                switch filter.comparator ?? "" {
+                case ">=": compared = actual >= expected
+                case ">": compared = actual > expected
+                case "<": compared = actual < expected
+                case "<=": compared = actual <= expected
+                case "!=": compared = actual != expected
+                case "=", "": compared = actual == expected
+                default: compared = false
+                }
+                if compared { return true }
+            }
+            return false
+        case "string":
+            let text = GJSONPath.string(found)
+            let range = NSRange(text.startIndex..., in: text)
+            for value in filter.values {
+                guard let expression = try? NSRegularExpression(pattern: value) else { return false }
+                let matched = expression.firstMatch(in: text, range: range) != nil
+                switch filter.comparator ?? "" {
+                case "=", "": if matched { return true }
+                case "!=": if !matched { return true }
+                default: break
+                }
+            }
+            return false
+        default:
+            return false
+        }
+    }
+
+    /// Go's `strconv.ParseBool`.
+    static func goParseBool(_ text: String) -> Bool? {
+        switch text {
+        case "1", "t", "T", "TRUE", "true", "True": return true
+        case "0", "f", "F", "FALSE", "false", "False": return false
+        default: return nil
+        }
+    }
+
+    /// gjson's `Result.Bool()`: true, a string `ParseBool` reads as true (lowercased first), a non-zero number.
+    static func gjsonBool(_ value: JSONValue) -> Bool {
+        switch value {
+        case .bool(let flag): return flag
+        case .string(let text): return goParseBool(text.lowercased()) ?? false
+        case .integer, .double: return gjsonFloat(value) != 0
+        default: return false
+        }
+    }
+
+    /// gjson's `Result.Float()`: a number, a string `ParseFloat` reads (else 0), 1 for true, 0 otherwise.
+    static func gjsonFloat(_ value: JSONValue) -> Double {
+        switch value {
+        case .bool(let flag): return flag ? 1 : 0
+        case .integer(let digits): return Double(digits) ?? 0
+        case .double(let number): return number
+        case .string(let text): return Double(text) ?? 0
+        default: return 0
         }
     }
 

@@ -220,6 +220,78 @@ import TriageEvalCore
         #expect(dispatch.dispatch(decision, subject: "remediation.execute").droppedActions == 1)
     }
 
+    /// Data filters as `filterData` evaluates them, each case worked out by hand from filter.go.
+    @Test(arguments: [
+        // bool: strconv.ParseBool of the value ("f" is false) against gjson's Bool().
+        ("bool-f", "{path: body.needs_human, type: bool, value: [f]}", true),
+        ("bool-true", "{path: body.needs_human, type: bool, value: ['true']}", false),
+        ("bool-unparsable", "{path: body.needs_human, type: bool, value: ['yes', 'false']}", false),
+        // number: a float, with the comparator; a string reads as its number; an unknown comparator never holds.
+        ("number-ge", "{path: body.confidence, type: number, comparator: '>=', value: ['0.8']}", true),
+        ("number-lt", "{path: body.confidence, type: number, comparator: '<', value: ['0.8']}", false),
+        ("number-any", "{path: body.confidence, type: number, value: ['0.5', '0.9']}", true),
+        ("number-string", "{path: body.count, type: number, comparator: '>', value: ['3']}", true),
+        ("number-unknown-comparator", "{path: body.confidence, type: number, comparator: '==', value: ['0.9']}", false),
+        // string: a regular expression found anywhere; != passes when some value does not match.
+        ("string-second", "{path: body.actions.0.name, type: string, value: ['^scale', restart]}", true),
+        (
+            "string-not-any", "{path: body.actions.0.name, type: string, comparator: '!=', value: [restart, scale]}",
+            true
+        ),
+        ("string-not", "{path: body.actions.0.name, type: string, comparator: '!=', value: [restart]}", false),
+        // A template's output is compared instead.
+        (
+            "template",
+            "{path: body.actions.0.name, type: string, value: ['^RESTART_PODS$'], template: '{{ .Input | upper }}'}",
+            true
+        ),
+        // No type, no values, no such path: the filter fails.
+        ("no-type", "{path: body.actions.0.name, value: [restart]}", false),
+        ("no-values", "{path: body.actions.0.name, type: string, value: []}", false),
+        ("no-path", "{path: body.nothing, type: string, value: ['.*']}", false),
+    ])
+    func dataFiltersAsFilterGoEvaluatesThem(_ name: String, _ filter: String, _ passes: Bool) throws {
+        let yaml = """
+            apiVersion: argoproj.io/v1alpha1
+            kind: Sensor
+            metadata: {name: s}
+            spec:
+              dependencies:
+                - {name: d, eventSourceName: decisions, eventName: execute, filters: {data: [\(filter)]}}
+            """
+        let dependency = try #require(try Self.manifests(yaml).sensors.first?.dependencies.first)
+        let data = try JSONParser.parse(
+            #"{"body": {"confidence": 0.9, "needs_human": false, "count": "5", "actions": [{"name": "restart_pods"}]}}"#
+        )
+        #expect(SensorDispatch.passes(dependency, data: data) == passes, "\(name)")
+    }
+
+    @Test func dataLogicalOperatorOrNeedsOneFilter() throws {
+        func dependency(_ logical: String) throws -> PipelineManifests.Dependency {
+            let yaml = """
+                apiVersion: argoproj.io/v1alpha1
+                kind: Sensor
+                metadata: {name: s}
+                spec:
+                  dependencies:
+                    - name: d
+                      eventSourceName: decisions
+                      eventName: execute
+                      filters:
+                        \(logical)
+                        data:
+                          - {path: body.actions.0.name, type: string, value: ['^scale_up$']}
+                          - {path: body.actions.0.name, type: string, value: ['^restart_pods$']}
+                """
+            return try #require(try Self.manifests(yaml).sensors.first?.dependencies.first)
+        }
+        let data = try JSONParser.parse(#"{"body": {"actions": [{"name": "restart_pods"}]}}"#)
+        #expect(SensorDispatch.passes(try dependency("dataLogicalOperator: or"), data: data))
+        #expect(!SensorDispatch.passes(try dependency("dataLogicalOperator: and"), data: data))
+        #expect(!SensorDispatch.passes(try dependency(""), data: data))
+        #expect(throws: ConfigError.self) { try dependency("dataLogicalOperator: xor") }
+    }
+
     @Test func filtersAndConditionsPickTheTrigger() throws {
         // One dependency per action, filtered on the first action's name (a regular expression, matched
         // anywhere: `restart` alone would also match `restart_pods_now`), one trigger per dependency.
