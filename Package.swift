@@ -23,6 +23,8 @@ let package = Package(
         // The webhook receiver of `triage-eval capture`: SwiftNIO's HTTP/1 server pipeline, whose decoder bounds
         // header sizes and streams bodies (see CaptureServer for why not FlyingFox or Hummingbird).
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The pipeline replay's event queue (Heap) and Argo's Pending queue (Deque).
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
@@ -40,6 +42,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings
         ),

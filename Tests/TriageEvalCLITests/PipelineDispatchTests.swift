@@ -76,8 +76,9 @@ import TriageEvalTestSupport
         let output = try Python.run(
             script, Repository.path("Tests/TriageEvalCLITests/Fixtures/argo/workflow-schema-v3.6.9.json"),
             Repository.path("scenarios/pipelines"))
-        // seed: 1 EventSource, 1 WorkflowTemplate, 1 Sensor; seed-fixed: 2 EventSources, 4 WorkflowTemplates, 1 Sensor.
-        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "10")
+        // seed: 1 EventSource, 1 WorkflowTemplate, 1 Sensor; seed-fixed: 2 EventSources, 4 WorkflowTemplates, 2 Sensors
+        // (execute and approve).
+        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "11")
     }
 
     static func run(_ scenario: String, db: String, temp: TemporaryDirectory) throws -> (

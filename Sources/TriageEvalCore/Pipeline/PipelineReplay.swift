@@ -77,6 +77,35 @@ package struct PipelineReplay: Sendable {
     private var rule: ReplyRule
     /// The scenario's Sensors, when it has `pipeline.manifests`.
     private var dispatch: SensorDispatch?
+    /// What the state rules need: how decisions become Workflows, the rules and the labels.
+    private var state: StateRules?
+
+    /// The state rules of a replay (``PipelineSimulation``) and what they read.
+    package struct StateRules: Sendable {
+        /// How a decision becomes Workflows (through the scenario's Sensors, when it has manifests).
+        package var planner: WorkflowPlanner
+        package var rules: PipelineSimulation.Rules
+        /// The labels, by incident id (the approver model `label` and the judgement of every run read them).
+        package var labels: [String: Label]
+
+        package init(planner: WorkflowPlanner, rules: PipelineSimulation.Rules, labels: [String: Label]) {
+            self.planner = planner
+            self.rules = rules
+            self.labels = labels
+        }
+
+        /// The rules as the report states them.
+        var settings: PipelineStateReport.Settings {
+            PipelineStateReport.Settings(
+                idempotency: rules.idempotency.rawValue, keyTemplate: rules.keyTemplate, keyTTLSeconds: rules.keyTTL,
+                deploysFile: rules.deploys?.timeline.path, deploys: rules.deploys?.timeline.deploys.count ?? 0,
+                deployWindowSeconds: rules.deploys?.window ?? DeploySuppression.seedWindow,
+                deployAnchor: (rules.deploys?.anchor ?? .start).rawValue, suppress: rules.deploys?.suppress ?? false,
+                limit: rules.limit, namespaceLimit: rules.namespaceLimit, durationSeconds: planner.duration,
+                approver: rules.approvals.approver.rawValue, approvalTTLSeconds: rules.approvals.ttl,
+                approverAfterSeconds: rules.approvals.after, manifests: planner.dispatch != nil)
+        }
+    }
 
     /// How many messages there are, when the preparation counted them (not for a scenario's `limit` when the
     /// store's counts settled the check).
@@ -101,17 +130,20 @@ package struct PipelineReplay: Sendable {
     ///   - incidents: the incidents replayed (a scenario's `limit`), nil for all.
     ///   - rule: which reply each planning takes.
     ///   - dispatch: the scenario's Sensors (`pipeline.manifests`): each decision routed to execute is dispatched.
+    ///   - state: the state rules, replayed when the messages are written.
     ///   - db: a connection.
     /// - Throws: ``PipelineError``, ``PlannerError``, database errors.
     static func prepare(
         scenario: Scenario, settings: PipelineSettings, planner: Planner, timeScale: Double,
-        incidents: Set<String>?, rule: ReplyRule, dispatch: SensorDispatch? = nil, in db: Database
+        incidents: Set<String>?, rule: ReplyRule, dispatch: SensorDispatch? = nil, state: StateRules? = nil,
+        in db: Database
     ) throws -> PipelineReplay {
         var replay = PipelineReplay(
             scenario: scenario, settings: settings, system: planner.systemPrompt,
             systemSha256: Digest.sha256Hex(planner.systemPrompt), timeScale: timeScale, incidents: incidents,
             rule: rule)
         replay.dispatch = dispatch
+        replay.state = state
         let corpus = scenario.corpus
         if try DeliverySighting.mayLackReceiveTimes(db, corpus: corpus) {
             try checkReceiveTimes(corpus: corpus, in: db)
@@ -188,6 +220,30 @@ package struct PipelineReplay: Sendable {
         var texts = RawStatement.Texts()
         var written = 0
         var planned = 0
+        // The state rules step on the messages as they are written, in receive order.
+        var simulation = state.map { PipelineSimulation(rules: $0.rules, labels: $0.labels) }
+        let writer = PipelineStateRecord.Writer(db: db, runId: runId)
+        if let state {
+            try writer.deploys(state.rules.deploys?.timeline ?? DeployTimeline([]))
+            try writer.settings(state.settings)
+        }
+        let sinks = PipelineSimulation.Sinks(
+            workflow: writer.workflow, approval: writer.approval,
+            audit: { try writer.audit($0, seq: $1, ordinal: $2) })
+        func step(_ row: Row) throws {
+            let message = row.message
+            guard simulation != nil, message.incidentId != nil else { return }
+            let judged = row.planned ? row.judged : nil
+            try simulation!.message(
+                PipelineSimulation.Message(
+                    seq: message.seq, time: message.productionTime, incidentId: message.incidentId,
+                    kind: message.kind, route: judged?.finalRoute, calls: judged?.calls ?? [],
+                    executeWorkflows: judged?.executeWorkflows ?? [], approveWorkflows: judged?.approveWorkflows ?? [],
+                    approveDispatch: judged?.approveDispatch),
+                targets: {
+                    try DeliverySighting.body(db, deliveryId: message.deliveryId).map(DeployTimeline.targets) ?? []
+                }, sinks: sinks)
+        }
         func store(_ row: Row) throws {
             let message = row.message
             texts.removeAll()
@@ -232,6 +288,7 @@ package struct PipelineReplay: Sendable {
                 insertDispatch.bind(9, dispatched.droppedActions.map(Int64.init))
                 try insertDispatch.run(texts: texts)
             }
+            try step(row)
             written += 1
             if written % 1024 == 0 { progress?.advance(by: 1024) }
         }
@@ -270,6 +327,7 @@ package struct PipelineReplay: Sendable {
         } else {
             try replay(judge: judge, in: db) { row, _ in try store(row) }
         }
+        try simulation?.finish(sinks: sinks)
         progress?.advance(by: written % 1024)
         progress?.finish(note: "\(planned) planned")
     }
@@ -288,8 +346,16 @@ package struct PipelineReplay: Sendable {
         var actionNames: String?
         /// The decision's dispatch through the scenario's Sensors, when it has manifests.
         var dispatch: Dispatched?
+        /// The route the state rules follow: production's, after the scenario's policies (the approval gate).
+        var finalRoute: Route
+        /// The decision's distinct calls, when it is routed to approve (what the approver is asked).
+        var calls: [ActionCall] = []
+        /// The Workflows it submits when routed to execute, or once approved (and that dispatch's status).
+        var executeWorkflows: [PlannedWorkflow] = []
+        var approveWorkflows: [PlannedWorkflow] = []
+        var approveDispatch: String?
 
-        init(_ reply: Reply?, judge: Judge, dispatch: SensorDispatch? = nil) {
+        init(_ reply: Reply?, judge: Judge, dispatch: SensorDispatch? = nil, planner: WorkflowPlanner? = nil) {
             // No reply: its call failed (`cache: record`); a resume calls again.
             let judgement = judge.judge(
                 reply.map { $0.text.map(Judge.Reply.text) ?? .transportFailure($0.error ?? "no reply text") }
@@ -303,13 +369,31 @@ package struct PipelineReplay: Sendable {
             decisionIncidentId = decision?.incidentId
             confidence = decision?.confidence
             actionNames = decision.map { PythonJSONEncoder.string(list: $0.actions.map(\.name)) }
+            finalRoute = judgement.finalRoute.route
+            // The triage service publishes on its own route (the seed's code: no approval gate), as the Pipeline
+            // section counts executes; a decision the scenario's policies hold for approval is dispatched only
+            // once approved, on remediation.approve.
+            let production = judgement.productionRoute.route
+            var executeDispatch: SensorDispatch.Result?
+            if let decision, let planner {
+                let execute = SensorDispatch.subject(route: Route.execute.rawValue)
+                let approve = SensorDispatch.subject(route: Route.approve.rawValue)
+                switch finalRoute {
+                case .execute:
+                    (executeWorkflows, executeDispatch) = planner.workflows(decision, subject: execute)
+                case .approve:
+                    calls = Scorer.calls(decision)
+                    let planned = planner.workflows(decision, subject: approve)
+                    approveWorkflows = planned.workflows
+                    approveDispatch = planned.dispatch?.status.rawValue
+                case .escalate: break
+                }
+            }
             if let dispatch {
-                // The triage service publishes on its own route (the seed's code: no approval gate), as the Pipeline
-                // section counts executes.
-                let route = judgement.productionRoute.route
-                if route == .execute, let decision {
+                if production == .execute, let decision {
                     self.dispatch = Dispatched(
-                        dispatch.dispatch(decision, subject: SensorDispatch.subject(route: route.rawValue)))
+                        executeDispatch
+                            ?? dispatch.dispatch(decision, subject: SensorDispatch.subject(route: "execute")))
                 } else {
                     self.dispatch = Dispatched(.notRouted(actions: decision?.actions.count ?? 0))
                 }
@@ -455,7 +539,7 @@ package struct PipelineReplay: Sendable {
         }
 
         // The verdict on a planning without a reply (its call failed), the same for all.
-        let noReply = judge.map { Judged(nil, judge: $0, dispatch: dispatch) }
+        let noReply = judge.map { Judged(nil, judge: $0, dispatch: dispatch, planner: state?.planner) }
         struct ReplyKey: Hashable {
             var user: ObjectIdentifier
             var index: Int
@@ -472,7 +556,7 @@ package struct PipelineReplay: Sendable {
                     work.append((user, index))
                 }
                 let verdicts = Self.judgeAll(
-                    work.map { $0.user.replies![$0.index] }, judge: judge, dispatch: dispatch)
+                    work.map { $0.user.replies![$0.index] }, judge: judge, dispatch: dispatch, planner: state?.planner)
                 for (item, verdict) in zip(work, verdicts) { item.user.judged[item.index] = verdict }
             }
             for (position, pending) in batch.enumerated() {
@@ -632,7 +716,9 @@ package struct PipelineReplay: Sendable {
     }
 
     /// The verdicts on replies, on every core.
-    private static func judgeAll(_ replies: [Reply], judge: Judge, dispatch: SensorDispatch?) -> [Judged] {
+    private static func judgeAll(
+        _ replies: [Reply], judge: Judge, dispatch: SensorDispatch?, planner: WorkflowPlanner?
+    ) -> [Judged] {
         var verdicts = [Judged?](repeating: nil, count: replies.count)
         verdicts.withUnsafeMutableBufferPointer { buffer in
             // Each thread writes its own indices (thread, thread + threads, …) only.
@@ -641,7 +727,7 @@ package struct PipelineReplay: Sendable {
             DispatchQueue.concurrentPerform(iterations: threads) { thread in
                 var index = thread
                 while index < replies.count {
-                    output[index] = Judged(replies[index], judge: judge, dispatch: dispatch)
+                    output[index] = Judged(replies[index], judge: judge, dispatch: dispatch, planner: planner)
                     index += threads
                 }
             }

@@ -184,6 +184,7 @@ extension MarkdownReport {
                 lines.append("")
             }
         }
+        if let state = pipeline.state { lines += pipelineStateSection(state) }
         return lines
     }
 }
@@ -200,6 +201,7 @@ extension HTMLReport {
             html += "<h3>Dispatch</h3><p>\(ReportText.html(dispatch.summaryText))</p>" + dispatch.statusTable.html
             for table in [dispatch.templateTable, dispatch.exampleTable].compactMap({ $0 }) { html += table.html }
         }
+        if let state = pipeline.state { html += pipelineStateSection(state) }
         return html
     }
 }

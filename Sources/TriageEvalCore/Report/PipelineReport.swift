@@ -114,6 +114,8 @@ package struct PipelineReport: Codable, Sendable, Equatable {
 
     /// The dispatch through the scenario's Sensors, when it has `pipeline.manifests`.
     package var dispatch: Dispatch?
+    /// What the state rules did and what ran against the cluster, judged (nil for a replay made before them).
+    package var state: PipelineStateReport?
 
     private static let invalidClasses = Set(FailureClass.allCases.filter(\.isInvalidJSON).map(\.rawValue))
 
@@ -147,6 +149,7 @@ package struct PipelineReport: Codable, Sendable, Equatable {
         var byTemplate: [String: Int] = [:]
         var neverDispatched = 0
         var examples: [String: [Dispatch.Example]] = [:]
+        var firstMessage: PipelineStateReport.FirstMessages = [:]
         while try rows.step() {
             let time = rows.double(0) ?? 0
             first = first ?? time
@@ -158,6 +161,7 @@ package struct PipelineReport: Codable, Sendable, Equatable {
             kinds[kind, default: (0, 0)].messages += 1
             if incidentId == nil { withoutIncident += 1 }
             if let incidentId {
+                if firstMessage[incidentId] == nil { firstMessage[incidentId] = time }
                 perIncident[
                     incidentId,
                     default: IncidentExecutes(incidentId: incidentId, executes: 0, planned: 0, onResolved: 0)
@@ -258,6 +262,8 @@ package struct PipelineReport: Codable, Sendable, Equatable {
                 ? Dispatch(
                     manifests: config.pipeline?.manifests ?? [], executes: dispatchExecutes,
                     workflowsSubmitted: workflowsSubmitted, byStatus: byStatus, byTemplate: byTemplate,
-                    actionsNeverDispatched: neverDispatched, examples: examples) : nil)
+                    actionsNeverDispatched: neverDispatched, examples: examples) : nil,
+            state: try PipelineStateReport.build(
+                db, runId: runId, start: first, hours: (last - first) / 3_600, incidents: firstMessage))
     }
 }

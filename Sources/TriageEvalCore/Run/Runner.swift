@@ -239,13 +239,41 @@ package struct Runner: Sendable {
         let dispatch =
             settings.manifests.isEmpty
             ? nil : SensorDispatch(manifests: try PipelineManifests.load(paths: settings.manifests))
+        let state = try Self.stateRules(
+            settings, scenario: scenario, catalog: planner.catalog, dispatch: dispatch, labels: labels)
         try UserMessageDigests.update(store: store, corpus: scenario.corpus, progressStyle: progressStyle)
         return try store.queue.read { db in
             try PipelineReplay.prepare(
                 scenario: scenario, settings: settings, planner: planner, timeScale: timeScale,
                 incidents: scenario.limit.map { _ in Set(Self.replayed(labels, scenario).map(\.incidentId)) },
-                rule: rule, dispatch: dispatch, in: db)
+                rule: rule, dispatch: dispatch, state: state, in: db)
         }
+    }
+
+    /// The pipeline's state rules as the scenario sets them, with the deploy timeline read (the scenario's
+    /// `pipeline.deploys.file`, else the corpus's `deploys.jsonl` when it has one).
+    /// - Throws: ``ConfigError`` for a deploy timeline that cannot be read.
+    static func stateRules(
+        _ settings: PipelineSettings, scenario: Scenario, catalog: Catalog, dispatch: SensorDispatch?,
+        labels: [Label]
+    ) throws -> PipelineReplay.StateRules {
+        let rules = settings.rules
+        let corpusTimeline = (scenario.corpusDirectory as NSString).appendingPathComponent(
+            DeployTimeline.corpusFileName)
+        let path =
+            rules.deploysFile ?? (FileManager.default.fileExists(atPath: corpusTimeline) ? corpusTimeline : nil)
+        let deploys = try path.map { path in
+            DeploySuppression(
+                timeline: try DeployTimeline.load(path: path), window: rules.deployWindow, anchor: rules.deployAnchor,
+                suppress: rules.suppress)
+        }
+        return PipelineReplay.StateRules(
+            planner: WorkflowPlanner(catalog: catalog, dispatch: dispatch, duration: rules.duration),
+            rules: PipelineSimulation.Rules(
+                idempotency: rules.idempotency, keyTemplate: rules.keyTemplate, keyTTL: rules.keyTTL,
+                deploys: deploys, limit: rules.limit, namespaceLimit: rules.namespaceLimit,
+                approvals: ApprovalDesk(approver: rules.approver, ttl: rules.approvalTTL, after: rules.approvalAfter)),
+            labels: Dictionary(labels.map { ($0.incidentId, $0) }, uniquingKeysWith: { first, _ in first }))
     }
 
     /// The calls a recording pipeline replay makes, as items that store a reply and no incident result.

@@ -106,8 +106,62 @@ package struct ScenarioFile: Codable, Sendable, Equatable {
         package var samples: Int?
         /// The pipeline's own manifests (files or folders): EventSources, Sensors, WorkflowTemplates.
         package var manifests: [String]?
+        package var idempotency: Idempotency?
+        package var deploys: Deploys?
+        package var parallelism: Parallelism?
+        package var approvals: Approvals?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case plan, samples, manifests }
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case plan, samples, manifests, idempotency, deploys, parallelism, approvals
+        }
+
+        /// `pipeline.idempotency`: the seed's `SET key running NX EX ttl` when a Workflow starts.
+        package struct Idempotency: Codable, Sendable, Equatable {
+            /// `gate`, `step` or `off`.
+            package var mode: String?
+            /// The key template (`{incident_id}`, `{action}`).
+            package var key: String?
+            /// A duration (`30m`, `1800s`, `1800`).
+            package var ttl: String?
+
+            enum CodingKeys: String, CodingKey, CaseIterable { case mode, key, ttl }
+        }
+
+        /// `pipeline.deploys`: the deploy timeline and the Sensor's suppression window.
+        package struct Deploys: Codable, Sendable, Equatable {
+            /// A deploy timeline (JSON Lines or a Grafana annotation export); default: the corpus's deploys.jsonl.
+            package var file: String?
+            package var window: String?
+            /// `start` or `end`.
+            package var anchor: String?
+            package var suppress: Bool?
+
+            enum CodingKeys: String, CodingKey, CaseIterable { case file, window, anchor, suppress }
+        }
+
+        /// `pipeline.parallelism`: remediations running at once.
+        package struct Parallelism: Codable, Sendable, Equatable {
+            package var limit: Int?
+            package var namespaceLimit: Int?
+            /// `deadline` (each Workflow's activeDeadlineSeconds) or a duration.
+            package var duration: String?
+
+            enum CodingKeys: String, CodingKey, CaseIterable {
+                case limit, duration
+                case namespaceLimit = "namespace_limit"
+            }
+        }
+
+        /// `pipeline.approvals`: the human gate.
+        package struct Approvals: Codable, Sendable, Equatable {
+            /// `none`, `label` or `all`.
+            package var approver: String?
+            package var ttl: String?
+            /// How long the approver takes to answer.
+            package var after: String?
+
+            enum CodingKeys: String, CodingKey, CaseIterable { case approver, ttl, after }
+        }
     }
 
     package var name: String?
@@ -147,6 +201,10 @@ package struct ScenarioFile: Codable, Sendable, Equatable {
         "rate_limit": Set(RateLimit.CodingKeys.allCases.map(\.rawValue)),
         "retry": Set(Retry.CodingKeys.allCases.map(\.rawValue)),
         "pipeline": Set(Pipeline.CodingKeys.allCases.map(\.rawValue)),
+        "pipeline.idempotency": Set(Pipeline.Idempotency.CodingKeys.allCases.map(\.rawValue)),
+        "pipeline.deploys": Set(Pipeline.Deploys.CodingKeys.allCases.map(\.rawValue)),
+        "pipeline.parallelism": Set(Pipeline.Parallelism.CodingKeys.allCases.map(\.rawValue)),
+        "pipeline.approvals": Set(Pipeline.Approvals.CodingKeys.allCases.map(\.rawValue)),
         "report": Set(Report.CodingKeys.allCases.map(\.rawValue)),
         "gates": Set(Gates.CodingKeys.allCases.map(\.rawValue)),
     ]

@@ -45,10 +45,13 @@ package enum Scorer {
     }
 
     /// The distinct calls of a verdict's decision (a call repeated in a decision is one call).
-    static func calls(_ verdict: Verdict) -> [ActionCall] {
+    static func calls(_ verdict: Verdict) -> [ActionCall] { calls(verdict.decision) }
+
+    /// The distinct calls of a decision.
+    static func calls(_ decision: Decision?) -> [ActionCall] {
         var seen = Set<ActionCall>()
         var calls: [ActionCall] = []
-        for action in verdict.decision?.actions ?? [] {
+        for action in decision?.actions ?? [] {
             let call = ActionCall(
                 name: action.name,
                 params: Dictionary(action.params.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last }))

@@ -411,6 +411,101 @@ extension Store {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v11-pipeline-state") { db in
+            try db.execute(
+                sql: """
+                    -- The state rules of a run's pipeline replay (idempotency, deploy suppression, parallelism,
+                    -- approvals, the audit chain), written as the replay steps its clock. Production time is Unix
+                    -- seconds throughout.
+
+                    -- Every Workflow a decision submitted, or would have had the Sensor not refused it: via
+                    -- execute, or approve (submitted once its request was approved); the catalog action, template
+                    -- and arguments (workflowIncidentId: the incident_id argument, i.e. the model's; params: the
+                    -- others as a JSON object); the event's incident; when it was dispatched, why it did not run
+                    -- (deploy: refused in a deploy window; idempotency: found its key), the deploy (an ordinal
+                    -- into pipelineDeploy) that suppressed it or that it ran during; when it started and ended
+                    -- (NULL if never submitted); its key, what the check found (set, set_after_expiry, held) and
+                    -- who held it; whether its action ran, the harms of a run (a JSON list) and whether it was
+                    -- correct.
+                    CREATE TABLE pipelineWorkflow (
+                        runId TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        ordinal INTEGER NOT NULL,
+                        via TEXT NOT NULL CHECK (via IN ('execute', 'approve')),
+                        action TEXT NOT NULL,
+                        workflowTemplate TEXT,
+                        workflowIncidentId TEXT,
+                        params TEXT NOT NULL,
+                        incidentId TEXT NOT NULL,
+                        dispatchedAt REAL NOT NULL,
+                        suppressedBy TEXT CHECK (suppressedBy IN ('deploy', 'idempotency')),
+                        deploy INTEGER,
+                        startedAt REAL,
+                        finishedAt REAL,
+                        idempotencyKey TEXT,
+                        keyState TEXT CHECK (keyState IN ('set', 'set_after_expiry', 'held')),
+                        keyHolder TEXT,
+                        executed INTEGER NOT NULL,
+                        harm TEXT,
+                        correct INTEGER,
+                        PRIMARY KEY (runId, seq, ordinal),
+                        FOREIGN KEY (runId, seq) REFERENCES pipelineMessage(runId, seq)
+                    ) WITHOUT ROWID;
+
+                    -- Every approval request (a decision routed to approve): how it was answered and when, and
+                    -- for an approved one the dispatch on remediation.approve and the Workflows it submitted.
+                    CREATE TABLE pipelineApproval (
+                        runId TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        incidentId TEXT NOT NULL,
+                        postedAt REAL NOT NULL,
+                        answer TEXT NOT NULL CHECK (answer IN ('approved', 'rejected', 'expired')),
+                        answeredAt REAL NOT NULL,
+                        dispatch TEXT,
+                        workflows INTEGER NOT NULL,
+                        PRIMARY KEY (runId, seq),
+                        FOREIGN KEY (runId, seq) REFERENCES pipelineMessage(runId, seq)
+                    ) WITHOUT ROWID;
+
+                    -- The seed's remediation_audit rows, one per Workflow that ran, in append order: the columns,
+                    -- rowBytes (the RFC 8785 canonical JSON of the row, the bytes hashed, kept verbatim), prevHash
+                    -- (32 zero bytes for the first) and thisHash = SHA-256(prevHash || rowBytes); seq and ordinal
+                    -- name the Workflow. createdAt is RFC 3339 UTC text, as hashed.
+                    CREATE TABLE pipelineAudit (
+                        runId TEXT NOT NULL,
+                        id INTEGER NOT NULL,
+                        seq INTEGER NOT NULL,
+                        ordinal INTEGER NOT NULL,
+                        incidentId TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        params TEXT NOT NULL,
+                        result TEXT NOT NULL,
+                        createdAt TEXT NOT NULL,
+                        rowBytes BLOB NOT NULL,
+                        prevHash BLOB NOT NULL,
+                        thisHash BLOB NOT NULL,
+                        PRIMARY KEY (runId, id)
+                    ) WITHOUT ROWID;
+
+                    -- The state rules a run's replay ran with (PipelineStateReport.Settings as JSON); NULL for a
+                    -- replay made before they existed.
+                    ALTER TABLE pipelineRun ADD COLUMN stateRules TEXT;
+
+                    -- The deploy timeline a run's replay used, in start order.
+                    CREATE TABLE pipelineDeploy (
+                        runId TEXT NOT NULL,
+                        ordinal INTEGER NOT NULL,
+                        service TEXT NOT NULL,
+                        namespace TEXT,
+                        cluster TEXT,
+                        start REAL NOT NULL,
+                        "end" REAL NOT NULL,
+                        revision TEXT,
+                        source TEXT NOT NULL,
+                        PRIMARY KEY (runId, ordinal)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

@@ -5,6 +5,7 @@ enum PipelineMessageRecord {
     /// Clears a run's rows, records its time scale and returns the statement that inserts one message (its
     /// arguments in ``insertColumns`` order).
     static func replaceRun(_ db: Database, runId: String, timeScale: Double) throws -> RawStatement {
+        try PipelineStateRecord.clear(db, runId: runId)
         try db.execute(sql: "DELETE FROM pipelineDispatch WHERE runId = ?", arguments: [runId])
         try db.execute(sql: "DELETE FROM pipelineMessage WHERE runId = ?", arguments: [runId])
         try db.execute(

@@ -197,6 +197,8 @@ package enum PipelineLint {
             }
         }
 
+        stateRules(manifests, add: add)
+
         guard let catalog else { return sorted(findings) }
         let dispatch = SensorDispatch(manifests: manifests)
         for action in catalog.actions {
@@ -319,6 +321,72 @@ package enum PipelineLint {
                 "the Sensors read only actions[0]: a decision's later actions are never dispatched")
         }
         return sorted(findings)
+    }
+
+    /// The seed's idempotency check (`SET … NX`) in each WorkflowTemplate, and what bounds Workflows across a storm.
+    private static func stateRules(
+        _ manifests: PipelineManifests,
+        add: (Severity, String, PipelineManifests.Location, String) -> Void
+    ) {
+        for template in manifests.workflowTemplates {
+            let checks = template.templates.filter { $0.script.map(hasIdempotencyCheck) ?? false }
+            guard !checks.isEmpty || template.scripts.contains(where: { hasIdempotencyCheck($0.text) }) else {
+                add(
+                    .error, "no-idempotency-check", template.location,
+                    "WorkflowTemplate \(template.name) has no idempotency check (the seed's `SET "
+                        + "remediation:{incident_id}:{action} running NX EX 1800` before acting): nothing stops the "
+                        + "same remediation twice; the replay assumes a gating check unless pipeline.idempotency.mode "
+                        + "is off")
+                continue
+            }
+            // A check in a step of its own gates nothing unless the steps after it depend on its result: its
+            // `exit 0` succeeds and the next steps run (Argo Workflows: a step that exits 0 succeeded).
+            for check in checks {
+                for holder in template.templates {
+                    for step in holder.steps where step.template == check.name {
+                        // Steps of later groups; for a DAG (group -1), every other task.
+                        let later =
+                            step.group < 0
+                            ? holder.steps.filter { $0.name != step.name }
+                            : holder.steps.filter { $0.group > step.group }
+                        let ungated = later.filter { other in
+                            !(other.when ?? "").contains("steps.\(step.name).")
+                                && !(other.when ?? "").contains(
+                                    "tasks.\(step.name).")
+                        }
+                        if holder.steps.count > 1, later.isEmpty || !ungated.isEmpty {
+                            add(
+                                .error, "idempotency-check-does-not-gate", step.location,
+                                "WorkflowTemplate \(template.name): the idempotency check is step '\(step.name)' of its "
+                                    + "own and "
+                                    + (later.isEmpty
+                                        ? "runs beside the action, not before it"
+                                        : "step '\(ungated[0].name)' does not depend on its result")
+                                    + ": its `exit 0` succeeds and the action still runs (give the later steps "
+                                    + "`when: \"{{steps.\(step.name).outputs.result}} == proceeding\"`, or check in "
+                                    + "the action's own script); replay it with pipeline.idempotency.mode: step")
+                        }
+                    }
+                }
+            }
+        }
+        // spec.parallelism bounds the pods of one Workflow; every remediation is its own Workflow.
+        let bounded = manifests.controllerParallelism.map { $0.limit ?? 0 > 0 || $0.namespaceLimit ?? 0 > 0 } ?? false
+        if !bounded, !manifests.workflowTemplates.contains(where: \.synchronized),
+            let first = manifests.workflowTemplates.first(where: { $0.parallelism != nil })
+        {
+            add(
+                .note, "parallelism-within-one-workflow", first.location,
+                "WorkflowTemplate \(first.name) sets spec.parallelism, which bounds the pods of one Workflow; each "
+                    + "remediation is a Workflow of its own, so nothing bounds how many run at once in a storm (set "
+                    + "the controller's parallelism or a synchronization semaphore; replay one with "
+                    + "pipeline.parallelism.limit)")
+        }
+    }
+
+    /// Whether a script claims the seed's idempotency key: a Redis `SET` with `NX`.
+    static func hasIdempotencyCheck(_ script: String) -> Bool {
+        script.range(of: #"(?i)\bSET\b[^\n]*\bNX\b"#, options: .regularExpression) != nil
     }
 
     private static func sorted(_ findings: [Finding]) -> [Finding] {

@@ -128,7 +128,39 @@ package struct PipelineManifests: Sendable {
         package var activeDeadlineSeconds: Int?
         /// The text of every script `source` and container `args`/`command`, for lint.
         package var scripts: [(text: String, location: Location)]
+        /// `spec.templates`: each template's name, its script text (source, command and args joined) and, for a
+        /// `steps` or `dag` template, its steps in order.
+        package var templates: [Template] = []
+        /// `spec.entrypoint`.
+        package var entrypoint: String?
+        /// `spec.parallelism` (pods within one Workflow) and whether `spec.synchronization` is set.
+        package var parallelism: Int?
+        package var synchronized = false
     }
+
+    /// One template of a WorkflowTemplate's `spec.templates`.
+    package struct Template: Sendable {
+        package var name: String
+        package var script: String?
+        package var location: Location
+        /// Its steps (`steps` groups flattened, or `dag.tasks`), in order.
+        package var steps: [Step]
+    }
+
+    /// A step of a `steps` template, or a task of a `dag`.
+    package struct Step: Sendable {
+        package var name: String
+        package var template: String?
+        /// Its `when` expression.
+        package var when: String?
+        /// The group it belongs to (steps), or -1 (a DAG's tasks).
+        package var group: Int
+        package var location: Location
+    }
+
+    /// The Argo Workflows controller's ConfigMap (`workflow-controller-configmap`), when the manifests hold it:
+    /// its `parallelism` and `namespaceParallelism`.
+    package var controllerParallelism: (limit: Int?, namespaceLimit: Int?, location: Location)?
 
     package var eventSources: [EventSource] = []
     package var sensors: [Sensor] = []
@@ -212,6 +244,8 @@ package struct PipelineManifests: Sendable {
             case "Sensor": sensors.append(try reader.sensor(document, name: name))
             case "WorkflowTemplate", "ClusterWorkflowTemplate":
                 workflowTemplates.append(try reader.workflowTemplate(document, name: name))
+            case "ConfigMap" where name == "workflow-controller-configmap":
+                controllerParallelism = try reader.controllerParallelism(document)
             default: otherDocuments.append("\(reader.location(document)) \(kind)")
             }
         }
@@ -446,23 +480,76 @@ struct ManifestReader {
             deadline = seconds
         }
         var scripts: [(text: String, location: PipelineManifests.Location)] = []
-        for template in try sequence(spec?["templates"], "spec.templates") {
+        var templates: [PipelineManifests.Template] = []
+        for (index, template) in try sequence(spec?["templates"], "spec.templates").enumerated() {
+            let path = "spec.templates[\(index)]"
+            var texts: [String] = []
             for key in ["script", "container"] {
                 guard let body = template[key] else { continue }
                 for field in ["source", "command", "args"] {
                     guard let node = body[field] else { continue }
                     switch node {
-                    case .scalar(let scalar): scripts.append((scalar.string, location(node)))
+                    case .scalar(let scalar):
+                        scripts.append((scalar.string, location(node)))
+                        texts.append(scalar.string)
                     case .sequence(let sequence):
                         let text = sequence.compactMap { $0.scalar?.string }.joined(separator: " ")
                         scripts.append((text, location(node)))
+                        texts.append(text)
                     default: break
                     }
                 }
             }
+            var steps: [PipelineManifests.Step] = []
+            for (group, node) in try sequence(template["steps"], "\(path).steps").enumerated() {
+                // A group is a list of parallel steps (a single step may be written without the list).
+                let members: [Node] = if case .sequence(let parallel) = node { Array(parallel) } else { [node] }
+                for member in members { steps.append(try step(member, group: group, path: "\(path).steps")) }
+            }
+            for node in try sequence(template["dag"]?["tasks"], "\(path).dag.tasks") {
+                steps.append(try step(node, group: -1, path: "\(path).dag.tasks"))
+            }
+            templates.append(
+                PipelineManifests.Template(
+                    name: try optionalString(template["name"], "\(path).name") ?? "",
+                    script: texts.isEmpty ? nil : texts.joined(separator: "\n"), location: location(template),
+                    steps: steps))
         }
-        return PipelineManifests.WorkflowTemplate(
+        var parallelism: Int?
+        if let node = spec?["parallelism"] {
+            guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
+                throw error(node, "spec.parallelism", "must be a whole number")
+            }
+            parallelism = value
+        }
+        var workflowTemplate = PipelineManifests.WorkflowTemplate(
             name: name, location: location(document), parameters: parameters, activeDeadlineSeconds: deadline,
             scripts: scripts)
+        workflowTemplate.templates = templates
+        workflowTemplate.entrypoint = try optionalString(spec?["entrypoint"], "spec.entrypoint")
+        workflowTemplate.parallelism = parallelism
+        workflowTemplate.synchronized = spec?["synchronization"] != nil
+        return workflowTemplate
+    }
+
+    private func step(_ node: Node, group: Int, path: String) throws -> PipelineManifests.Step {
+        PipelineManifests.Step(
+            name: try optionalString(node["name"], "\(path).name") ?? "",
+            template: try optionalString(node["template"], "\(path).template"),
+            when: try optionalString(node["when"], "\(path).when"), group: group, location: location(node))
+    }
+
+    /// `data.parallelism` and `data.namespaceParallelism` of the controller's ConfigMap.
+    func controllerParallelism(
+        _ document: Node
+    ) throws -> (limit: Int?, namespaceLimit: Int?, location: PipelineManifests.Location) {
+        func number(_ key: String) throws -> Int? {
+            guard let node = document["data"]?[key] else { return nil }
+            guard case .scalar(let scalar) = node, let value = Int(scalar.string), value >= 0 else {
+                throw error(node, "data.\(key)", "must be a whole number")
+            }
+            return value
+        }
+        return (try number("parallelism"), try number("namespaceParallelism"), location(document))
     }
 }

@@ -1,0 +1,354 @@
+import Foundation
+import GRDB
+
+/// What the pipeline's state rules did over the replay, and what the Workflows that ran did to the cluster,
+/// judged against the labels (report.json: `pipeline.state`). Read from the tables the replay wrote
+/// (``PipelineSimulation``); nothing here is decided again.
+package struct PipelineStateReport: Codable, Sendable, Equatable {
+    /// The rules the replay ran with.
+    package struct Settings: Codable, Sendable, Equatable {
+        /// `gate`, `step` or `off`.
+        package var idempotency: String
+        package var keyTemplate: String
+        package var keyTTLSeconds: Double
+        /// The deploy timeline's file and its deploys (nil: none).
+        package var deploysFile: String?
+        package var deploys: Int
+        package var deployWindowSeconds: Double
+        /// `start` or `end`.
+        package var deployAnchor: String
+        package var suppress: Bool
+        /// nil: no limit.
+        package var limit: Int?
+        package var namespaceLimit: Int?
+        /// Seconds every Workflow runs, nil: each its deadline.
+        package var durationSeconds: Double?
+        /// `none`, `label` or `all`.
+        package var approver: String
+        package var approvalTTLSeconds: Double
+        package var approverAfterSeconds: Double
+        /// Whether Workflows come from the scenario's Sensors (else one per action).
+        package var manifests: Bool
+    }
+
+    /// Workflows by what became of them.
+    package struct Workflows: Codable, Sendable, Equatable {
+        /// Every Workflow a decision submitted (or would have, but for deploy suppression).
+        package var dispatched: Int
+        /// Of them, submitted for a decision routed to execute, and on an approval.
+        package var viaExecute: Int
+        package var viaApprove: Int
+        /// Refused by the Sensor in a deploy window.
+        package var suppressedByDeploy: Int
+        /// Exited at the idempotency check ("already in progress").
+        package var suppressedByIdempotency: Int
+        /// Ran their action against the cluster.
+        package var executed: Int
+    }
+
+    package struct Idempotency: Codable, Sendable, Equatable {
+        /// Workflows that ran the check.
+        package var checked: Int
+        /// Found their key set ("already in progress"), and of them were stopped (gate) — the rest ran anyway.
+        package var alreadyInProgress: Int
+        package var prevented: Int
+        /// Set their key again after an earlier one expired: the action ran again after the cooldown.
+        package var reExecutionsAfterExpiry: Int
+        /// Found a key a different incident's Workflow had set (the model reused an incident id).
+        package var wrongSuppressions: Int
+    }
+
+    package struct Parallelism: Codable, Sendable, Equatable {
+        /// Workflows that waited Pending.
+        package var waited: Int
+        /// The most Workflows Pending at once, and when (RFC 3339).
+        package var peakQueued: Int
+        package var peakQueuedAt: String?
+        /// Wait of the Workflows that started, in seconds (nil when none did).
+        package var meanWaitSeconds: Double?
+        package var maxWaitSeconds: Double?
+        /// The most Workflows running at once.
+        package var peakRunning: Int
+    }
+
+    package struct Approvals: Codable, Sendable, Equatable {
+        package var requests: Int
+        package var approved: Int
+        package var rejected: Int
+        package var expired: Int
+        /// Requests per hour of production time: the mean, and the busiest clock hour (from the first message).
+        package var perHour: Double?
+        package var peakPerHour: Int
+        package var peakHourStart: String?
+        /// Workflows submitted on approval.
+        package var workflowsSubmitted: Int
+    }
+
+    /// One action's runs.
+    package struct ActionOutcome: Codable, Sendable, Equatable {
+        package var action: String
+        package var runs: Int
+        package var correct: Int
+        package var harmful: Int
+        package var byHarm: [String: Int]
+    }
+
+    /// An incident with a harmful run.
+    package struct IncidentHarm: Codable, Sendable, Equatable {
+        package var incidentId: String
+        package var runs: Int
+        package var harmful: Int
+        package var harms: [String]
+    }
+
+    package struct Outcomes: Codable, Sendable, Equatable {
+        /// Workflows that ran; correct ones and harmful ones (any harm) among them, with Wilson intervals.
+        package var runs: Int
+        package var correct: Rate
+        package var harmful: Rate
+        /// Runs by harm (a run can have several).
+        package var byHarm: [String: Int]
+        /// Runs of incidents without a label (neither correct nor expected-or-not).
+        package var unlabelled: Int
+        /// Incidents replayed; with a run; with a harmful run (of all replayed).
+        package var incidents: Int
+        package var incidentsWithRuns: Int
+        package var incidentsWithHarm: Rate
+        /// `act` incidents, and those with a correct run (act recall of the pipeline).
+        package var actIncidentsRemediated: Rate
+        /// From an incident's first message to its first correct run, over the incidents with one (seconds).
+        package var medianSecondsToCorrect: Double?
+        package var maxSecondsToCorrect: Double?
+        /// Runs and harmful runs per hour of production time.
+        package var runsPerHour: Double?
+        package var harmfulPerHour: Double?
+        package var perAction: [ActionOutcome]
+        /// The incidents with the most harmful runs, at most ten.
+        package var worstIncidents: [IncidentHarm]
+    }
+
+    package struct Audit: Codable, Sendable, Equatable {
+        package var rows: Int
+        /// The last row's this_hash (hex), nil for an empty chain.
+        package var head: String?
+        /// Whether the chain verified when the report was written, and where it broke.
+        package var verified: Bool
+        package var firstBreak: String?
+    }
+
+    package var settings: Settings
+    package var workflows: Workflows
+    package var idempotency: Idempotency
+    package var parallelism: Parallelism
+    package var approvals: Approvals
+    package var outcomes: Outcomes
+    package var audit: Audit
+
+    /// The first message of each incident replayed (production time), from the Pipeline section's scan.
+    typealias FirstMessages = [String: Double]
+
+    /// The part of a run, or nil when its replay ran no state rules (a run before they existed).
+    static func build(
+        _ db: Database, runId: String, start: Double, hours: Double, incidents: FirstMessages
+    ) throws -> PipelineStateReport? {
+        guard
+            let settingsJSON = try String.fetchOne(
+                db, sql: "SELECT stateRules FROM pipelineRun WHERE runId = ?", arguments: [runId]),
+            let settings = try? JSONDecoder().decode(Settings.self, from: Data(settingsJSON.utf8))
+        else { return nil }
+        var workflows = Workflows(
+            dispatched: 0, viaExecute: 0, viaApprove: 0, suppressedByDeploy: 0, suppressedByIdempotency: 0,
+            executed: 0)
+        var idempotency = Idempotency(
+            checked: 0, alreadyInProgress: 0, prevented: 0, reExecutionsAfterExpiry: 0, wrongSuppressions: 0)
+        var waits: [Double] = []
+        var pendingEdges: [(time: Double, delta: Int)] = []
+        var runningEdges: [(time: Double, delta: Int)] = []
+        var byHarm: [String: Int] = [:]
+        var correct = 0
+        var harmful = 0
+        var unlabelled = 0
+        var perAction: [String: ActionOutcome] = [:]
+        var perIncident: [String: IncidentHarm] = [:]
+        var firstCorrect: [String: Double] = [:]
+        let labelled = try labelledIncidents(db, runId: runId)
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT via, action, incidentId, dispatchedAt, suppressedBy, startedAt, finishedAt, keyState,
+                    keyHolder, executed, harm, correct
+                FROM pipelineWorkflow WHERE runId = ? ORDER BY seq, ordinal
+                """,
+            arguments: [runId])
+        while let row = try rows.next() {
+            workflows.dispatched += 1
+            let via: String = row[0]
+            if via == Route.approve.rawValue { workflows.viaApprove += 1 } else { workflows.viaExecute += 1 }
+            let incidentId: String = row[2]
+            let dispatchedAt: Double = row[3]
+            let suppressedBy: String? = row[4]
+            if suppressedBy == PipelineSimulation.Suppression.deploy.rawValue { workflows.suppressedByDeploy += 1 }
+            if suppressedBy == PipelineSimulation.Suppression.idempotency.rawValue {
+                workflows.suppressedByIdempotency += 1
+            }
+            if let startedAt: Double = row[5] {
+                waits.append(startedAt - dispatchedAt)
+                if startedAt > dispatchedAt {
+                    pendingEdges += [(dispatchedAt, 1), (startedAt, -1)]
+                }
+                if let finishedAt: Double = row[6], finishedAt > startedAt {
+                    runningEdges += [(startedAt, 1), (finishedAt, -1)]
+                }
+            }
+            if let keyState: String = row[7] {
+                idempotency.checked += 1
+                switch PipelineSimulation.KeyState(rawValue: keyState) {
+                case .held?:
+                    idempotency.alreadyInProgress += 1
+                    if suppressedBy != nil { idempotency.prevented += 1 }
+                    if (row[8] as String?) != incidentId { idempotency.wrongSuppressions += 1 }
+                case .setAfterExpiry?: idempotency.reExecutionsAfterExpiry += 1
+                default: break
+                }
+            }
+            guard (row[9] as Int) != 0 else { continue }
+            workflows.executed += 1
+            let action: String = row[1]
+            let harms =
+                (row[10] as String?).flatMap { try? JSONParser.parse($0).arrayElements }?
+                .compactMap(\.stringValue) ?? []
+            let isCorrect = (row[11] as Int?) == 1
+            var outcome =
+                perAction[action] ?? ActionOutcome(action: action, runs: 0, correct: 0, harmful: 0, byHarm: [:])
+            outcome.runs += 1
+            if !labelled.contains(incidentId) { unlabelled += 1 }
+            var incident =
+                perIncident[incidentId] ?? IncidentHarm(incidentId: incidentId, runs: 0, harmful: 0, harms: [])
+            incident.runs += 1
+            if isCorrect {
+                correct += 1
+                outcome.correct += 1
+                if let startedAt: Double = row[5] {
+                    firstCorrect[incidentId] = min(firstCorrect[incidentId] ?? .infinity, startedAt)
+                }
+            }
+            if !harms.isEmpty {
+                harmful += 1
+                outcome.harmful += 1
+                incident.harmful += 1
+                for harm in harms {
+                    byHarm[harm, default: 0] += 1
+                    outcome.byHarm[harm, default: 0] += 1
+                    if !incident.harms.contains(harm) { incident.harms.append(harm) }
+                }
+            }
+            perAction[action] = outcome
+            perIncident[incidentId] = incident
+        }
+
+        func peak(_ edges: [(time: Double, delta: Int)]) -> (Int, Double?) {
+            // At one instant an end comes before a start (a slot freed at t is taken at t).
+            var level = 0
+            var best = 0
+            var at: Double?
+            for edge in edges.sorted(by: { ($0.time, $0.delta) < ($1.time, $1.delta) }) {
+                level += edge.delta
+                if level > best {
+                    best = level
+                    at = edge.time
+                }
+            }
+            return (best, at)
+        }
+        let (peakQueued, peakQueuedAt) = peak(pendingEdges)
+        let (peakRunning, _) = peak(runningEdges)
+        let parallelism = Parallelism(
+            waited: waits.filter { $0 > 0 }.count, peakQueued: peakQueued,
+            peakQueuedAt: peakQueuedAt.map { UTCTimestamp.milliseconds(Date(timeIntervalSince1970: $0)) },
+            meanWaitSeconds: waits.isEmpty ? nil : waits.reduce(0, +) / Double(waits.count),
+            maxWaitSeconds: waits.max(), peakRunning: peakRunning)
+
+        let approvals = try approvalTallies(db, runId: runId, start: start, hours: hours)
+        let actIncidents = try actIncidentIds(db, runId: runId).filter { incidents[$0] != nil }
+        let toCorrect = firstCorrect.compactMap { id, time in incidents[id].map { time - $0 } }.sorted()
+        let harmedIncidents = perIncident.values.filter { $0.harmful > 0 }
+        let outcomes = Outcomes(
+            runs: workflows.executed, correct: Rate(correct, of: workflows.executed),
+            harmful: Rate(harmful, of: workflows.executed), byHarm: byHarm, unlabelled: unlabelled,
+            incidents: incidents.count, incidentsWithRuns: perIncident.count,
+            incidentsWithHarm: Rate(harmedIncidents.count, of: incidents.count),
+            actIncidentsRemediated: Rate(actIncidents.filter { firstCorrect[$0] != nil }.count, of: actIncidents.count),
+            medianSecondsToCorrect: toCorrect.isEmpty ? nil : Statistics.quantile(sorted: toCorrect, 0.5),
+            maxSecondsToCorrect: toCorrect.last,
+            runsPerHour: hours > 0 ? Double(workflows.executed) / hours : nil,
+            harmfulPerHour: hours > 0 ? Double(harmful) / hours : nil,
+            perAction: perAction.values.sorted { ($1.runs, $0.action) < ($0.runs, $1.action) },
+            worstIncidents: Array(
+                harmedIncidents.map { incident in
+                    var incident = incident
+                    incident.harms.sort { (Harm(rawValue: $0) ?? .forbidden) < (Harm(rawValue: $1) ?? .forbidden) }
+                    return incident
+                }.sorted { ($1.harmful, $1.runs, $0.incidentId) < ($0.harmful, $0.runs, $1.incidentId) }
+                    .prefix(10)))
+        let links = try PipelineStateRecord.auditChain(db, runId: runId)
+        let broken = AuditChain.verify(links)
+        return PipelineStateReport(
+            settings: settings, workflows: workflows, idempotency: idempotency, parallelism: parallelism,
+            approvals: approvals, outcomes: outcomes,
+            audit: Audit(
+                rows: links.count, head: links.last.map { Digest.hex($0.thisHash) }, verified: broken == nil,
+                firstBreak: broken?.description))
+    }
+
+    private static func approvalTallies(
+        _ db: Database, runId: String, start: Double, hours: Double
+    ) throws -> Approvals {
+        var approvals = Approvals(
+            requests: 0, approved: 0, rejected: 0, expired: 0, perHour: nil, peakPerHour: 0, peakHourStart: nil,
+            workflowsSubmitted: 0)
+        var perHour: [Int: Int] = [:]
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT postedAt, answer, workflows FROM pipelineApproval WHERE runId = ? ORDER BY seq",
+            arguments: [runId])
+        while let row = try rows.next() {
+            approvals.requests += 1
+            let postedAt: Double = row[0]
+            perHour[Int(((postedAt - start) / 3600).rounded(.down)), default: 0] += 1
+            switch ApprovalDesk.Answer(rawValue: row[1]) {
+            case .approved?: approvals.approved += 1
+            case .rejected?: approvals.rejected += 1
+            case .expired?: approvals.expired += 1
+            case nil: break
+            }
+            approvals.workflowsSubmitted += row[2] as Int
+        }
+        // The busiest hour, the earliest of equals.
+        if let busiest = perHour.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }) {
+            approvals.peakPerHour = busiest.value
+            approvals.peakHourStart = UTCTimestamp.string(
+                Date(timeIntervalSince1970: start + Double(busiest.key) * 3600))
+        }
+        approvals.perHour = hours > 0 ? Double(approvals.requests) / hours : nil
+        return approvals
+    }
+
+    /// The incidents with a label in the run's label set.
+    private static func labelledIncidents(_ db: Database, runId: String) throws -> Set<String> {
+        Set(
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT l.incidentId FROM labelSetEntry l JOIN run r ON r.labelSetId = l.labelSetId WHERE r.id = ?
+                    """, arguments: [runId]))
+    }
+
+    /// The incidents whose label expects an action.
+    private static func actIncidentIds(_ db: Database, runId: String) throws -> [String] {
+        try String.fetchAll(
+            db,
+            sql: """
+                SELECT l.incidentId FROM labelSetEntry l JOIN run r ON r.labelSetId = l.labelSetId
+                WHERE r.id = ? AND l.expect = 'act'
+                """, arguments: [runId])
+    }
+}

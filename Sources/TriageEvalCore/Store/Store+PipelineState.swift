@@ -1,0 +1,136 @@
+import Foundation
+import GRDB
+
+/// The `pipelineWorkflow`, `pipelineApproval`, `pipelineAudit` and `pipelineDeploy` tables: what a run's state
+/// rules did (``PipelineSimulation``).
+enum PipelineStateRecord {
+    /// Deletes a run's rows (before its messages: the workflows and approvals refer to them).
+    static func clear(_ db: Database, runId: String) throws {
+        for table in ["pipelineWorkflow", "pipelineApproval", "pipelineAudit", "pipelineDeploy"] {
+            try db.execute(sql: "DELETE FROM \(table) WHERE runId = ?", arguments: [runId])
+        }
+    }
+
+    /// Inserts a run's rows as the replay settles them.
+    struct Writer {
+        let db: Database
+        let runId: String
+
+        func deploys(_ timeline: DeployTimeline) throws {
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO pipelineDeploy (runId, ordinal, service, namespace, cluster, start, "end", revision,
+                        source)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            for (ordinal, deploy) in timeline.deploys.enumerated() {
+                try statement.execute(arguments: [
+                    runId, ordinal, deploy.service, deploy.namespace, deploy.cluster, deploy.start, deploy.end,
+                    deploy.revision, deploy.source,
+                ])
+            }
+        }
+
+        /// Records the rules the run's replay ran with (its `pipelineRun` row exists).
+        func settings(_ settings: PipelineStateReport.Settings) throws {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            try db.execute(
+                sql: "UPDATE pipelineRun SET stateRules = ? WHERE runId = ?",
+                arguments: [String(decoding: try encoder.encode(settings), as: UTF8.self), runId])
+        }
+
+        func workflow(_ run: PipelineSimulation.WorkflowRun) throws {
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO pipelineWorkflow (runId, seq, ordinal, via, action, workflowTemplate,
+                        workflowIncidentId, params, incidentId, dispatchedAt, suppressedBy, deploy, startedAt,
+                        finishedAt, idempotencyKey, keyState, keyHolder, executed, harm, correct)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            let workflow = run.workflow
+            try statement.execute(arguments: [
+                runId, run.seq, run.ordinal, run.via.rawValue, workflow.action, workflow.template,
+                workflow.incidentId, PipelineStateRecord.paramsJSON(workflow.params), run.incidentId,
+                run.dispatchedAt, run.suppressedBy?.rawValue, run.deploy, run.startedAt, run.finishedAt, run.key,
+                run.keyState?.rawValue, run.keyHolder, run.executed,
+                run.verdict.map { PythonJSONEncoder.string(list: $0.harms.map(\.rawValue)) }, run.verdict?.correct,
+            ])
+        }
+
+        func approval(_ request: PipelineSimulation.ApprovalRequest) throws {
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO pipelineApproval (runId, seq, incidentId, postedAt, answer, answeredAt, dispatch,
+                        workflows)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            try statement.execute(arguments: [
+                runId, request.seq, request.incidentId, request.postedAt, request.answer.rawValue,
+                request.answeredAt, request.dispatch, request.workflows,
+            ])
+        }
+
+        func audit(_ link: AuditChain.Link, seq: Int, ordinal: Int) throws {
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO pipelineAudit (runId, id, seq, ordinal, incidentId, action, params, result,
+                        createdAt, rowBytes, prevHash, thisHash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            let row = link.row
+            try statement.execute(arguments: [
+                runId, row.id, seq, ordinal, row.incidentId, row.action, PipelineStateRecord.paramsJSON(row.params),
+                row.result, row.createdAt, Data(link.rowBytes), Data(link.prevHash), Data(link.thisHash),
+            ])
+        }
+    }
+
+    /// Parameters as the store keeps them: a JSON object in their order.
+    static func paramsJSON(_ params: [(name: String, value: String)]) -> String {
+        PythonJSONEncoder.string(.object(params.map { ($0.name, JSONValue.string($0.value)) }))
+    }
+
+    /// Parameters read back from ``paramsJSON(_:)`` (nil when the text is not a JSON object of strings).
+    static func params(_ json: String) -> [(name: String, value: String)]? {
+        guard let members = (try? JSONParser.parse(json))?.objectMembers else { return nil }
+        var params: [(name: String, value: String)] = []
+        for (key, value) in members {
+            guard let text = value.stringValue else { return nil }
+            params.append((key, text))
+        }
+        return params
+    }
+
+    /// A run's audit chain in `id` order.
+    static func auditChain(_ db: Database, runId: String) throws -> [AuditChain.Link] {
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT id, incidentId, action, params, result, createdAt, rowBytes, prevHash, thisHash
+                FROM pipelineAudit WHERE runId = ? ORDER BY id
+                """,
+            arguments: [runId])
+        var links: [AuditChain.Link] = []
+        while let row = try rows.next() {
+            let paramsText: String = row[3]
+            let bytes: Data = row[6]
+            let prev: Data = row[7]
+            let this: Data = row[8]
+            links.append(
+                AuditChain.Link(
+                    row: AuditChain.Row(
+                        id: row[0], incidentId: row[1], action: row[2],
+                        // Unreadable parameters cannot be the bytes' parameters: the row reads as edited.
+                        params: params(paramsText) ?? [("", paramsText)], result: row[4], createdAt: row[5]),
+                    rowBytes: Array(bytes), prevHash: Array(prev), thisHash: Array(this)))
+        }
+        return links
+    }
+
+    /// Whether a run has a pipeline replay with state rules (rows in `pipelineRun`).
+    static func hasReplay(_ db: Database, runId: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM pipelineRun WHERE runId = ?)", arguments: [runId])
+            ?? false
+    }
+}
