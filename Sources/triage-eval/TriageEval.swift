@@ -18,7 +18,7 @@ struct TriageEval: AsyncParsableCommand {
         subcommands: [
             Ingest.self, Capture.self, Run.self, Report.self, Compare.self, Export.self, Cache.self, Decision.self,
             Prompt.self,
-            CatalogCommand.self, PipelineCommand.self,
+            CatalogCommand.self, PipelineCommand.self, Audit.self,
         ]
     )
 }

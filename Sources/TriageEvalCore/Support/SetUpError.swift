@@ -84,3 +84,4 @@ extension PipelineError: SetUpError {}
 extension PipelineExporter.ExportError: SetUpError {}
 extension PlannerError: SetUpError {}
 extension IncidentError: SetUpError {}
+extension AuditLog.AuditError: SetUpError {}

@@ -18,7 +18,12 @@ extension TriageEval {
                 execute (submitted, no_dependency, trigger_error, template_not_found, missing_parameter; \
                 not_routed for any other route), with the first failure's dispatch_error, the first Workflow's \
                 workflow_template and workflow_arguments (a JSON object) and dropped_actions, the actions no \
-                Workflow reads; they are null without manifests.
+                Workflow reads; they are null without manifests. The state columns say what became of the \
+                message's Workflows under the pipeline's rules: suppressed_by (deploy or idempotency), queued_s \
+                (seconds Pending), approval (approved, rejected or expired, for a decision routed to approve), \
+                executed, executed_at (production time), executed_action (the actions that ran) and harm (their \
+                harms: forbidden, not_expected, on_resolved, during_deploy, duplicate, wrong_incident_id; empty \
+                when correct).
 
                 Examples:
                   triage-eval export demo-20261129T101500Z --format csv -o results.csv
