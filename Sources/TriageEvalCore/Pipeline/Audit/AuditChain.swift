@@ -124,6 +124,12 @@ package struct AuditChain: Sendable {
         package var id: Int
         package var kind: Kind
 
+        package init(position: Int, id: Int, kind: Kind) {
+            self.position = position
+            self.id = id
+            self.kind = kind
+        }
+
         package var description: String {
             switch kind {
             case .rowEdited:

@@ -30,6 +30,12 @@ package struct IdempotencyKeys: Sendable {
         package var incidentId: String
         /// The last instant it exists: setAt + ttl.
         package var expiresAt: Double
+
+        package init(setAt: Double, incidentId: String, expiresAt: Double) {
+            self.setAt = setAt
+            self.incidentId = incidentId
+            self.expiresAt = expiresAt
+        }
     }
 
     /// What a `SET NX EX` call found.
