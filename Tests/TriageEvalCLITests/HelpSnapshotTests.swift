@@ -8,7 +8,7 @@ import TriageEvalTestSupport
         [], ["ingest"], ["capture"], ["run"], ["report"], ["compare"], ["export"], ["cache"], ["cache", "import"],
         ["cache", "export"], ["decision"], ["decision", "check"], ["prompt"],
         ["prompt", "system"], ["prompt", "user"], ["prompt", "incident"], ["catalog"], ["catalog", "lint"],
-        ["pipeline"], ["pipeline", "lint"],
+        ["pipeline"], ["pipeline", "lint"], ["audit"], ["audit", "verify"], ["audit", "export"],
     ]
 
     static func snapshotPath(_ command: [String]) -> String {

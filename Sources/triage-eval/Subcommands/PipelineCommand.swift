@@ -28,9 +28,12 @@ extension TriageEval.PipelineCommand {
                 rationale}], confidence, needs_human); a catalog action whose template has no WorkflowTemplate, \
                 that is not dispatchable, reaches another template, or whose params never reach the Workflow's \
                 arguments; a WorkflowTemplate parameter without a default that nothing sets; \
-                activeDeadlineSeconds missing or different from the catalog's timeout. Notes (printed, not \
-                failing): a deadline equal to the timeout, an approval-requiring action submitted from \
-                remediation.execute, and actions after actions[0] never dispatched.
+                activeDeadlineSeconds missing or different from the catalog's timeout; a WorkflowTemplate without \
+                the seed's idempotency check (a Redis SET … NX), or with one in a step of its own that the later \
+                steps do not depend on (its exit 0 stops nothing). Notes (printed, not failing): a deadline equal \
+                to the timeout, an approval-requiring action submitted from remediation.execute, actions after \
+                actions[0] never dispatched, and spec.parallelism as the only limit (it bounds one Workflow's \
+                pods, not how many remediations run at once).
 
                 Findings are printed as FILE:LINE: error|note: MESSAGE [rule]. Exit 1 when there is an error, \
                 2 when a file cannot be read.

@@ -354,14 +354,12 @@ package enum PipelineLint {
                                 && !(other.when ?? "").contains(
                                     "tasks.\(step.name).")
                         }
-                        if holder.steps.count > 1, later.isEmpty || !ungated.isEmpty {
+                        // The last step's check is taken to sit in the action's own script: it gates.
+                        if let first = ungated.first {
                             add(
                                 .error, "idempotency-check-does-not-gate", step.location,
                                 "WorkflowTemplate \(template.name): the idempotency check is step '\(step.name)' of its "
-                                    + "own and "
-                                    + (later.isEmpty
-                                        ? "runs beside the action, not before it"
-                                        : "step '\(ungated[0].name)' does not depend on its result")
+                                    + "own and step '\(first.name)' does not depend on its result"
                                     + ": its `exit 0` succeeds and the action still runs (give the later steps "
                                     + "`when: \"{{steps.\(step.name).outputs.result}} == proceeding\"`, or check in "
                                     + "the action's own script); replay it with pipeline.idempotency.mode: step")

@@ -39,6 +39,16 @@ import TriageEvalCore
           activeDeadlineSeconds: 300
           arguments:
             parameters: [{name: incident_id}, {name: namespace}, {name: selector}]
+          entrypoint: main
+          templates:
+            - name: main
+              script:
+                image: bitnami/kubectl:1.32
+                command: [sh]
+                source: |
+                  redis-cli SET "remediation:{{workflow.parameters.incident_id}}:restart_pods" running NX EX 1800 \\
+                    | grep -q OK || exit 0
+                  kubectl -n {{workflow.parameters.namespace}} delete pods -l {{workflow.parameters.selector}}
         ---
 
         """
@@ -98,7 +108,7 @@ import TriageEvalCore
         let findings = try Self.lint(Self.eventSource + Self.sensor(label: "{{ .Input.body.actions[0].name }}"))
         #expect(Self.rules(findings) == ["template-in-resource", "template-syntax"])
         // At the line of the string that holds it.
-        #expect(findings.first { $0.rule == "template-in-resource" }?.location.description == "m.yaml:29")
+        #expect(findings.first { $0.rule == "template-in-resource" }?.location.description == "m.yaml:39")
         // Argo Workflows' own {{workflow.parameters.x}} is Argo's to render: no finding.
         #expect(Self.rules(try Self.lint(Self.eventSource + Self.sensor(label: "{{workflow.name}}"))).isEmpty)
     }
@@ -196,5 +206,61 @@ import TriageEvalCore
     @Test func onlyTheFirstActionIsANote() throws {
         let findings = try Self.lint(Self.eventSource + Self.sensor())
         #expect(Self.rules(findings, .note) == ["later-actions-dropped"])
+    }
+
+    /// The seed's check in the same script as the action (the fixture's) gates it; none at all, or one in a step of
+    /// its own that the later steps do not depend on, gates nothing.
+    @Test func theIdempotencyCheckMustBeThereAndGate() throws {
+        let without = Self.eventSource.replacingOccurrences(of: "running NX EX 1800", with: "running EX 1800")
+        #expect(!without.contains("NX"))
+        #expect(Self.rules(try Self.lint(without + Self.sensor())) == ["no-idempotency-check"])
+        func steps(when: String) -> String {
+            Self.eventSource.replacingOccurrences(
+                of: """
+                      templates:
+                        - name: main
+                          script:
+                    """,
+                with: """
+                      templates:
+                        - name: main
+                          steps:
+                            - - {name: claim, template: claim}
+                            - - {name: act, template: act\(when)}
+                        - name: claim
+                          script: {image: redis, command: [sh], source: 'redis-cli SET k running NX EX 1800 && echo proceeding'}
+                        - name: act
+                          script:
+                    """)
+        }
+        let ungated = try Self.lint(steps(when: "") + Self.sensor())
+        #expect(Self.rules(ungated) == ["idempotency-check-does-not-gate"], "\(ungated)")
+        #expect(ungated.first { $0.rule == "idempotency-check-does-not-gate" }?.message.contains("step 'act'") == true)
+        let gated = try Self.lint(
+            steps(when: ", when: \"{{steps.claim.outputs.result}} == proceeding\"") + Self.sensor())
+        #expect(Self.rules(gated).isEmpty, "\(gated)")
+    }
+
+    /// spec.parallelism alone bounds nothing across remediations; the controller's limit or a semaphore does.
+    @Test func parallelismWithinOneWorkflowIsANoteWhenItIsTheOnlyLimit() throws {
+        let bounded = Self.eventSource.replacingOccurrences(
+            of: "  activeDeadlineSeconds: 300\n", with: "  activeDeadlineSeconds: 300\n  parallelism: 1\n")
+        #expect(Self.rules(try Self.lint(bounded + Self.sensor()), .note).contains("parallelism-within-one-workflow"))
+        let controller = """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: workflow-controller-configmap}
+            data: {parallelism: "10"}
+            ---
+
+            """
+        let notes = Self.rules(try Self.lint(controller + bounded + Self.sensor()), .note)
+        #expect(!notes.contains("parallelism-within-one-workflow"))
+        let semaphore = bounded.replacingOccurrences(
+            of: "  parallelism: 1\n",
+            with:
+                "  parallelism: 1\n  synchronization: {semaphore: {configMapRef: {name: limits, key: remediations}}}\n")
+        #expect(
+            !Self.rules(try Self.lint(semaphore + Self.sensor()), .note).contains("parallelism-within-one-workflow"))
     }
 }
