@@ -83,6 +83,61 @@ import TriageEvalTestSupport
         #expect(try Self.error(Self.base + "samples: 2\nsamples: 3\n") == "6 samples: repeated key")
     }
 
+    /// The pipeline's state rules: every key checked, each error naming it and its line; a rule's resolved values
+    /// read back from the stored form.
+    @Test func pipelineRulesAreCheckedByKey() throws {
+        let pipeline = Self.base + "pipeline:\n"
+        #expect(
+            try Self.error(pipeline + "  idempotency: {mode: lock}\n")
+                == "6 pipeline.idempotency.mode: must be one of gate, step, off, not 'lock'")
+        #expect(
+            try Self.error(pipeline + "  idempotency: {ttl: soon}\n")
+                == "6 pipeline.idempotency.ttl: must be a duration such as 90s, 30m, 4h or 1h30m (at most a year), not 'soon'"
+        )
+        #expect(
+            try Self.error(pipeline + "  idempotency: {ttl: 0s}\n")
+                == "6 pipeline.idempotency.ttl: must be longer than 0s")
+        #expect(
+            try Self.error(pipeline + "  idempotency: {key: remediation}\n")
+                == "6 pipeline.idempotency.key: must contain {incident_id} or {action} (a fixed key would hold every Workflow)"
+        )
+        #expect(
+            try Self.error(pipeline + "  deploys: {anchor: middle}\n")
+                == "6 pipeline.deploys.anchor: must be one of start, end, not 'middle'")
+        #expect(
+            try Self.error(pipeline + "  deploys: {file: nowhere.jsonl}\n")?.hasPrefix(
+                "6 pipeline.deploys.file: no such file") == true)
+        #expect(
+            try Self.error(pipeline + "  parallelism: {limit: 0}\n")
+                == "6 pipeline.parallelism.limit: must be between 1 and 1000000 (leave it out for no limit)")
+        #expect(
+            try Self.error(pipeline + "  approvals: {approver: bob}\n")
+                == "6 pipeline.approvals.approver: must be one of none, label, all, not 'bob'")
+        #expect(
+            try Self.error(pipeline + "  approvals: {approvr: all}\n")?.hasPrefix(
+                "6 pipeline.approvals.approvr: unknown key") == true)
+        #expect(
+            try Self.error(pipeline + "  deploys: {suppress: sometimes}\n")
+                == "6 pipeline.deploys.suppress: must be true or false")
+
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try FileManager.default.createDirectory(atPath: directory.file("corpora/c"), withIntermediateDirectories: true)
+        try directory.write("catalog.yaml", "actions: []\n")
+        let path = try directory.write(
+            "s.yaml",
+            pipeline + "  idempotency: {mode: step, ttl: 1h30m}\n  deploys: {window: 900, anchor: end}\n"
+                + "  parallelism: {limit: 5, duration: 2m}\n  approvals: {approver: all, ttl: 45m, after: 0s}\n")
+        let rules = try #require(try Scenario.load(path: path).pipeline?.rules)
+        #expect(rules.idempotency == .step && rules.keyTTL == 5400 && rules.deployWindow == 900)
+        #expect(rules.deployAnchor == .end && rules.limit == 5 && rules.duration == 120 && rules.approver == .all)
+        #expect(rules.approvalTTL == 2700 && rules.approvalAfter == 0)
+        let stored = try #require(ScenarioFile.stored(try Scenario.load(path: path).file.storedJSON).pipeline)
+        #expect(stored.idempotency?.ttl == "90m" && stored.parallelism?.duration == "2m")
+        #expect(
+            stored.approvals?.approver == "all" && stored.approvals?.ttl == "45m" && stored.approvals?.after == "0s")
+    }
+
     /// A run stores its resolved scenario as a scenario file's JSON and reads it back with the same type.
     @Test func theStoredFormReadsBackAsTheSameFile() throws {
         let directory = try TemporaryDirectory()
