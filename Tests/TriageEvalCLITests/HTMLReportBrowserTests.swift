@@ -71,4 +71,46 @@ import TriageEvalTestSupport
             }
         }
     }
+
+    /// The pipeline timeline at 1,000 incidents (the bench generator's corpus, 3 messages each, with every rule
+    /// on): laid out beside the three charts, one labelled row per incident, runs and requests marked.
+    @Test func thePipelineTimelineDrawsAThousandIncidents() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        _ = try Python.run(
+            "import runpy, sys\nsys.argv = sys.argv[1:]\nrunpy.run_path(sys.argv[0], run_name='__main__')",
+            arguments: [Repository.path("scripts/bench/generate_timeline.py"), temp.file("corpora/bench"), "1000", "3"])
+        let scenario = try temp.write(
+            "scenarios/bench.yaml",
+            """
+            name: bench
+            corpus: bench
+            catalog: ../corpora/bench/catalog.yaml
+            model: {provider: openai, name: bench}
+            samples: 1
+            match: same-event
+            pipeline:
+              parallelism: {limit: 3}
+              approvals: {approver: all}
+
+            """)
+        let run = try BinaryRunner.run([
+            "run", scenario, "--db", temp.file("b.sqlite"), "--reports", temp.file("reports"),
+        ])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let runId = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let page = temp.file("reports/\(runId)/report.html")
+        let (dom, log) = try Self.render(page)
+        #expect(dom.contains(#"data-charts-drawn="4""#), "the three charts and the timeline; log: \(log.suffix(2000))")
+        #expect(!dom.contains(#"data-script-errors=""#))
+        let timeline = try #require(dom.range(of: #"<svg class="chart timeline""#))
+        let svg = dom[timeline.lowerBound...]
+        let end = try #require(svg.range(of: "</svg>"))
+        let chart = String(svg[..<end.upperBound])
+        // One labelled row per incident, and the marks of what happened.
+        #expect(chart.components(separatedBy: #"font-family="monospace""#).count - 1 == 1000)
+        for mark in ["delivery", "decision", "approval", "run", "queued"] {
+            #expect(chart.contains(#"data-mark="\#(mark)""#), "no \(mark) mark")
+        }
+    }
 }

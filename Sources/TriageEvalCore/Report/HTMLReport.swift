@@ -39,6 +39,7 @@ package enum HTMLReport {
             figure { margin: 0; } figcaption { font-size: .85rem; color: #556; max-width: 460px; }
             pre.reply { white-space: pre-wrap; word-break: break-all; max-width: 640px; margin: 0; font-size: .8rem; }
             small { color: #667; }
+            div.timeline { max-height: 640px; overflow: auto; border: 1px solid #dde; background: #fff; }
             </style>
             </head>
             <body>

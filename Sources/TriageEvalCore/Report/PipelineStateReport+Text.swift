@@ -210,6 +210,11 @@ extension HTMLReport {
     /// The Pipeline section's part on the state rules.
     static func pipelineStateSection(_ state: PipelineStateReport) -> String {
         var html = "<h3>What the pipeline did</h3><p>\(ReportText.html(state.settingsText))</p>"
+        if let timeline = state.timeline, !timeline.rows.isEmpty {
+            html +=
+                "<div class=\"timeline\">\(timelineChart(timeline))</div>"
+                + "<p><small>\(ReportText.html(timelineCaption(timeline)))</small></p>"
+        }
         html += state.workflowTable.html
         for sentence in state.rulesText { html += "<p>\(ReportText.html(sentence))</p>" }
         html += state.outcomeTable.html

@@ -143,6 +143,12 @@ package struct PipelineStateReport: Codable, Sendable, Equatable {
     package var approvals: Approvals
     package var outcomes: Outcomes
     package var audit: Audit
+    /// The timeline report.html draws (not in report.json).
+    package var timeline: PipelineTimeline?
+
+    enum CodingKeys: String, CodingKey {
+        case settings, workflows, idempotency, parallelism, approvals, outcomes, audit
+    }
 
     /// The first message of each incident replayed (production time), from the Pipeline section's scan.
     typealias FirstMessages = [String: Double]
@@ -297,7 +303,10 @@ package struct PipelineStateReport: Codable, Sendable, Equatable {
             approvals: approvals, outcomes: outcomes,
             audit: Audit(
                 rows: links.count, head: links.last.map { Digest.hex($0.thisHash) }, verified: broken == nil,
-                firstBreak: broken?.description))
+                firstBreak: broken?.description),
+            timeline: try PipelineTimeline.build(
+                db, runId: runId, start: start, end: start + hours * 3600, firstMessage: incidents,
+                window: settings.deployWindowSeconds))
     }
 
     private static func approvalTallies(

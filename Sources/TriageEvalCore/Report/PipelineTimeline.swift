@@ -1,0 +1,159 @@
+import Foundation
+import GRDB
+
+/// The Pipeline section's timeline in `report.html`: one row per incident, on production time — its deliveries,
+/// its decisions by route, its approval requests, its Workflows (waiting, run, refused, exited at the check) and
+/// the deploy windows of its service. Read from the run's rows; not part of report.json.
+///
+/// At most ``cap`` incidents are drawn: those where something happened (a Workflow or a request) first, then the
+/// others by first message; the rest are counted.
+package struct PipelineTimeline: Sendable, Equatable {
+    package struct Row: Sendable, Equatable {
+        package var incidentId: String
+        /// The label's expectation, when labelled.
+        package var expect: String?
+        /// Its messages: time and kind.
+        package var deliveries: [(time: Double, kind: MessageKind)]
+        /// Its planned messages' routes (after the scenario's policies).
+        package var decisions: [(time: Double, route: Route)]
+        package var approvals: [(posted: Double, answered: Double, answer: ApprovalDesk.Answer)]
+        package var workflows: [Workflow]
+        /// Windows of deploys of its service (``DeploySuppression/activityWindow(_:)``).
+        package var deploys: [(from: Double, until: Double)]
+
+        package static func == (lhs: Row, rhs: Row) -> Bool {
+            lhs.incidentId == rhs.incidentId && lhs.expect == rhs.expect
+                && lhs.deliveries.elementsEqual(rhs.deliveries, by: { $0 == $1 })
+                && lhs.decisions.elementsEqual(rhs.decisions, by: { $0 == $1 })
+                && lhs.approvals.elementsEqual(rhs.approvals, by: { $0 == $1 }) && lhs.workflows == rhs.workflows
+                && lhs.deploys.elementsEqual(rhs.deploys, by: { $0 == $1 })
+        }
+    }
+
+    package struct Workflow: Sendable, Equatable {
+        package var action: String
+        package var dispatchedAt: Double
+        package var startedAt: Double?
+        package var finishedAt: Double?
+        package var suppressedBy: String?
+        package var executed: Bool
+        package var correct: Bool
+        package var harms: [String]
+    }
+
+    package var start: Double
+    package var end: Double
+    package var rows: [Row]
+    /// Incidents left out (over the cap).
+    package var leftOut: Int
+
+    /// The most incidents drawn.
+    package static let cap = 1000
+
+    /// The timeline of a run.
+    /// - Parameters:
+    ///   - firstMessage: every incident's first message (the Pipeline section's scan).
+    static func build(
+        _ db: Database, runId: String, start: Double, end: Double, firstMessage: [String: Double],
+        window: Double
+    ) throws -> PipelineTimeline {
+        var workflows: [String: [Workflow]] = [:]
+        let workflowRows = try GRDB.Row.fetchCursor(
+            db,
+            sql: """
+                SELECT incidentId, action, dispatchedAt, startedAt, finishedAt, suppressedBy, executed, correct, harm
+                FROM pipelineWorkflow WHERE runId = ? ORDER BY seq, ordinal
+                """, arguments: [runId])
+        while let row = try workflowRows.next() {
+            let harms =
+                (row[8] as String?).flatMap { try? JSONParser.parse($0).arrayElements }?
+                .compactMap(\.stringValue) ?? []
+            workflows[row[0], default: []].append(
+                Workflow(
+                    action: row[1], dispatchedAt: row[2], startedAt: row[3], finishedAt: row[4], suppressedBy: row[5],
+                    executed: (row[6] as Int) != 0, correct: (row[7] as Int?) == 1, harms: harms))
+        }
+        var approvals: [String: [(posted: Double, answered: Double, answer: ApprovalDesk.Answer)]] = [:]
+        let approvalRows = try GRDB.Row.fetchCursor(
+            db,
+            sql: "SELECT incidentId, postedAt, answeredAt, answer FROM pipelineApproval WHERE runId = ? ORDER BY seq",
+            arguments: [runId])
+        while let row = try approvalRows.next() {
+            if let answer = ApprovalDesk.Answer(rawValue: row[3]) {
+                approvals[row[0], default: []].append((row[1], row[2], answer))
+            }
+        }
+        // Where something happened first, then the rest, by first message; drawn by first message.
+        let busy = Set(workflows.keys).union(approvals.keys).filter { firstMessage[$0] != nil }
+        let byTime = firstMessage.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.map(\.key)
+        var chosen = Array(byTime.filter(busy.contains).prefix(cap))
+        if chosen.count < cap { chosen += byTime.filter { !busy.contains($0) }.prefix(cap - chosen.count) }
+        let selected = Set(chosen)
+        chosen.sort { (firstMessage[$0]!, $0) < (firstMessage[$1]!, $1) }
+
+        var deliveries: [String: [(time: Double, kind: MessageKind)]] = [:]
+        var decisions: [String: [(time: Double, route: Route)]] = [:]
+        var firstDelivery: [String: Int64] = [:]
+        let messages = try RawStatement(
+            db,
+            sql: """
+                SELECT incidentId, productionTime, kind, planned, route, deliveryId FROM pipelineMessage
+                WHERE runId = ? AND incidentId IS NOT NULL ORDER BY seq
+                """)
+        messages.bind(1, runId)
+        while try messages.step() {
+            guard let incidentId = messages.text(0), selected.contains(incidentId) else { continue }
+            let time = messages.double(1) ?? 0
+            deliveries[incidentId, default: []].append((time, MessageKind(rawValue: messages.text(2) ?? "") ?? .update))
+            if firstDelivery[incidentId] == nil { firstDelivery[incidentId] = Int64(messages.int(5)) }
+            if messages.int(3) != 0, let route = messages.text(4).flatMap(Route.init(rawValue:)) {
+                decisions[incidentId, default: []].append((time, route))
+            }
+        }
+        let deploys = try DeployRecord.all(db, runId: runId)
+        let expectations = try Dictionary(
+            String.fetchAll(
+                db,
+                sql: """
+                    SELECT l.incidentId || char(10) || l.expect FROM labelSetEntry l JOIN run r
+                    ON r.labelSetId = l.labelSetId WHERE r.id = ?
+                    """, arguments: [runId]
+            ).map { line in
+                let parts = line.split(separator: "\n", maxSplits: 1).map(String.init)
+                return (parts[0], parts.count > 1 ? parts[1] : "")
+            }, uniquingKeysWith: { first, _ in first })
+        let rows = try chosen.map { incidentId in
+            var windows: [(from: Double, until: Double)] = []
+            if !deploys.isEmpty, let delivery = firstDelivery[incidentId],
+                let body = try DeliverySighting.body(db, deliveryId: delivery)
+            {
+                let targets = DeployTimeline.targets(body: body)
+                for deploy in deploys where targets.contains(where: { DeployTimeline.matches(deploy, $0) }) {
+                    windows.append((deploy.start, deploy.end + window))
+                }
+            }
+            return Row(
+                incidentId: incidentId, expect: expectations[incidentId], deliveries: deliveries[incidentId] ?? [],
+                decisions: decisions[incidentId] ?? [], approvals: approvals[incidentId] ?? [],
+                workflows: workflows[incidentId] ?? [], deploys: windows)
+        }
+        return PipelineTimeline(start: start, end: end, rows: rows, leftOut: firstMessage.count - rows.count)
+    }
+}
+
+/// The deploys of a run's timeline, as the replay stored them.
+enum DeployRecord {
+    static func all(_ db: Database, runId: String) throws -> [DeployTimeline.Deploy] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT service, namespace, cluster, start, "end", revision, source FROM pipelineDeploy
+                WHERE runId = ? ORDER BY ordinal
+                """, arguments: [runId]
+        ).map {
+            DeployTimeline.Deploy(
+                service: $0[0], namespace: $0[1], cluster: $0[2], start: $0[3], end: $0[4], revision: $0[5],
+                source: $0[6])
+        }
+    }
+}
