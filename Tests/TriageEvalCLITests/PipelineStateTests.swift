@@ -191,4 +191,43 @@ import TriageEvalTestSupport
         let none = try BinaryRunner.run(["audit", "verify", "no-such-run", "--db", db])
         #expect(none.status == 2)
     }
+
+    /// `compare` of the seed's rules (A) and the same replay without the idempotency check (B), paired by incident:
+    /// in B, W2, W3 and W4 of A's incident run too (duplicates): A's incident has 5 runs, 4 harmful (A: 2 and 1);
+    /// B's incident none in either. Per incident, B − A: harmful runs (3, 0), mean 1.5; Workflows (3, 0), 1.5.
+    @Test func compareSetsThePipelinesSideBySideByIncident() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let (scenario, _, _) = try PipelineReplayTests.setUp(temp)
+        let (first, runA) = try PipelineReplayTests.run(temp, scenario)
+        #expect(first.status == 0, "\(first.stderr)")
+        let text = try String(contentsOfFile: scenario, encoding: .utf8)
+            .replacingOccurrences(of: "pipeline: {}", with: "pipeline:\n  idempotency: {mode: off}\n")
+        try text.write(toFile: scenario, atomically: true, encoding: .utf8)
+        let (second, runB) = try PipelineReplayTests.run(temp, scenario)
+        #expect(second.status == 0, "\(second.stderr)")
+        let compare = try BinaryRunner.run(
+            ["compare", runA, runB, "--db", temp.file("s.sqlite"), "--reports", temp.file("compare")])
+        #expect(compare.status == 0, "\(compare.stderr)")
+        let data = try Data(contentsOf: URL(fileURLWithPath: temp.file("compare/\(runA)-vs-\(runB)/compare.json")))
+        let json = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        let pipeline = try #require(json["pipeline"] as? [String: Any])
+        #expect(pipeline["incidents"] as? Int == 2)
+        #expect(pipeline["harmfulRunsA"] as? Int == 1 && pipeline["harmfulRunsB"] as? Int == 4)
+        #expect(pipeline["workflowsA"] as? Int == 2 && pipeline["workflowsB"] as? Int == 5)
+        #expect(pipeline["approvalsA"] as? Int == 3 && pipeline["approvalsB"] as? Int == 3)
+        #expect(pipeline["approvalsPerHourA"] as? Double == 1 && pipeline["approvalsPerHourB"] as? Double == 1)
+        let harmful = try #require(pipeline["harmfulRuns"] as? [String: Any])
+        // Two incidents, differences 3 and 0: a resample's mean is 0, 1.5 or 3, so the interval is 0 to 3.
+        #expect(
+            harmful["delta"] as? Double == 1.5 && harmful["lower"] as? Double == 0 && harmful["upper"] as? Double == 3)
+        #expect((pipeline["workflows"] as? [String: Any])?["delta"] as? Double == 1.5)
+        #expect((pipeline["approvals"] as? [String: Any])?["delta"] as? Double == 0)
+        let mcnemar = try #require(pipeline["harmfulIncidents"] as? [String: Any])
+        #expect(mcnemar["worse"] as? Int == 0 && mcnemar["better"] as? Int == 0)
+        #expect(pipeline["significantlyMoreHarm"] as? Bool == false)
+        let markdown = try String(
+            contentsOfFile: temp.file("compare/\(runA)-vs-\(runB)/compare.md"), encoding: .utf8)
+        #expect(markdown.contains("| Harmful runs | 1 | 4 | +1.500 (95% CI +0.000 to +3.000) |"))
+    }
 }

@@ -75,6 +75,8 @@ package struct Comparison: Codable, Sendable, Equatable {
     package var brierDelta: Double?
     /// Present when the runs used different catalogs.
     package var catalogDiff: CatalogDiff?
+    /// Present when both runs replayed their pipeline with the state rules.
+    package var pipeline: PipelineComparison?
 
     private struct PairRow {
         var correct: Bool
@@ -126,7 +128,10 @@ package struct Comparison: Codable, Sendable, Equatable {
                 invalidJSONDelta: delta(reportA.invalidJSON.invalid.rate, reportB.invalidJSON.invalid.rate),
                 eceDelta: delta(reportA.calibration.ece, reportB.calibration.ece),
                 brierDelta: delta(reportA.calibration.brier, reportB.calibration.brier),
-                catalogDiff: try catalogDiff(db, runA: runA, runB: runB))
+                catalogDiff: try catalogDiff(db, runA: runA, runB: runB),
+                pipeline: try PipelineComparison.compute(
+                    db, runA: runA, runB: runB, reportA: reportA, reportB: reportB, alpha: alpha,
+                    resamples: resamples, seed: seed))
         }
     }
 

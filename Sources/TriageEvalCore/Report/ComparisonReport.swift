@@ -86,6 +86,7 @@ package enum ComparisonReport {
                             + (diff.touchedIncidents.count > 20 ? ", …)" : ")")))
             lines.append("")
         }
+        if let pipeline = comparison.pipeline { lines += pipelineLines(pipeline, alpha: comparison.alpha) }
         lines.append("## Flips")
         lines.append("")
         if comparison.flips.isEmpty {
@@ -105,6 +106,36 @@ package enum ComparisonReport {
         }
         lines.append("")
         return lines.joined(separator: "\n")
+    }
+
+    /// The pipeline part: what ran against the cluster, paired by incident.
+    static func pipelineLines(_ pipeline: PipelineComparison, alpha: Double) -> [String] {
+        func interval(_ bootstrap: Statistics.PairedBootstrap?) -> String {
+            guard let bootstrap else { return "–" }
+            return String(format: "%+.3f (95%% CI %+.3f to %+.3f)", bootstrap.delta, bootstrap.lower, bootstrap.upper)
+        }
+        func perHour(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "–" }
+        let m = pipeline.harmfulIncidents
+        let verdict =
+            pipeline.significantlyMoreHarm ? "**B harms significantly more incidents**" : "no significant difference"
+        return [
+            "## Pipeline", "",
+            "Over the \(pipeline.incidents) incidents both pipeline replays hold, paired by incident (the mean "
+                + "difference per incident, B − A, with a paired bootstrap interval resampling incidents):", "",
+            "| | A | B | Per incident, B − A |", "|---|---|---|---|",
+            "| Incidents with a harmful run | \(ReportText.rate(pipeline.harmfulIncidentsA)) | "
+                + "\(ReportText.rate(pipeline.harmfulIncidentsB)) | |",
+            "| Harmful runs | \(pipeline.harmfulRunsA) | \(pipeline.harmfulRunsB) | \(interval(pipeline.harmfulRuns)) |",
+            "| Workflows that ran | \(pipeline.workflowsA) | \(pipeline.workflowsB) | \(interval(pipeline.workflows)) |",
+            "| Approval requests | \(pipeline.approvalsA) | \(pipeline.approvalsB) | \(interval(pipeline.approvals)) |",
+            "| Approval requests per production hour | \(perHour(pipeline.approvalsPerHourA)) | "
+                + "\(perHour(pipeline.approvalsPerHourB)) | |",
+            "",
+            "Exact McNemar test over incidents: \(m.worse) harmed in B only, \(m.better) in A only; one-sided p "
+                + "(B harms more) \(ReportText.pValue(m.pWorse)), two-sided p \(ReportText.pValue(m.pTwoSided)); at "
+                + "α = \(alpha): \(verdict).",
+            "",
+        ]
     }
 
     /// Writes the comparison's files under `<directory>/<A>-vs-<B>/` and returns their paths.

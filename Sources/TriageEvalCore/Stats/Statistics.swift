@@ -145,13 +145,14 @@ package enum Statistics {
     }
 
     /// Resamples the pairs with replacement `resamples` times and takes the 2.5th and 97.5th percentiles of
-    /// the mean of `differences` (B − A per pair, each −1, 0 or 1), with a seeded SplitMix64 generator: the
+    /// the mean of `differences` (B − A per pair: −1, 0 or 1 for correctness, any count for the pipeline's per-incident
+    /// tallies), with a seeded SplitMix64 generator: the
     /// same seed gives the same interval on every machine.
     ///
     /// Index i of a draw is `(x · n) >> 64` for the generator's next 64-bit x (Lemire's multiply-shift).
-    package static func pairedBootstrap(differences: [Int8], resamples: Int = 1000, seed: UInt64 = 20_261_129)
-        -> PairedBootstrap?
-    {
+    package static func pairedBootstrap<Difference: BinaryInteger>(
+        differences: [Difference], resamples: Int = 1000, seed: UInt64 = 20_261_129
+    ) -> PairedBootstrap? {
         guard !differences.isEmpty, resamples > 0 else { return nil }
         let n = differences.count
         var generator = SplitMix64(seed: seed)
