@@ -8,6 +8,14 @@ extension HTMLReport {
     private static let rowHeight = 12.0
     private static let axisHeight = 30.0
 
+    /// The marks' looks, by class (one style sheet instead of attributes on every mark).
+    private static let timelineStyle = """
+        <style>.dw{fill:#e6dcf5}.df,.dr,.ap{fill:none}.df{stroke:#b3b7c4}.dr{stroke:#1f9e8f}\
+        .ap{stroke:#e8a33d;stroke-width:2}.aa,.ar,.ae{stroke-width:4;stroke-linecap:square}.aa{stroke:#2e9d5b}\
+        .ar{stroke:#c0392b}.ae{stroke:#8a8fa0}.rx,.ra,.re{stroke-width:5;stroke-linecap:round}.rx{stroke:#d1495b}\
+        .ra{stroke:#e8a33d}.re{stroke:#8a8fa0}</style>
+        """
+
     /// The caption under the timeline.
     static func timelineCaption(_ timeline: PipelineTimeline) -> String {
         var text =
@@ -30,6 +38,8 @@ extension HTMLReport {
         let plot = timelineWidth - labelWidth - 10
         func x(_ time: Double) -> Double { labelWidth + max(0, min(1, (time - timeline.start) / span)) * plot }
         func f(_ value: Double) -> String { String(format: "%.1f", value) }
+        // Whole pixels in the marks' paths: the page stays small at a thousand rows.
+        func i(_ value: Double) -> String { String(Int(value.rounded())) }
         let height = axisHeight + Double(max(timeline.rows.count, 1)) * rowHeight + 8
         var parts: [String] = []
         // Hour ticks, about ten of them.
@@ -55,36 +65,38 @@ extension HTMLReport {
                     "<rect x=\"0\" y=\"\(f(top))\" width=\"\(f(timelineWidth))\" height=\"\(f(rowHeight))\" fill=\"#f5f6f9\"/>"
                 )
             }
-            for window in row.deploys {
-                parts.append(
-                    "<rect data-mark=\"deploy\" x=\"\(f(x(window.from)))\" y=\"\(f(top))\" "
-                        + "width=\"\(f(max(1, x(window.until) - x(window.from))))\" height=\"\(f(rowHeight))\" "
-                        + "fill=\"#e6dcf5\"/>")
+            // Marks of one kind in a row are one path each (a thousand rows stay a small page): rectangles for the
+            // deploy windows, ticks for deliveries, round dots (zero-length segments) for decisions and answers.
+            func path(_ mark: String, _ data: [String], _ style: String) {
+                guard !data.isEmpty else { return }
+                parts.append("<path data-mark=\"\(mark)\" d=\"\(data.joined(separator: " "))\" \(style)/>")
             }
+            path(
+                "deploy",
+                row.deploys.map { window in
+                    "M\(i(x(window.from))) \(i(top))h\(i(max(1, x(window.until) - x(window.from))))v\(i(rowHeight))"
+                        + "h\(i(-max(1, x(window.until) - x(window.from))))z"
+                }, "class=\"dw\"")
             let label = row.incidentId + (row.expect.map { " (\($0))" } ?? "")
             parts.append(
                 "<text x=\"\(f(labelWidth - 6))\" y=\"\(f(middle + 3))\" text-anchor=\"end\" font-size=\"9\" "
                     + "font-family=\"monospace\"><title>\(ReportText.html(label))</title>"
                     + "\(ReportText.html(String(row.incidentId.suffix(20))))</text>")
-            for delivery in row.deliveries {
-                parts.append(
-                    "<line data-mark=\"delivery\" x1=\"\(f(x(delivery.time)))\" y1=\"\(f(top + 2))\" "
-                        + "x2=\"\(f(x(delivery.time)))\" y2=\"\(f(top + rowHeight - 2))\" "
-                        + "stroke=\"\(delivery.kind == .resolved ? "#1f9e8f" : "#b3b7c4")\"/>")
+            for resolved in [false, true] {
+                path(
+                    "delivery",
+                    row.deliveries.filter { ($0.kind == .resolved) == resolved }.map {
+                        "M\(i(x($0.time))) \(i(top + 2))v\(i(rowHeight - 4))"
+                    }, "class=\"\(resolved ? "dr" : "df")\"")
             }
-            for approval in row.approvals {
-                let color =
-                    switch approval.answer {
-                    case .approved: "#2e9d5b"
-                    case .rejected: "#c0392b"
-                    case .expired: "#8a8fa0"
-                    }
-                parts.append(
-                    "<line data-mark=\"approval\" x1=\"\(f(x(approval.posted)))\" y1=\"\(f(middle - 3))\" "
-                        + "x2=\"\(f(x(approval.answered)))\" y2=\"\(f(middle - 3))\" stroke=\"#e8a33d\" stroke-width=\"2\">"
-                        + "<title>approval request, \(approval.answer.rawValue)</title></line>"
-                        + "<rect x=\"\(f(x(approval.answered) - 1.5))\" y=\"\(f(middle - 4.5))\" width=\"3\" height=\"3\" "
-                        + "fill=\"\(color)\"/>")
+            path(
+                "approval", row.approvals.map { "M\(i(x($0.posted))) \(i(middle - 3))H\(i(x($0.answered)))" },
+                "class=\"ap\"")
+            for (answer, style) in [(ApprovalDesk.Answer.approved, "aa"), (.rejected, "ar"), (.expired, "ae")] {
+                path(
+                    "answer",
+                    row.approvals.filter { $0.answer == answer }.map { "M\(i(x($0.answered))) \(i(middle - 3))h0" },
+                    "class=\"\(style)\"")
             }
             for workflow in row.workflows {
                 let title = ReportText.html(
@@ -112,20 +124,14 @@ extension HTMLReport {
                             + "<title>\(title)</title></path>")
                 }
             }
-            for decision in row.decisions {
-                let color =
-                    switch decision.route {
-                    case .execute: "#d1495b"
-                    case .approve: "#e8a33d"
-                    case .escalate: "#8a8fa0"
-                    }
-                parts.append(
-                    "<circle data-mark=\"decision\" cx=\"\(f(x(decision.time)))\" cy=\"\(f(middle))\" r=\"2.5\" "
-                        + "fill=\"\(color)\"/>")
+            for (route, style) in [(Route.execute, "rx"), (.approve, "ra"), (.escalate, "re")] {
+                path(
+                    "decision", row.decisions.filter { $0.route == route }.map { "M\(i(x($0.time))) \(i(middle))h0" },
+                    "class=\"\(style)\"")
             }
         }
         return "<svg class=\"chart timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(timelineWidth))\" "
             + "height=\"\(Int(height))\" viewBox=\"0 0 \(Int(timelineWidth)) \(Int(height))\" role=\"img\">"
-            + "<title>Pipeline timeline: one row per incident</title>" + parts.joined() + "</svg>"
+            + "<title>Pipeline timeline: one row per incident</title>" + timelineStyle + parts.joined() + "</svg>"
     }
 }
