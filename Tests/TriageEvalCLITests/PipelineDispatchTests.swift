@@ -112,7 +112,7 @@ import TriageEvalTestSupport
             "clear_redis_keys": ("clear-redis-keys-tpl", ["cluster", "pattern"]),
         ]
         var submitted: [String: Int] = [:]
-        for scenario in ["k8s-week-seed.yaml", "k8s-week-seed-fixed.yaml"] {
+        for scenario in ["k8s-week-seed.yaml", "demo.yaml"] {
             let (report, rows, markdown) = try Self.run(scenario, db: db, temp: temp)
             // What a user reads: the Dispatch part of the Pipeline section.
             let part = try #require(markdown.range(of: "### Dispatch"))
@@ -151,6 +151,6 @@ import TriageEvalTestSupport
                 #expect(byStatus == ["no_dependency": executes.count])
             }
         }
-        #expect(submitted["k8s-week-seed-fixed.yaml"]! > 0)
+        #expect(submitted["demo.yaml"]! > 0)
     }
 }

@@ -117,7 +117,9 @@ package enum ComparisonReport {
         func perHour(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "–" }
         let m = pipeline.harmfulIncidents
         let verdict =
-            pipeline.significantlyMoreHarm ? "**B harms significantly more incidents**" : "no significant difference"
+            pipeline.significantlyMoreHarm
+            ? "**B harms significantly more incidents**"
+            : m.pBetter < alpha ? "B harms significantly fewer incidents" : "no significant difference"
         return [
             "## Pipeline", "",
             "Over the \(pipeline.incidents) incidents both pipeline replays hold, paired by incident (the mean "
@@ -132,7 +134,8 @@ package enum ComparisonReport {
                 + "\(perHour(pipeline.approvalsPerHourB)) | |",
             "",
             "Exact McNemar test over incidents: \(m.worse) harmed in B only, \(m.better) in A only; one-sided p "
-                + "(B harms more) \(ReportText.pValue(m.pWorse)), two-sided p \(ReportText.pValue(m.pTwoSided)); at "
+                + "(B harms more) \(ReportText.pValue(m.pWorse)), (B harms fewer) \(ReportText.pValue(m.pBetter)), "
+                + "two-sided p \(ReportText.pValue(m.pTwoSided)); at "
                 + "α = \(alpha): \(verdict).",
             "",
         ]

@@ -27,7 +27,7 @@ extension TriageEval.Audit {
                 Exit 0 when the chain holds, 1 at the first row that breaks it, 2 for a run without one.
 
                 Example:
-                  triage-eval audit verify k8s-week-seed-fixed-20261207T011517Z
+                  triage-eval audit verify demo-20261207T011517Z
                 """
         )
 
