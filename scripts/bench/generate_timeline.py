@@ -7,6 +7,8 @@ history: many incidents, few messages and samples each).
 
 Bodies are built like the real captures' (corpora/k8s-real): a webhook of version 4 with labels, annotations and
 a generator URL per alert. Replies: 90% valid decisions (restart_pods, confidence 0.5–0.95), 10% invalid JSON.
+A deploy timeline (deploys.jsonl: a deploy of one of the alerts' 500 services every half hour) gives the
+pipeline's deploy suppression something to match.
 
     generate_timeline.py OUT_DIR INCIDENTS MESSAGES     prints {"messages": n, "replies": r, "incidents": k}
 """
@@ -16,6 +18,7 @@ import os
 import random
 import shutil
 import sys
+import time
 
 out, incidents, per = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -32,7 +35,7 @@ def alert(group, index, status, minute):
     pod = f"web-{group:06d}-{index}"
     return {"status": status,
             "labels": {"alertname": "KubePodCrashLooping", "cluster": "prod-eu1", "namespace": f"ns-{group % 97}",
-                       "pod": pod, "container": "web", "severity": "warning"},
+                       "pod": pod, "container": "web", "service": f"svc-{group % 500}", "severity": "warning"},
             "annotations": {"description": f"Pod ns-{group % 97}/{pod} (web) is in waiting state (reason: "
                                            "\"CrashLoopBackOff\").",
                             "runbook_url": "https://runbooks.prometheus-operator.dev/runbooks/kubernetes/"
@@ -105,4 +108,16 @@ with open(os.path.join(out, "replies-bench.jsonl"), "w") as f:
         f.write(json.dumps({"incident_id": incident, "sample": 0, "provider": "openai", "model": "bench",
                             "text": text, "user_sha256": sha, "usage": {"input_tokens": 1500, "output_tokens": 60}})
                 + "\n")
+# A deploy timeline for the pipeline's deploy suppression: a deploy of one of the services every half hour of the
+# week, 5 to 20 minutes long.
+with open(os.path.join(out, "deploys.jsonl"), "w") as f:
+    for index in range(int(week / 1800)):
+        begin = start + index * 1800 + random.uniform(0, 600)
+        end = begin + random.uniform(300, 1200)
+
+        def stamp(t):
+            return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%03dZ" % int(t % 1 * 1000)
+
+        f.write(json.dumps({"service": f"svc-{random.randrange(500)}", "namespace": None, "cluster": "prod-eu1",
+                            "start": stamp(begin), "end": stamp(end), "revision": f"r{index}"}) + "\n")
 print(json.dumps({"messages": len(messages), "replies": len(distinct), "incidents": incidents}))

@@ -222,27 +222,26 @@ package struct PipelineReplay: Sendable {
         var planned = 0
         // The state rules step on the messages as they are written, in receive order.
         var simulation = state.map { PipelineSimulation(rules: $0.rules, labels: $0.labels) }
-        let writer = PipelineStateRecord.Writer(db: db, runId: runId)
+        let writer = try PipelineStateRecord.Writer(db: db, runId: runId)
         if let state {
             try writer.deploys(state.rules.deploys?.timeline ?? DeployTimeline([]))
             try writer.settings(state.settings)
         }
         let sinks = PipelineSimulation.Sinks(
             workflow: writer.workflow, approval: writer.approval,
-            audit: { try writer.audit($0, seq: $1, ordinal: $2) })
+            audit: { try writer.audit($0, seq: $1, ordinal: $2) },
+            targets: { try DeliverySighting.body(db, deliveryId: $0).map(DeployTimeline.targets) ?? [] })
         func step(_ row: Row) throws {
             let message = row.message
             guard simulation != nil, message.incidentId != nil else { return }
             let judged = row.planned ? row.judged : nil
             try simulation!.message(
                 PipelineSimulation.Message(
-                    seq: message.seq, time: message.productionTime, incidentId: message.incidentId,
-                    kind: message.kind, route: judged?.finalRoute, calls: judged?.calls ?? [],
-                    executeWorkflows: judged?.executeWorkflows ?? [], approveWorkflows: judged?.approveWorkflows ?? [],
-                    approveDispatch: judged?.approveDispatch),
-                targets: {
-                    try DeliverySighting.body(db, deliveryId: message.deliveryId).map(DeployTimeline.targets) ?? []
-                }, sinks: sinks)
+                    seq: message.seq, deliveryId: message.deliveryId, time: message.productionTime,
+                    incidentId: message.incidentId, kind: message.kind, route: judged?.finalRoute,
+                    calls: judged?.calls ?? [], executeWorkflows: judged?.executeWorkflows ?? [],
+                    approveWorkflows: judged?.approveWorkflows ?? [], approveDispatch: judged?.approveDispatch),
+                sinks: sinks)
         }
         func store(_ row: Row) throws {
             let message = row.message

@@ -45,7 +45,7 @@ package enum HTMLReport {
             <body>
             <h1>triage-eval report</h1>
             <p><code>\(ReportText.html(run.id))</code> · scenario <b>\(ReportText.html(run.scenario))</b> · corpus \(ReportText.html(run.corpus)) ·
-            model \(ReportText.html(run.provider))/\(ReportText.html(run.model)) · \(run.samples) sample(s) per incident ·
+            model \(ReportText.html(run.provider))/\(ReportText.html(run.model))\(run.maxTokens.map { " · max_tokens \($0)" } ?? "") · \(run.samples) sample(s) per incident ·
             threshold \(run.threshold) · approval gate \(run.approvalGate ? "on" : "off") · status \(ReportText.html(run.status))</p>
             """)
         html.append("<div class=\"cards\">")

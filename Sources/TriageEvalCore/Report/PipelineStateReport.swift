@@ -178,52 +178,60 @@ package struct PipelineStateReport: Codable, Sendable, Equatable {
         var perIncident: [String: IncidentHarm] = [:]
         var firstCorrect: [String: Double] = [:]
         let labelled = try labelledIncidents(db, runId: runId)
-        let rows = try Row.fetchCursor(
+        // A raw statement: a large replay runs hundreds of thousands of Workflows.
+        let rows = try RawStatement(
             db,
             sql: """
                 SELECT via, action, incidentId, dispatchedAt, suppressedBy, startedAt, finishedAt, keyState,
                     keyHolder, executed, harm, correct
                 FROM pipelineWorkflow WHERE runId = ? ORDER BY seq, ordinal
-                """,
-            arguments: [runId])
-        while let row = try rows.next() {
+                """)
+        rows.bind(1, runId)
+        var harmCache: [String: [String]] = [:]
+        while try rows.step() {
             workflows.dispatched += 1
-            let via: String = row[0]
-            if via == Route.approve.rawValue { workflows.viaApprove += 1 } else { workflows.viaExecute += 1 }
-            let incidentId: String = row[2]
-            let dispatchedAt: Double = row[3]
-            let suppressedBy: String? = row[4]
+            if rows.textEquals(0, "approve") { workflows.viaApprove += 1 } else { workflows.viaExecute += 1 }
+            let incidentId = rows.text(2) ?? ""
+            let dispatchedAt = rows.double(3) ?? 0
+            let suppressedBy = rows.text(4)
             if suppressedBy == PipelineSimulation.Suppression.deploy.rawValue { workflows.suppressedByDeploy += 1 }
             if suppressedBy == PipelineSimulation.Suppression.idempotency.rawValue {
                 workflows.suppressedByIdempotency += 1
             }
-            if let startedAt: Double = row[5] {
+            let startedAt = rows.double(5)
+            if let startedAt {
                 waits.append(startedAt - dispatchedAt)
                 if startedAt > dispatchedAt {
                     pendingEdges += [(dispatchedAt, 1), (startedAt, -1)]
                 }
-                if let finishedAt: Double = row[6], finishedAt > startedAt {
+                if let finishedAt = rows.double(6), finishedAt > startedAt {
                     runningEdges += [(startedAt, 1), (finishedAt, -1)]
                 }
             }
-            if let keyState: String = row[7] {
+            if let keyState = rows.text(7) {
                 idempotency.checked += 1
                 switch PipelineSimulation.KeyState(rawValue: keyState) {
                 case .held?:
                     idempotency.alreadyInProgress += 1
                     if suppressedBy != nil { idempotency.prevented += 1 }
-                    if (row[8] as String?) != incidentId { idempotency.wrongSuppressions += 1 }
+                    if rows.text(8) != incidentId { idempotency.wrongSuppressions += 1 }
                 case .setAfterExpiry?: idempotency.reExecutionsAfterExpiry += 1
                 default: break
                 }
             }
-            guard (row[9] as Int) != 0 else { continue }
+            guard rows.int(9) != 0 else { continue }
             workflows.executed += 1
-            let action: String = row[1]
+            let action = rows.text(1) ?? ""
+            let harmText = rows.text(10) ?? "[]"
+            // The few distinct harm lists, parsed once each.
             let harms =
-                (row[10] as String?).flatMap { try? JSONParser.parse($0).arrayElements }?
-                .compactMap(\.stringValue) ?? []
-            let isCorrect = (row[11] as Int?) == 1
+                harmCache[harmText]
+                ?? {
+                    let parsed = (try? JSONParser.parse(harmText).arrayElements)?.compactMap(\.stringValue) ?? []
+                    harmCache[harmText] = parsed
+                    return parsed
+                }()
+            let isCorrect = rows.int(11) == 1
             var outcome =
                 perAction[action] ?? ActionOutcome(action: action, runs: 0, correct: 0, harmful: 0, byHarm: [:])
             outcome.runs += 1
@@ -234,7 +242,7 @@ package struct PipelineStateReport: Codable, Sendable, Equatable {
             if isCorrect {
                 correct += 1
                 outcome.correct += 1
-                if let startedAt: Double = row[5] {
+                if let startedAt {
                     firstCorrect[incidentId] = min(firstCorrect[incidentId] ?? .infinity, startedAt)
                 }
             }

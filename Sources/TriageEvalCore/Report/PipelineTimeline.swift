@@ -57,21 +57,41 @@ package struct PipelineTimeline: Sendable, Equatable {
         _ db: Database, runId: String, start: Double, end: Double, firstMessage: [String: Double],
         window: Double
     ) throws -> PipelineTimeline {
+        // Where something happened first, then the rest, by first message; drawn by first message.
+        let busy = Set(
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT incidentId FROM pipelineWorkflow WHERE runId = ?
+                    UNION SELECT DISTINCT incidentId FROM pipelineApproval WHERE runId = ?
+                    """, arguments: [runId, runId])
+        ).filter { firstMessage[$0] != nil }
+        let byTime = firstMessage.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.map(\.key)
+        var chosen = Array(byTime.filter(busy.contains).prefix(cap))
+        if chosen.count < cap { chosen += byTime.filter { !busy.contains($0) }.prefix(cap - chosen.count) }
+        let selected = Set(chosen)
+        chosen.sort { (firstMessage[$0]!, $0) < (firstMessage[$1]!, $1) }
+
+        // Only the chosen incidents' rows are kept (a large replay has far more).
         var workflows: [String: [Workflow]] = [:]
-        let workflowRows = try GRDB.Row.fetchCursor(
+        let workflowRows = try RawStatement(
             db,
             sql: """
                 SELECT incidentId, action, dispatchedAt, startedAt, finishedAt, suppressedBy, executed, correct, harm
                 FROM pipelineWorkflow WHERE runId = ? ORDER BY seq, ordinal
-                """, arguments: [runId])
-        while let row = try workflowRows.next() {
+                """)
+        workflowRows.bind(1, runId)
+        while try workflowRows.step() {
+            guard let incidentId = workflowRows.text(0), selected.contains(incidentId) else { continue }
             let harms =
-                (row[8] as String?).flatMap { try? JSONParser.parse($0).arrayElements }?
+                workflowRows.text(8).flatMap { try? JSONParser.parse($0).arrayElements }?
                 .compactMap(\.stringValue) ?? []
-            workflows[row[0], default: []].append(
+            workflows[incidentId, default: []].append(
                 Workflow(
-                    action: row[1], dispatchedAt: row[2], startedAt: row[3], finishedAt: row[4], suppressedBy: row[5],
-                    executed: (row[6] as Int) != 0, correct: (row[7] as Int?) == 1, harms: harms))
+                    action: workflowRows.text(1) ?? "", dispatchedAt: workflowRows.double(2) ?? 0,
+                    startedAt: workflowRows.double(3), finishedAt: workflowRows.double(4),
+                    suppressedBy: workflowRows.text(5), executed: workflowRows.int(6) != 0,
+                    correct: workflowRows.int(7) == 1, harms: harms))
         }
         var approvals: [String: [(posted: Double, answered: Double, answer: ApprovalDesk.Answer)]] = [:]
         let approvalRows = try GRDB.Row.fetchCursor(
@@ -79,17 +99,11 @@ package struct PipelineTimeline: Sendable, Equatable {
             sql: "SELECT incidentId, postedAt, answeredAt, answer FROM pipelineApproval WHERE runId = ? ORDER BY seq",
             arguments: [runId])
         while let row = try approvalRows.next() {
+            guard selected.contains(row[0]) else { continue }
             if let answer = ApprovalDesk.Answer(rawValue: row[3]) {
                 approvals[row[0], default: []].append((row[1], row[2], answer))
             }
         }
-        // Where something happened first, then the rest, by first message; drawn by first message.
-        let busy = Set(workflows.keys).union(approvals.keys).filter { firstMessage[$0] != nil }
-        let byTime = firstMessage.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.map(\.key)
-        var chosen = Array(byTime.filter(busy.contains).prefix(cap))
-        if chosen.count < cap { chosen += byTime.filter { !busy.contains($0) }.prefix(cap - chosen.count) }
-        let selected = Set(chosen)
-        chosen.sort { (firstMessage[$0]!, $0) < (firstMessage[$1]!, $1) }
 
         var deliveries: [String: [(time: Double, kind: MessageKind)]] = [:]
         var decisions: [String: [(time: Double, route: Route)]] = [:]

@@ -6,12 +6,14 @@ extension RunReport {
     static func runInfo(_ db: Database, runId: String) throws -> (RunInfo, ScenarioFile) {
         let run = try RunRecord.find(db, id: runId)
         let catalog = try CatalogRecord.fetchOne(db, key: run.catalogId)!
+        let config = ScenarioFile.stored(run.config)
         let info = RunInfo(
             id: run.id, scenario: run.scenario, corpus: run.corpus, provider: run.provider, model: run.model,
-            samples: run.samples, threshold: run.threshold, approvalGate: run.approvalGate, catalogPath: catalog.path,
-            catalogSha256: catalog.sha256, systemPromptSha256: run.systemPromptSha256, status: run.status,
-            startedAt: run.startedAt, finishedAt: run.finishedAt)
-        return (info, ScenarioFile.stored(run.config))
+            maxTokens: config.model?.maxTokens, samples: run.samples, threshold: run.threshold,
+            approvalGate: run.approvalGate, catalogPath: catalog.path, catalogSha256: catalog.sha256,
+            systemPromptSha256: run.systemPromptSha256, status: run.status, startedAt: run.startedAt,
+            finishedAt: run.finishedAt)
+        return (info, config)
     }
 
     /// Builds the report of a run from the store, in one scan of its results, without its gates.

@@ -139,6 +139,8 @@ package struct RunReport: Codable, Sendable, Equatable {
         package var corpus: String
         package var provider: String
         package var model: String
+        /// The requests' `max_tokens` (a reply cut there is `truncated`); nil for a run stored without it.
+        package var maxTokens: Int?
         package var samples: Int
         package var threshold: Double
         package var approvalGate: Bool

@@ -11,10 +11,33 @@ enum PipelineStateRecord {
         }
     }
 
-    /// Inserts a run's rows as the replay settles them.
-    struct Writer {
+    /// Inserts a run's rows as the replay settles them. Workflows and audit rows go through raw prepared
+    /// statements: a replay of a million messages can run hundreds of thousands of Workflows.
+    final class Writer {
         let db: Database
         let runId: String
+        private let insertWorkflow: RawStatement
+        private let insertAudit: RawStatement
+
+        init(db: Database, runId: String) throws {
+            self.db = db
+            self.runId = runId
+            insertWorkflow = try RawStatement(
+                db,
+                sql: """
+                    INSERT INTO pipelineWorkflow (runId, seq, ordinal, via, action, workflowTemplate,
+                        workflowIncidentId, params, incidentId, dispatchedAt, suppressedBy, deploy, startedAt,
+                        finishedAt, idempotencyKey, keyState, keyHolder, executed, harm, correct)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            insertAudit = try RawStatement(
+                db,
+                sql: """
+                    INSERT INTO pipelineAudit (runId, id, seq, ordinal, incidentId, action, params, result,
+                        createdAt, rowBytes, prevHash, thisHash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+        }
 
         func deploys(_ timeline: DeployTimeline) throws {
             let statement = try db.cachedStatement(
@@ -41,21 +64,47 @@ enum PipelineStateRecord {
         }
 
         func workflow(_ run: PipelineSimulation.WorkflowRun) throws {
-            let statement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO pipelineWorkflow (runId, seq, ordinal, via, action, workflowTemplate,
-                        workflowIncidentId, params, incidentId, dispatchedAt, suppressedBy, deploy, startedAt,
-                        finishedAt, idempotencyKey, keyState, keyHolder, executed, harm, correct)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
             let workflow = run.workflow
-            try statement.execute(arguments: [
-                runId, run.seq, run.ordinal, run.via.rawValue, workflow.action, workflow.template,
-                workflow.incidentId, PipelineStateRecord.paramsJSON(workflow.params), run.incidentId,
-                run.dispatchedAt, run.suppressedBy?.rawValue, run.deploy, run.startedAt, run.finishedAt, run.key,
-                run.keyState?.rawValue, run.keyHolder, run.executed,
-                run.verdict.map { PythonJSONEncoder.string(list: $0.harms.map(\.rawValue)) }, run.verdict?.correct,
-            ])
+            let statement = insertWorkflow
+            statement.bind(1, runId)
+            statement.bind(2, Int64(run.seq))
+            statement.bind(3, Int64(run.ordinal))
+            statement.bind(4, run.via.rawValue)
+            statement.bind(5, workflow.action)
+            statement.bind(6, workflow.template)
+            statement.bind(7, workflow.incidentId)
+            statement.bind(8, PipelineStateRecord.paramsJSON(workflow.params))
+            statement.bind(9, run.incidentId)
+            statement.bind(10, run.dispatchedAt as Double?)
+            statement.bind(11, run.suppressedBy?.rawValue)
+            statement.bind(12, run.deploy.map(Int64.init))
+            statement.bind(13, run.startedAt)
+            statement.bind(14, run.finishedAt)
+            statement.bind(15, run.key)
+            statement.bind(16, run.keyState?.rawValue)
+            statement.bind(17, run.keyHolder)
+            statement.bind(18, run.executed)
+            statement.bind(19, run.verdict.map { PipelineStateRecord.harmJSON($0.harms) })
+            statement.bind(20, run.verdict?.correct)
+            try statement.run()
+        }
+
+        func audit(_ link: AuditChain.Link, seq: Int, ordinal: Int) throws {
+            let row = link.row
+            let statement = insertAudit
+            statement.bind(1, runId)
+            statement.bind(2, Int64(row.id))
+            statement.bind(3, Int64(seq))
+            statement.bind(4, Int64(ordinal))
+            statement.bind(5, row.incidentId)
+            statement.bind(6, row.action)
+            statement.bind(7, PipelineStateRecord.paramsJSON(row.params))
+            statement.bind(8, row.result)
+            statement.bind(9, row.createdAt)
+            link.rowBytes.withUnsafeBufferPointer { statement.bind(10, blob: $0) }
+            link.prevHash.withUnsafeBufferPointer { statement.bind(11, blob: $0) }
+            link.thisHash.withUnsafeBufferPointer { statement.bind(12, blob: $0) }
+            try statement.run()
         }
 
         func approval(_ request: PipelineSimulation.ApprovalRequest) throws {
@@ -71,19 +120,11 @@ enum PipelineStateRecord {
             ])
         }
 
-        func audit(_ link: AuditChain.Link, seq: Int, ordinal: Int) throws {
-            let statement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO pipelineAudit (runId, id, seq, ordinal, incidentId, action, params, result,
-                        createdAt, rowBytes, prevHash, thisHash)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-            let row = link.row
-            try statement.execute(arguments: [
-                runId, row.id, seq, ordinal, row.incidentId, row.action, PipelineStateRecord.paramsJSON(row.params),
-                row.result, row.createdAt, Data(link.rowBytes), Data(link.prevHash), Data(link.thisHash),
-            ])
-        }
+    }
+
+    /// Harms as the store keeps them: a JSON list (the few lists there are, written without an encoder).
+    static func harmJSON(_ harms: [Harm]) -> String {
+        harms.isEmpty ? "[]" : "[\"" + harms.map(\.rawValue).joined(separator: "\", \"") + "\"]"
     }
 
     /// Parameters as the store keeps them: a JSON object in their order.

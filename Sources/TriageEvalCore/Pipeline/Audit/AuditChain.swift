@@ -48,8 +48,34 @@ package struct AuditChain: Sendable {
             ])
         }
 
-        /// The bytes hashed into the chain; nil when the parameters repeat a name (no canonical form).
-        package var canonicalBytes: [UInt8]? { try? CanonicalJSON.bytes(json) }
+        /// The bytes hashed into the chain — ``CanonicalJSON`` of ``json``, written directly: the row's keys are
+        /// fixed and already in order, and only the parameters need sorting. Nil when the parameters repeat a name
+        /// (no canonical form).
+        package var canonicalBytes: [UInt8]? {
+            let sorted = params.sorted { $0.name.utf16.lexicographicallyPrecedes($1.name.utf16) }
+            for index in sorted.indices.dropFirst() where sorted[index - 1].name == sorted[index].name { return nil }
+            var output: [UInt8] = []
+            output.reserveCapacity(160)
+            output += Array(#"{"action":"#.utf8)
+            CanonicalJSON.writeString(action, to: &output)
+            output += Array(#","created_at":"#.utf8)
+            CanonicalJSON.writeString(createdAt, to: &output)
+            output += Array(#","id":"#.utf8)
+            output += Array(CanonicalJSON.number(Double(id)).utf8)
+            output += Array(#","incident_id":"#.utf8)
+            CanonicalJSON.writeString(incidentId, to: &output)
+            output += Array(#","params":{"#.utf8)
+            for (index, param) in sorted.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                CanonicalJSON.writeString(param.name, to: &output)
+                output.append(UInt8(ascii: ":"))
+                CanonicalJSON.writeString(param.value, to: &output)
+            }
+            output += Array(#"},"result":"#.utf8)
+            CanonicalJSON.writeString(result, to: &output)
+            output.append(UInt8(ascii: "}"))
+            return output
+        }
     }
 
     /// A row as the chain stores it.

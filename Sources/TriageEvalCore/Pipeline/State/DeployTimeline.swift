@@ -83,20 +83,60 @@ package struct DeployTimeline: Sendable, Equatable {
         }
     }
 
-    /// The distinct targets of a webhook body's alerts (`alerts[].labels`), in order.
+    /// The distinct targets of a webhook body's alerts (`alerts[].labels`), in order. The body is walked, not
+    /// parsed into a value: only the four labels a deploy is matched on are read (a repeated key: its last value,
+    /// as `json.loads`); a body that is not JSON has none.
     package static func targets(body: [UInt8]) -> [Target] {
-        guard let alerts = (try? JSONParser.parse(body))?["alerts"]?.arrayElements else { return [] }
-        var seen = Set<Target>()
-        var targets: [Target] = []
-        for alert in alerts {
-            var labels: [String: String] = [:]
-            for (key, value) in alert["labels"]?.objectMembers ?? [] {
-                if let text = value.stringValue { labels[key] = text }
+        body.withUnsafeBufferPointer { buffer in
+            var seen = Set<Target>()
+            var targets: [Target] = []
+            var cursor = JSONParser(bytes: buffer, options: .python)
+            do throws(JSONSyntaxError) {
+                cursor.skipWhitespace()
+                guard cursor.nextByte == UInt8(ascii: "{") else { return [] }
+                try cursor.rawMembers(depth: 1) { key, cursor throws(JSONSyntaxError) in
+                    guard key.equals("alerts"), cursor.nextByte == UInt8(ascii: "[") else {
+                        try cursor.skipValue(depth: 1)
+                        return
+                    }
+                    // A repeated key: its last value stands.
+                    seen.removeAll()
+                    targets.removeAll()
+                    try cursor.elements(depth: 2) { _, cursor throws(JSONSyntaxError) in
+                        guard cursor.nextByte == UInt8(ascii: "{") else {
+                            try cursor.skipValue(depth: 2)
+                            return
+                        }
+                        var target = Target()
+                        try cursor.rawMembers(depth: 3) { key, cursor throws(JSONSyntaxError) in
+                            guard key.equals("labels"), cursor.nextByte == UInt8(ascii: "{") else {
+                                try cursor.skipValue(depth: 3)
+                                return
+                            }
+                            target = Target()
+                            try cursor.rawMembers(depth: 4) { label, cursor throws(JSONSyntaxError) in
+                                let field: WritableKeyPath<Target, String?>? =
+                                    label.equals("service")
+                                    ? \.service
+                                    : label.equals("namespace")
+                                        ? \.namespace
+                                        : label.equals("deployment")
+                                            ? \.deployment : label.equals("cluster") ? \.cluster : nil
+                                guard let field else {
+                                    try cursor.skipValue(depth: 4)
+                                    return
+                                }
+                                target[keyPath: field] = try cursor.value(depth: 4).stringValue
+                            }
+                        }
+                        if seen.insert(target).inserted { targets.append(target) }
+                    }
+                }
+            } catch {
+                return []
             }
-            let target = Target(labels: labels)
-            if seen.insert(target).inserted { targets.append(target) }
+            return targets
         }
-        return targets
     }
 
     /// Whether a deploy is of an alert's service: the alert's `service` label names it, or — for an alert without

@@ -62,12 +62,42 @@ package struct IdempotencyKeys: Sendable {
     package init(template: String = seedTemplate, ttl: Double = seedTTL) {
         self.template = template
         self.ttl = ttl
+        // The template split once into literal text and placeholders (a key is built for every Workflow).
+        var parts: [Part] = []
+        var rest = Substring(template)
+        while true {
+            let incident = rest.range(of: "{incident_id}")
+            let action = rest.range(of: "{action}")
+            guard let range = [incident, action].compactMap({ $0 }).min(by: { $0.lowerBound < $1.lowerBound }) else {
+                break
+            }
+            if range.lowerBound > rest.startIndex { parts.append(.text(String(rest[..<range.lowerBound]))) }
+            parts.append(range == action ? .action : .incident)
+            rest = rest[range.upperBound...]
+        }
+        if !rest.isEmpty { parts.append(.text(String(rest))) }
+        self.parts = parts
     }
+
+    private enum Part: Sendable {
+        case text(String)
+        case incident
+        case action
+    }
+
+    private let parts: [Part]
 
     /// The key of a workflow, as the seed's entrypoint builds it from `INCIDENT_ID` and `ACTION_NAME`.
     package func key(incidentId: String, action: String) -> String {
-        template.replacingOccurrences(of: "{incident_id}", with: incidentId)
-            .replacingOccurrences(of: "{action}", with: action)
+        var key = ""
+        for part in parts {
+            switch part {
+            case .text(let text): key += text
+            case .incident: key += incidentId
+            case .action: key += action
+            }
+        }
+        return key
     }
 
     /// `SET key running NX EX ttl` at `time` by a workflow of `incident` (the event's incident).

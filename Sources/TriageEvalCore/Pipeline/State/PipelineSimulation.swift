@@ -45,6 +45,8 @@ package struct PipelineSimulation: Sendable {
     /// A message, as the rules see it.
     package struct Message: Sendable {
         package var seq: Int
+        /// The delivery it carries (its alerts' targets are read by it, only when a deploy could match).
+        package var deliveryId: Int64
         /// Production time (Unix seconds).
         package var time: Double
         /// The event's incident (nil for a resolved message no incident took).
@@ -61,11 +63,13 @@ package struct PipelineSimulation: Sendable {
         package var approveDispatch: String?
 
         package init(
-            seq: Int, time: Double, incidentId: String?, kind: MessageKind, route: Route?, calls: [ActionCall] = [],
-            executeWorkflows: [PlannedWorkflow] = [], approveWorkflows: [PlannedWorkflow] = [],
+            seq: Int, deliveryId: Int64 = 0, time: Double, incidentId: String?, kind: MessageKind, route: Route?,
+            calls: [ActionCall] = [], executeWorkflows: [PlannedWorkflow] = [],
+            approveWorkflows: [PlannedWorkflow] = [],
             approveDispatch: String? = nil
         ) {
             self.seq = seq
+            self.deliveryId = deliveryId
             self.time = time
             self.incidentId = incidentId
             self.kind = kind
@@ -147,14 +151,19 @@ package struct PipelineSimulation: Sendable {
         package var workflow: (WorkflowRun) throws -> Void
         package var approval: (ApprovalRequest) throws -> Void
         package var audit: (AuditChain.Link, _ seq: Int, _ ordinal: Int) throws -> Void
+        /// The targets of a delivery's alerts (what deploys are matched on); asked only while a deploy window is
+        /// open, and remembered.
+        package var targets: (_ deliveryId: Int64) throws -> [DeployTimeline.Target]
 
         package init(
             workflow: @escaping (WorkflowRun) throws -> Void, approval: @escaping (ApprovalRequest) throws -> Void,
-            audit: @escaping (AuditChain.Link, Int, Int) throws -> Void
+            audit: @escaping (AuditChain.Link, Int, Int) throws -> Void,
+            targets: @escaping (Int64) throws -> [DeployTimeline.Target] = { _ in [] }
         ) {
             self.workflow = workflow
             self.approval = approval
             self.audit = audit
+            self.targets = targets
         }
     }
 
@@ -168,21 +177,24 @@ package struct PipelineSimulation: Sendable {
     private var now = -Double.infinity
     /// When each incident's resolved message came.
     private var resolvedAt: [String: Double] = [:]
-    /// The calls that ran for each incident.
-    private var ran: [String: Set<ActionCall>] = [:]
+    /// The calls that ran for each incident (``PlannedWorkflow/callKey``).
+    private var ran: [String: Set<String>] = [:]
 
-    /// A submitted Workflow, waiting or running.
+    /// A submitted Workflow, waiting or running, and the delivery whose alerts it acts on.
     private struct Pending: Sendable {
         var run: WorkflowRun
-        var targets: [DeployTimeline.Target]
+        var deliveryId: Int64
     }
+
+    /// Targets read, by delivery (let go now and then: a repeat comes back within hours).
+    private var targetCache: [Int64: [DeployTimeline.Target]] = [:]
 
     private struct Scheduled: Comparable, Sendable {
         enum Kind: Sendable {
             /// A Workflow ends: its slot frees and, if it ran its action, its audit row is written.
             case end(WorkflowRun, namespace: String)
             /// An approved request's Workflows are submitted.
-            case approved(seq: Int, incidentId: String, workflows: [PlannedWorkflow], targets: [DeployTimeline.Target])
+            case approved(seq: Int, incidentId: String, workflows: [PlannedWorkflow], deliveryId: Int64)
         }
 
         var time: Double
@@ -209,11 +221,7 @@ package struct PipelineSimulation: Sendable {
     // MARK: - Stepping
 
     /// The next message, in receive order.
-    /// - Parameter targets: the targets of the message's alerts (what deploys are matched on), read only when a
-    ///   deploy timeline and a Workflow need them.
-    package mutating func message(
-        _ message: Message, targets: () throws -> [DeployTimeline.Target] = { [] }, sinks: Sinks
-    ) throws {
+    package mutating func message(_ message: Message, sinks: Sinks) throws {
         try advance(to: message.time, sinks: sinks)
         now = max(now, message.time)
         guard let incidentId = message.incidentId else { return }
@@ -221,10 +229,9 @@ package struct PipelineSimulation: Sendable {
         switch message.route {
         case .execute?:
             guard !message.executeWorkflows.isEmpty else { return }
-            let targets = rules.deploys == nil ? [] : try targets()
             try submit(
-                message.executeWorkflows, seq: message.seq, incidentId: incidentId, via: .execute, targets: targets,
-                at: message.time, sinks: sinks)
+                message.executeWorkflows, seq: message.seq, incidentId: incidentId, via: .execute,
+                deliveryId: message.deliveryId, at: message.time, sinks: sinks)
         case .approve?:
             let (answer, at) = rules.approvals.answer(
                 postedAt: message.time, decision: message.calls, label: labels[incidentId])
@@ -235,15 +242,25 @@ package struct PipelineSimulation: Sendable {
                     dispatch: approved ? message.approveDispatch : nil,
                     workflows: approved ? message.approveWorkflows.count : 0))
             if approved, !message.approveWorkflows.isEmpty {
-                let targets = rules.deploys == nil ? [] : try targets()
                 schedule(
                     .approved(
                         seq: message.seq, incidentId: incidentId, workflows: message.approveWorkflows,
-                        targets: targets), at: at)
+                        deliveryId: message.deliveryId), at: at)
             }
         case .escalate?, nil:
             return
         }
+    }
+
+    /// A delivery's targets at `time`: none while no deploy window is open (no deploy could match them).
+    private mutating func targets(of deliveryId: Int64, at time: Double, sinks: Sinks) throws -> [DeployTimeline.Target]
+    {
+        guard let deploys = rules.deploys, deploys.anyWindowOpen(at: time) else { return [] }
+        if let known = targetCache[deliveryId] { return known }
+        if targetCache.count >= 65_536 { targetCache.removeAll(keepingCapacity: true) }
+        let targets = try sinks.targets(deliveryId)
+        targetCache[deliveryId] = targets
+        return targets
     }
 
     /// Lets every remaining event happen: the last approvals and Workflows end.
@@ -270,9 +287,9 @@ package struct PipelineSimulation: Sendable {
                     createdAt: UTCTimestamp.milliseconds(Date(timeIntervalSince1970: next.time)))
                 try sinks.audit(link, run.seq, run.ordinal)
                 try start(queue.admit(), sinks: sinks)
-            case .approved(let seq, let incidentId, let workflows, let targets):
+            case .approved(let seq, let incidentId, let workflows, let deliveryId):
                 try submit(
-                    workflows, seq: seq, incidentId: incidentId, via: .approve, targets: targets, at: next.time,
+                    workflows, seq: seq, incidentId: incidentId, via: .approve, deliveryId: deliveryId, at: next.time,
                     sinks: sinks)
             }
         }
@@ -280,9 +297,10 @@ package struct PipelineSimulation: Sendable {
 
     /// The Sensor submits a decision's Workflows (or refuses them in a deploy window); they wait their turn.
     private mutating func submit(
-        _ workflows: [PlannedWorkflow], seq: Int, incidentId: String, via: Route,
-        targets: [DeployTimeline.Target], at time: Double, sinks: Sinks
+        _ workflows: [PlannedWorkflow], seq: Int, incidentId: String, via: Route, deliveryId: Int64,
+        at time: Double, sinks: Sinks
     ) throws {
+        let targets = try targets(of: deliveryId, at: time, sinks: sinks)
         for (ordinal, workflow) in workflows.enumerated() {
             var run = WorkflowRun(
                 seq: seq, ordinal: ordinal, via: via, workflow: workflow, incidentId: incidentId, dispatchedAt: time,
@@ -293,7 +311,7 @@ package struct PipelineSimulation: Sendable {
                 try sinks.workflow(run)
                 continue
             }
-            queue.enqueue(Pending(run: run, targets: targets), namespace: workflow.targetNamespace)
+            queue.enqueue(Pending(run: run, deliveryId: deliveryId), namespace: workflow.targetNamespace)
         }
         try start(queue.admit(), sinks: sinks)
     }
@@ -331,14 +349,16 @@ package struct PipelineSimulation: Sendable {
             }
             run.executed = true
             let call = run.workflow.call
-            let deploy = rules.deploys?.activity(pending.targets, at: time)
+            let callKey = run.workflow.callKey
+            let deploy = rules.deploys?.activity(
+                try targets(of: pending.deliveryId, at: time, sinks: sinks), at: time)
             run.deploy = deploy
             let incident = run.incidentId
             run.verdict = RunVerdict(
                 call: call, label: labels[incident], resolved: resolvedAt[incident].map { $0 <= time } ?? false,
-                duringDeploy: deploy != nil, duplicate: ran[incident]?.contains(call) ?? false,
+                duringDeploy: deploy != nil, duplicate: ran[incident]?.contains(callKey) ?? false,
                 wrongIncidentId: run.workflow.incidentId != incident)
-            ran[incident, default: []].insert(call)
+            ran[incident, default: []].insert(callKey)
             // It holds its slot for its duration; its audit row is written when it ends (the seed's final step).
             run.finishedAt = time + run.workflow.duration
             try sinks.workflow(run)

@@ -15,6 +15,14 @@ package struct PlannedWorkflow: Sendable, Equatable {
     package var params: [(name: String, value: String)]
     /// How long it runs once started (seconds).
     package var duration: Double
+    /// The action call it runs (name and arguments), as a label judges it: made once, since a reply's Workflows
+    /// serve every message that takes the reply.
+    package let call: ActionCall
+    /// The namespace it acts in (its `namespace` argument), for a per-namespace limit.
+    package let targetNamespace: String
+    /// The call as one string (action, then the arguments by name): two Workflows of one incident with the same
+    /// key ran the same action on the same target.
+    package let callKey: String
 
     package init(
         action: String, template: String?, incidentId: String?, params: [(name: String, value: String)],
@@ -25,6 +33,11 @@ package struct PlannedWorkflow: Sendable, Equatable {
         self.incidentId = incidentId
         self.params = params
         self.duration = duration
+        call = ActionCall(
+            name: action, params: Dictionary(params.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last }))
+        targetNamespace = params.last { $0.name == "namespace" }?.value ?? ""
+        callKey = ([action] + call.params.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] })
+            .joined(separator: "\u{0}")
     }
 
     package static func == (lhs: PlannedWorkflow, rhs: PlannedWorkflow) -> Bool {
@@ -32,14 +45,6 @@ package struct PlannedWorkflow: Sendable, Equatable {
             && lhs.params.elementsEqual(rhs.params, by: { $0 == $1 }) && lhs.duration == rhs.duration
     }
 
-    /// The action call it runs (name and arguments), as a label judges it.
-    package var call: ActionCall {
-        ActionCall(
-            name: action, params: Dictionary(params.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last }))
-    }
-
-    /// The namespace it acts in (its `namespace` argument), for a per-namespace limit.
-    package var targetNamespace: String { params.last { $0.name == "namespace" }?.value ?? "" }
 }
 
 /// Turns a decision into the Workflows it would submit on a route's subject.

@@ -85,6 +85,14 @@ import TriageEvalCore
                 "07fa9d9da716e40e15136e5bc6327353a019d24bbac859288c4adf58c624f8bf",
             ])
         #expect(links[1].prevHash == links[0].thisHash && links[2].prevHash == links[1].thisHash)
+        // The row's own writer is the general canonicalization of its JSON, byte for byte, escapes and
+        // UTF-16 key order included.
+        let odd = AuditChain.Row(
+            id: 12_345, incidentId: "a\"b\\c\u{1}", action: "é",
+            params: [("\u{1F600}", "x"), ("\u{FB33}", "y"), ("Z", "\n"), ("a", "")], result: "ok",
+            createdAt: "t")
+        #expect(odd.canonicalBytes == (try CanonicalJSON.bytes(odd.json)))
+        for link in links { #expect(link.row.canonicalBytes == (try CanonicalJSON.bytes(link.row.json))) }
         #expect(AuditChain.verify(links) == nil)
     }
 

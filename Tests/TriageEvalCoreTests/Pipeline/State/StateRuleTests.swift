@@ -79,6 +79,26 @@ import TriageEvalTestSupport
         #expect(suppression.suppressing([.init(service: "cart"), .init(service: "frontend")], at: 1100) == 0)
     }
 
+    @Test func aBodysTargetsAreItsAlertsLabels() {
+        let body = #"""
+            {"receiver": "r", "alerts": [
+              {"status": "firing", "labels": {"alertname": "A", "service": "cart", "cluster": "eu", "x": {"y": [1]}},
+               "annotations": {"service": "not a label"}},
+              {"labels": {"namespace": "shop", "deployment": "web", "namespace": "media"}},
+              {"labels": {"service": "cart", "cluster": "eu"}},
+              {"labels": {"service": 7}}, "not an alert"],
+             "commonLabels": {"service": "ignored"}}
+            """#
+        #expect(
+            DeployTimeline.targets(body: Array(body.utf8)) == [
+                .init(service: "cart", cluster: "eu"), .init(namespace: "media", deployment: "web"), .init(),
+            ])
+        #expect(DeployTimeline.targets(body: Array("not json".utf8)) == [])
+        #expect(
+            DeployTimeline.targets(body: Array(#"{"alerts": [{"labels": {"service": "a"}}], "alerts": []}"#.utf8)) == []
+        )
+    }
+
     @Test func timelinesAreReadFromJSONLinesAndGrafanaExportsWithErrorsNamingTheirPlace() throws {
         let temp = try TemporaryDirectory()
         defer { temp.remove() }
