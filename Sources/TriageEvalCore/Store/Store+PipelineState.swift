@@ -63,48 +63,53 @@ enum PipelineStateRecord {
                 arguments: [String(decoding: try encoder.encode(settings), as: UTF8.self), runId])
         }
 
+        /// The text parameters of a row, gathered into one buffer (``RawStatement/Texts``).
+        private var texts = RawStatement.Texts()
+
         func workflow(_ run: PipelineSimulation.WorkflowRun) throws {
             let workflow = run.workflow
             let statement = insertWorkflow
-            statement.bind(1, runId)
+            texts.removeAll()
+            texts.add(1, runId)
             statement.bind(2, Int64(run.seq))
             statement.bind(3, Int64(run.ordinal))
-            statement.bind(4, run.via.rawValue)
-            statement.bind(5, workflow.action)
-            statement.bind(6, workflow.template)
-            statement.bind(7, workflow.incidentId)
-            statement.bind(8, PipelineStateRecord.paramsJSON(workflow.params))
-            statement.bind(9, run.incidentId)
+            texts.add(4, run.via.rawValue)
+            texts.add(5, workflow.action)
+            texts.add(6, workflow.template)
+            texts.add(7, workflow.incidentId)
+            texts.add(8, workflow.paramsJSON)
+            texts.add(9, run.incidentId)
             statement.bind(10, run.dispatchedAt as Double?)
-            statement.bind(11, run.suppressedBy?.rawValue)
+            texts.add(11, run.suppressedBy?.rawValue)
             statement.bind(12, run.deploy.map(Int64.init))
             statement.bind(13, run.startedAt)
             statement.bind(14, run.finishedAt)
-            statement.bind(15, run.key)
-            statement.bind(16, run.keyState?.rawValue)
-            statement.bind(17, run.keyHolder)
+            texts.add(15, run.key)
+            texts.add(16, run.keyState?.rawValue)
+            texts.add(17, run.keyHolder)
             statement.bind(18, run.executed)
-            statement.bind(19, run.verdict.map { PipelineStateRecord.harmJSON($0.harms) })
+            texts.add(19, run.verdict.map { PipelineStateRecord.harmJSON($0.harms) })
             statement.bind(20, run.verdict?.correct)
-            try statement.run()
+            try statement.run(texts: texts)
         }
 
         func audit(_ link: AuditChain.Link, seq: Int, ordinal: Int) throws {
             let row = link.row
             let statement = insertAudit
-            statement.bind(1, runId)
+            texts.removeAll()
+            texts.add(1, runId)
             statement.bind(2, Int64(row.id))
             statement.bind(3, Int64(seq))
             statement.bind(4, Int64(ordinal))
-            statement.bind(5, row.incidentId)
-            statement.bind(6, row.action)
-            statement.bind(7, PipelineStateRecord.paramsJSON(row.params))
-            statement.bind(8, row.result)
-            statement.bind(9, row.createdAt)
+            texts.add(5, row.incidentId)
+            texts.add(6, row.action)
+            texts.add(7, PipelineStateRecord.paramsJSON(row.params))
+            texts.add(8, row.result)
+            texts.add(9, row.createdAt)
             link.rowBytes.withUnsafeBufferPointer { statement.bind(10, blob: $0) }
             link.prevHash.withUnsafeBufferPointer { statement.bind(11, blob: $0) }
             link.thisHash.withUnsafeBufferPointer { statement.bind(12, blob: $0) }
-            try statement.run()
+            try statement.run(texts: texts)
         }
 
         func approval(_ request: PipelineSimulation.ApprovalRequest) throws {

@@ -56,22 +56,22 @@ package struct AuditChain: Sendable {
             for index in sorted.indices.dropFirst() where sorted[index - 1].name == sorted[index].name { return nil }
             var output: [UInt8] = []
             output.reserveCapacity(160)
-            output += Array(#"{"action":"#.utf8)
+            output.append(contentsOf: #"{"action":"#.utf8)
             CanonicalJSON.writeString(action, to: &output)
-            output += Array(#","created_at":"#.utf8)
+            output.append(contentsOf: #","created_at":"#.utf8)
             CanonicalJSON.writeString(createdAt, to: &output)
-            output += Array(#","id":"#.utf8)
-            output += Array(CanonicalJSON.number(Double(id)).utf8)
-            output += Array(#","incident_id":"#.utf8)
+            output.append(contentsOf: #","id":"#.utf8)
+            output.append(contentsOf: String(id).utf8)
+            output.append(contentsOf: #","incident_id":"#.utf8)
             CanonicalJSON.writeString(incidentId, to: &output)
-            output += Array(#","params":{"#.utf8)
+            output.append(contentsOf: #","params":{"#.utf8)
             for (index, param) in sorted.enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
                 CanonicalJSON.writeString(param.name, to: &output)
                 output.append(UInt8(ascii: ":"))
                 CanonicalJSON.writeString(param.value, to: &output)
             }
-            output += Array(#"},"result":"#.utf8)
+            output.append(contentsOf: #"},"result":"#.utf8)
             CanonicalJSON.writeString(result, to: &output)
             output.append(UInt8(ascii: "}"))
             return output
@@ -118,8 +118,12 @@ package struct AuditChain: Sendable {
     ) -> Link {
         var params = params
         // A workflow's arguments have distinct names; should two repeat one, the last wins as in a JSON object.
-        var seen = Set<String>()
-        params = params.reversed().filter { seen.insert($0.name).inserted }.reversed()
+        // (A few arguments: a pairwise check costs less than a set.)
+        let repeats = params.indices.contains { i in params[(i + 1)...].contains { $0.name == params[i].name } }
+        if repeats {
+            var seen = Set<String>()
+            params = params.reversed().filter { seen.insert($0.name).inserted }.reversed()
+        }
         let row = Row(
             id: count + 1, incidentId: incidentId, action: action, params: params, result: result,
             createdAt: createdAt)

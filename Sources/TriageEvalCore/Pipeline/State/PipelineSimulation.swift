@@ -192,7 +192,7 @@ package struct PipelineSimulation: Sendable {
     private struct Scheduled: Comparable, Sendable {
         enum Kind: Sendable {
             /// A Workflow ends: its slot frees and, if it ran its action, its audit row is written.
-            case end(WorkflowRun, namespace: String)
+            case end(PlannedWorkflow, seq: Int, ordinal: Int)
             /// An approved request's Workflows are submitted.
             case approved(seq: Int, incidentId: String, workflows: [PlannedWorkflow], deliveryId: Int64)
         }
@@ -279,13 +279,12 @@ package struct PipelineSimulation: Sendable {
             _ = events.removeMin()
             now = next.time
             switch next.kind {
-            case .end(let run, let namespace):
-                queue.finished(namespace: namespace)
+            case .end(let workflow, let seq, let ordinal):
+                queue.finished(namespace: workflow.targetNamespace)
                 let link = chain.append(
-                    incidentId: run.workflow.incidentId ?? "", action: run.workflow.action,
-                    params: run.workflow.params, result: "executed",
-                    createdAt: UTCTimestamp.milliseconds(Date(timeIntervalSince1970: next.time)))
-                try sinks.audit(link, run.seq, run.ordinal)
+                    incidentId: workflow.incidentId ?? "", action: workflow.action, params: workflow.params,
+                    result: "executed", createdAt: UTCTimestamp.milliseconds(Date(timeIntervalSince1970: next.time)))
+                try sinks.audit(link, seq, ordinal)
                 try start(queue.admit(), sinks: sinks)
             case .approved(let seq, let incidentId, let workflows, let deliveryId):
                 try submit(
@@ -362,7 +361,7 @@ package struct PipelineSimulation: Sendable {
             // It holds its slot for its duration; its audit row is written when it ends (the seed's final step).
             run.finishedAt = time + run.workflow.duration
             try sinks.workflow(run)
-            schedule(.end(run, namespace: namespace), at: time + run.workflow.duration)
+            schedule(.end(run.workflow, seq: run.seq, ordinal: run.ordinal), at: time + run.workflow.duration)
         }
     }
 }

@@ -4,17 +4,22 @@
 /// and its arguments as the Sensor resolved them — the incident id among them is the model's. Without manifests
 /// each action of the decision is one Workflow of the catalog's `template`, given the action's parameters and the
 /// decision's `incident_id` (a Sensor that dispatches every action with every parameter).
-package struct PlannedWorkflow: Sendable, Equatable {
+///
+/// A class: a reply's Workflows are made once and shared by every message that takes the reply, and a replay
+/// moves each through the queue and the event heap.
+package final class PlannedWorkflow: Sendable, Equatable {
     /// The catalog action the WorkflowTemplate runs (the template's name when no catalog action names it).
-    package var action: String
+    package let action: String
     /// `workflowTemplateRef.name`.
-    package var template: String?
+    package let template: String?
     /// The `incident_id` argument: the id the idempotency key and the audit row use (nil when it has none).
-    package var incidentId: String?
+    package let incidentId: String?
     /// The other arguments, in order: the action's target.
-    package var params: [(name: String, value: String)]
+    package let params: [(name: String, value: String)]
     /// How long it runs once started (seconds).
-    package var duration: Double
+    package let duration: Double
+    /// ``params`` as the store keeps them: a JSON object in their order.
+    package let paramsJSON: String
     /// The action call it runs (name and arguments), as a label judges it: made once, since a reply's Workflows
     /// serve every message that takes the reply.
     package let call: ActionCall
@@ -36,6 +41,7 @@ package struct PlannedWorkflow: Sendable, Equatable {
         call = ActionCall(
             name: action, params: Dictionary(params.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last }))
         targetNamespace = params.last { $0.name == "namespace" }?.value ?? ""
+        paramsJSON = PythonJSONEncoder.string(.object(params.map { ($0.name, JSONValue.string($0.value)) }))
         callKey = ([action] + call.params.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] })
             .joined(separator: "\u{0}")
     }
