@@ -177,7 +177,7 @@ package struct PipelineStateReport: Codable, Sendable, Equatable {
         var perAction: [String: ActionOutcome] = [:]
         var perIncident: [String: IncidentHarm] = [:]
         var firstCorrect: [String: Double] = [:]
-        let labelled = try labelledIncidents(db, runId: runId)
+        let expectations = try Store.labelExpectations(ofRun: runId, in: db)
         // A raw statement: a large replay runs hundreds of thousands of Workflows.
         let rows = try RawStatement(
             db,
@@ -235,7 +235,7 @@ package struct PipelineStateReport: Codable, Sendable, Equatable {
             var outcome =
                 perAction[action] ?? ActionOutcome(action: action, runs: 0, correct: 0, harmful: 0, byHarm: [:])
             outcome.runs += 1
-            if !labelled.contains(incidentId) { unlabelled += 1 }
+            if expectations[incidentId] == nil { unlabelled += 1 }
             var incident =
                 perIncident[incidentId] ?? IncidentHarm(incidentId: incidentId, runs: 0, harmful: 0, harms: [])
             incident.runs += 1
@@ -283,7 +283,8 @@ package struct PipelineStateReport: Codable, Sendable, Equatable {
             maxWaitSeconds: waits.max(), peakRunning: peakRunning)
 
         let approvals = try approvalTallies(db, runId: runId, start: start, hours: hours)
-        let actIncidents = try actIncidentIds(db, runId: runId).filter { incidents[$0] != nil }
+        let actIncidents = expectations.filter { $0.value == ExpectedOutcome.act.rawValue && incidents[$0.key] != nil }
+            .map(\.key)
         let toCorrect = firstCorrect.compactMap { id, time in incidents[id].map { time - $0 } }.sorted()
         let harmedIncidents = perIncident.values.filter { $0.harmful > 0 }
         let outcomes = Outcomes(
@@ -314,7 +315,7 @@ package struct PipelineStateReport: Codable, Sendable, Equatable {
                 firstBreak: broken?.description),
             timeline: try PipelineTimeline.build(
                 db, runId: runId, start: start, end: start + hours * 3600, firstMessage: incidents,
-                window: settings.deployWindowSeconds))
+                expectations: expectations, window: settings.deployWindowSeconds))
     }
 
     private static func approvalTallies(
@@ -347,25 +348,5 @@ package struct PipelineStateReport: Codable, Sendable, Equatable {
         }
         approvals.perHour = hours > 0 ? Double(approvals.requests) / hours : nil
         return approvals
-    }
-
-    /// The incidents with a label in the run's label set.
-    private static func labelledIncidents(_ db: Database, runId: String) throws -> Set<String> {
-        Set(
-            try String.fetchAll(
-                db,
-                sql: """
-                    SELECT l.incidentId FROM labelSetEntry l JOIN run r ON r.labelSetId = l.labelSetId WHERE r.id = ?
-                    """, arguments: [runId]))
-    }
-
-    /// The incidents whose label expects an action.
-    private static func actIncidentIds(_ db: Database, runId: String) throws -> [String] {
-        try String.fetchAll(
-            db,
-            sql: """
-                SELECT l.incidentId FROM labelSetEntry l JOIN run r ON r.labelSetId = l.labelSetId
-                WHERE r.id = ? AND l.expect = 'act'
-                """, arguments: [runId])
     }
 }

@@ -53,9 +53,10 @@ package struct PipelineTimeline: Sendable, Equatable {
     /// The timeline of a run.
     /// - Parameters:
     ///   - firstMessage: every incident's first message (the Pipeline section's scan).
+    ///   - expectations: each labelled incident's expectation.
     static func build(
         _ db: Database, runId: String, start: Double, end: Double, firstMessage: [String: Double],
-        window: Double
+        expectations: [String: String], window: Double
     ) throws -> PipelineTimeline {
         // Where something happened first, then the rest, by first message; drawn by first message.
         let busy = Set(
@@ -125,17 +126,6 @@ package struct PipelineTimeline: Sendable, Equatable {
             }
         }
         let deploys = try DeployRecord.all(db, runId: runId)
-        let expectations = try Dictionary(
-            String.fetchAll(
-                db,
-                sql: """
-                    SELECT l.incidentId || char(10) || l.expect FROM labelSetEntry l JOIN run r
-                    ON r.labelSetId = l.labelSetId WHERE r.id = ?
-                    """, arguments: [runId]
-            ).map { line in
-                let parts = line.split(separator: "\n", maxSplits: 1).map(String.init)
-                return (parts[0], parts.count > 1 ? parts[1] : "")
-            }, uniquingKeysWith: { first, _ in first })
         let rows = try chosen.map { incidentId in
             var windows: [(from: Double, until: Double)] = []
             if !deploys.isEmpty, let delivery = firstDelivery[incidentId],
@@ -152,22 +142,5 @@ package struct PipelineTimeline: Sendable, Equatable {
                 workflows: workflows[incidentId] ?? [], deploys: windows)
         }
         return PipelineTimeline(start: start, end: end, rows: rows, leftOut: firstMessage.count - rows.count)
-    }
-}
-
-/// The deploys of a run's timeline, as the replay stored them.
-enum DeployRecord {
-    static func all(_ db: Database, runId: String) throws -> [DeployTimeline.Deploy] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT service, namespace, cluster, start, "end", revision, source FROM pipelineDeploy
-                WHERE runId = ? ORDER BY ordinal
-                """, arguments: [runId]
-        ).map {
-            DeployTimeline.Deploy(
-                service: $0[0], namespace: $0[1], cluster: $0[2], start: $0[3], end: $0[4], revision: $0[5],
-                source: $0[6])
-        }
     }
 }

@@ -136,6 +136,20 @@ extension Store {
             arguments: [runId])
     }
 
+    /// Each labelled incident's expectation (`act`, `human` or `none`) in a run's label set.
+    static func labelExpectations(ofRun runId: String, in db: Database) throws -> [String: String] {
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT labelSetEntry.incidentId, labelSetEntry.expect FROM labelSetEntry
+                JOIN run ON run.labelSetId = labelSetEntry.labelSetId WHERE run.id = ?
+                """,
+            arguments: [runId])
+        var expectations: [String: String] = [:]
+        while let row = try rows.next() { expectations[row[0]] = row[1] }
+        return expectations
+    }
+
     /// How many labels a run's set has (0 for a run without one).
     static func labelCount(ofRun runId: String, in db: Database) throws -> Int {
         try Int.fetchOne(

@@ -180,3 +180,20 @@ enum PipelineStateRecord {
             ?? false
     }
 }
+
+/// The deploys of a run's timeline, as the replay stored them.
+enum DeployRecord {
+    static func all(_ db: Database, runId: String) throws -> [DeployTimeline.Deploy] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT service, namespace, cluster, start, "end", revision, source FROM pipelineDeploy
+                WHERE runId = ? ORDER BY ordinal
+                """, arguments: [runId]
+        ).map {
+            DeployTimeline.Deploy(
+                service: $0[0], namespace: $0[1], cluster: $0[2], start: $0[3], end: $0[4], revision: $0[5],
+                source: $0[6])
+        }
+    }
+}
