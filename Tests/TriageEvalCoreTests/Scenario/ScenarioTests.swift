@@ -19,14 +19,19 @@ import TriageEvalTestSupport
         #expect(!scenario.catalogPath.contains(".."))
     }
 
-    static func error(_ yaml: String) throws -> String? {
+    /// Loads a scenario file's text from a scratch folder that has corpus `c` and `catalog.yaml`; returns the
+    /// scenario and the folder it was loaded from (gone by then: the scenario is resolved).
+    static func load(_ yaml: String) throws -> (scenario: Scenario, folder: String) {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try FileManager.default.createDirectory(atPath: directory.file("corpora/c"), withIntermediateDirectories: true)
         try directory.write("catalog.yaml", "actions: []\n")
-        let path = try directory.write("s.yaml", yaml)
+        return (try Scenario.load(path: try directory.write("s.yaml", yaml)), directory.path)
+    }
+
+    static func error(_ yaml: String) throws -> String? {
         do {
-            _ = try Scenario.load(path: path)
+            _ = try load(yaml)
             return nil
         } catch let error as ConfigError {
             return "\(error.line.map(String.init) ?? "-") \(error.keyPath): \(error.message)"
@@ -120,19 +125,14 @@ import TriageEvalTestSupport
             try Self.error(pipeline + "  deploys: {suppress: sometimes}\n")
                 == "6 pipeline.deploys.suppress: must be true or false")
 
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        try FileManager.default.createDirectory(atPath: directory.file("corpora/c"), withIntermediateDirectories: true)
-        try directory.write("catalog.yaml", "actions: []\n")
-        let path = try directory.write(
-            "s.yaml",
+        let (scenario, _) = try Self.load(
             pipeline + "  idempotency: {mode: step, ttl: 1h30m}\n  deploys: {window: 900, anchor: end}\n"
                 + "  parallelism: {limit: 5, duration: 2m}\n  approvals: {approver: all, ttl: 45m, after: 0s}\n")
-        let rules = try #require(try Scenario.load(path: path).pipeline?.rules)
+        let rules = try #require(scenario.pipeline?.rules)
         #expect(rules.idempotency == .step && rules.keyTTL == 5400 && rules.deployWindow == 900)
         #expect(rules.deployAnchor == .end && rules.limit == 5 && rules.duration == 120 && rules.approver == .all)
         #expect(rules.approvalTTL == 2700 && rules.approvalAfter == 0)
-        let stored = try #require(ScenarioFile.stored(try Scenario.load(path: path).file.storedJSON).pipeline)
+        let stored = try #require(ScenarioFile.stored(scenario.file.storedJSON).pipeline)
         #expect(stored.idempotency?.ttl == "90m" && stored.parallelism?.duration == "2m")
         #expect(
             stored.approvals?.approver == "all" && stored.approvals?.ttl == "45m" && stored.approvals?.after == "0s")
@@ -140,12 +140,7 @@ import TriageEvalTestSupport
 
     /// A run stores its resolved scenario as a scenario file's JSON and reads it back with the same type.
     @Test func theStoredFormReadsBackAsTheSameFile() throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        try FileManager.default.createDirectory(atPath: directory.file("corpora/c"), withIntermediateDirectories: true)
-        try directory.write("catalog.yaml", "actions: []\n")
-        let path = try directory.write(
-            "s.yaml",
+        let (scenario, folder) = try Self.load(
             Self.base.replacingOccurrences(
                 of: "name: m}",
                 with: "name: m, base_url: 'http://127.0.0.1:9', response_format: {type: json_object}, "
@@ -153,7 +148,6 @@ import TriageEvalTestSupport
                 + "samples: 3\nthreshold: 0.75\ncache: record\nmatch: same-event\nrate_limit: {requests_per_minute: 50}\n"
                 + "report: {correctness: route, bins: 5}\ngates: {max_unsafe_executions: 0, no_significant_regression_vs: b.yaml}\n"
         )
-        let scenario = try Scenario.load(path: path)
         #expect(scenario.cache == .record && scenario.match == .sameEvent && scenario.model.provider == .anthropic)
         #expect(scenario.model.params.map(\.key) == ["top_k", "stop"])
         #expect(scenario.model.responseFormat == .object([("type", .string("json_object"))]))
@@ -163,7 +157,7 @@ import TriageEvalTestSupport
         #expect(stored.model?.apiKeyEnv == nil)
         #expect(ReportSettings(stored: stored.report) == scenario.report)
         #expect(GateConfig(stored: stored.gates) == scenario.gates)
-        #expect(scenario.gates.noSignificantRegressionVs == directory.path + "/b.yaml")
+        #expect(scenario.gates.noSignificantRegressionVs == folder + "/b.yaml")
         #expect(scenario.with(cache: .replay).cache == .replay)
     }
 
