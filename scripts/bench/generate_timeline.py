@@ -6,7 +6,8 @@ sidecar, one labelling rule, the seed's catalog, and one cached reply per distin
 history: many incidents, few messages and samples each).
 
 Bodies are built like the real captures' (corpora/k8s-real): a webhook of version 4 with labels, annotations and
-a generator URL per alert. Replies: 90% valid decisions (restart_pods, confidence 0.5–0.95), 10% invalid JSON.
+a generator URL per alert, in one of 97 namespaces. Replies: 90% valid decisions (restart_pods of the group's pods
+in its namespace, confidence 0.5–0.95), 10% invalid JSON.
 A deploy timeline (deploys.jsonl: a deploy of one of the alerts' 500 services every half hour) gives the
 pipeline's deploy suppression something to match.
 
@@ -66,7 +67,7 @@ def incident_id(payload):
 
 
 messages = []  # (time, line)
-distinct = {}  # (incident, user sha) -> True
+distinct = {}  # (incident, user sha) -> the group
 for group in range(incidents):
     minute = random.randrange(0, 60 * 24)
     t = start + random.uniform(0, week - per * 900)
@@ -89,7 +90,7 @@ for group in range(incidents):
         line = json.dumps(payload, separators=(",", ":"))
         messages.append((t, line))
         event = {"incident_id": incident, **payload}
-        distinct[(incident, hashlib.sha256(json.dumps(event).encode()).hexdigest())] = True
+        distinct[(incident, hashlib.sha256(json.dumps(event).encode()).hexdigest())] = group
         t += random.uniform(240, 900)
 messages.sort()
 with open(os.path.join(out, "deliveries", "timeline.jsonl"), "w") as bodies, \
@@ -98,12 +99,12 @@ with open(os.path.join(out, "deliveries", "timeline.jsonl"), "w") as bodies, \
         bodies.write(line + "\n")
         times.write('{"seq": %d, "recv_unix": %.3f}\n' % (seq, t))
 with open(os.path.join(out, "replies-bench.jsonl"), "w") as f:
-    for index, (incident, sha) in enumerate(distinct):
+    for index, ((incident, sha), group) in enumerate(distinct.items()):
         if index % 10 == 9:
             text = '{"incident_id": "%s", "actions": [' % incident
         else:
             text = json.dumps({"incident_id": incident, "actions": [
-                {"name": "restart_pods", "params": {"namespace": "shop", "selector": "app=web"},
+                {"name": "restart_pods", "params": {"namespace": f"ns-{group % 97}", "selector": f"app=web-{group:06d}"},
                  "rationale": "crash loop"}], "confidence": 0.5 + (index % 10) * 0.05, "needs_human": False})
         f.write(json.dumps({"incident_id": incident, "sample": 0, "provider": "openai", "model": "bench",
                             "text": text, "user_sha256": sha, "usage": {"input_tokens": 1500, "output_tokens": 60}})

@@ -229,15 +229,14 @@ package struct PipelineReplay: Sendable {
         }
         let sinks = PipelineSimulation.Sinks(
             workflow: writer.workflow, approval: writer.approval,
-            audit: { try writer.audit($0, seq: $1, ordinal: $2) },
-            targets: { try DeliverySighting.body(db, deliveryId: $0).map(DeployTimeline.targets) ?? [] })
+            audit: { try writer.audit($0, seq: $1, ordinal: $2) })
         func step(_ row: Row) throws {
             let message = row.message
             guard simulation != nil, message.incidentId != nil else { return }
             let judged = row.planned ? row.judged : nil
             try simulation!.message(
                 PipelineSimulation.Message(
-                    seq: message.seq, deliveryId: message.deliveryId, time: message.productionTime,
+                    seq: message.seq, targets: row.targets, time: message.productionTime,
                     incidentId: message.incidentId, kind: message.kind, route: judged?.finalRoute,
                     calls: judged?.calls ?? [], executeWorkflows: judged?.executeWorkflows ?? [],
                     approveWorkflows: judged?.approveWorkflows ?? [], approveDispatch: judged?.approveDispatch),
@@ -333,26 +332,27 @@ package struct PipelineReplay: Sendable {
 
     // MARK: - The replay
 
-    /// What the judge makes of a reply: the same for every message that takes it (no label is involved).
-    struct Judged: Sendable {
-        var outcome: String
-        var failureClass: String
-        var productionRoute: String
-        var route: String
-        var routeReason: String
-        var decisionIncidentId: String?
-        var confidence: Double?
-        var actionNames: String?
+    /// What the judge makes of a reply: the same for every message that takes it (no label is involved). A class,
+    /// made once per reply and shared by every message that takes it: a row carries one reference, not its fields.
+    final class Judged: Sendable {
+        let outcome: String
+        let failureClass: String
+        let productionRoute: String
+        let route: String
+        let routeReason: String
+        let decisionIncidentId: String?
+        let confidence: Double?
+        let actionNames: String?
         /// The decision's dispatch through the scenario's Sensors, when it has manifests.
-        var dispatch: Dispatched?
+        let dispatch: Dispatched?
         /// The route the state rules follow: production's, after the scenario's policies (the approval gate).
-        var finalRoute: Route
+        let finalRoute: Route
         /// The decision's distinct calls, when it is routed to approve (what the approver is asked).
-        var calls: [ActionCall] = []
+        let calls: [ActionCall]
         /// The Workflows it submits when routed to execute, or once approved (and that dispatch's status).
-        var executeWorkflows: [PlannedWorkflow] = []
-        var approveWorkflows: [PlannedWorkflow] = []
-        var approveDispatch: String?
+        let executeWorkflows: [PlannedWorkflow]
+        let approveWorkflows: [PlannedWorkflow]
+        let approveDispatch: String?
 
         init(_ reply: Reply?, judge: Judge, dispatch: SensorDispatch? = nil, planner: WorkflowPlanner? = nil) {
             // No reply: its call failed (`cache: record`); a resume calls again.
@@ -374,6 +374,10 @@ package struct PipelineReplay: Sendable {
             // once approved, on remediation.approve.
             let production = judgement.productionRoute.route
             var executeDispatch: SensorDispatch.Result?
+            var calls: [ActionCall] = []
+            var executeWorkflows: [PlannedWorkflow] = []
+            var approveWorkflows: [PlannedWorkflow] = []
+            var approveDispatch: String?
             if let decision, let planner {
                 let execute = SensorDispatch.subject(route: Route.execute.rawValue)
                 let approve = SensorDispatch.subject(route: Route.approve.rawValue)
@@ -388,6 +392,10 @@ package struct PipelineReplay: Sendable {
                 case .escalate: break
                 }
             }
+            self.calls = calls
+            self.executeWorkflows = executeWorkflows
+            self.approveWorkflows = approveWorkflows
+            self.approveDispatch = approveDispatch
             if let dispatch {
                 if production == .execute, let decision {
                     self.dispatch = Dispatched(
@@ -396,8 +404,13 @@ package struct PipelineReplay: Sendable {
                 } else {
                     self.dispatch = Dispatched(.notRouted(actions: decision?.actions.count ?? 0))
                 }
+            } else {
+                self.dispatch = nil
             }
         }
+
+        /// Whether its decision submits Workflows (when routed to execute, or once approved).
+        var submitsWorkflows: Bool { !executeWorkflows.isEmpty || !approveWorkflows.isEmpty }
     }
 
     /// A dispatch as a `pipelineDispatch` row stores it. A class, so that a verdict without one (every verdict of
@@ -438,6 +451,9 @@ package struct PipelineReplay: Sendable {
         var reused: Bool
         /// The judge's verdict on its reply, for a planned message when judging.
         var judged: Judged?
+        /// Its alerts' targets that a deploy could match, read when its decision submits Workflows and the
+        /// scenario has a deploy timeline (deploy suppression needs them).
+        var targets: [DeployTimeline.Target] = []
     }
 
     /// One user message of an open incident: how often it was planned, its stored replies and their verdicts.
@@ -539,6 +555,19 @@ package struct PipelineReplay: Sendable {
 
         // The verdict on a planning without a reply (its call failed), the same for all.
         let noReply = judge.map { Judged(nil, judge: $0, dispatch: dispatch, planner: state?.planner) }
+        // The targets of the deliveries whose decisions submit Workflows, read on this thread (the writer's is the
+        // busier), a delivery once while it is remembered (a repeat comes back within hours).
+        let deploys = state?.rules.deploys?.timeline
+        var targetsByDelivery: [Int64: [DeployTimeline.Target]] = [:]
+        func targets(of deliveryId: Int64, timeline: DeployTimeline) throws -> [DeployTimeline.Target] {
+            if let known = targetsByDelivery[deliveryId] { return known }
+            if targetsByDelivery.count >= 65_536 { targetsByDelivery.removeAll(keepingCapacity: true) }
+            let targets = try DeliverySighting.body(db, deliveryId: deliveryId).map {
+                DeployTimeline.targets(body: $0).filter(timeline.mayMatch)
+            }
+            targetsByDelivery[deliveryId] = targets ?? []
+            return targets ?? []
+        }
         struct ReplyKey: Hashable {
             var user: ObjectIdentifier
             var index: Int
@@ -565,6 +594,9 @@ package struct PipelineReplay: Sendable {
                         row.judged = user.judged[index]
                     } else {
                         row.judged = noReply
+                    }
+                    if let deploys, !deploys.deploys.isEmpty, row.judged?.submitsWorkflows == true {
+                        row.targets = try targets(of: row.message.deliveryId, timeline: deploys)
                     }
                 }
                 try visit(row, batchCalls[position])

@@ -18,6 +18,7 @@ enum PipelineStateRecord {
         let runId: String
         private let insertWorkflow: RawStatement
         private let insertAudit: RawStatement
+        private let insertApproval: RawStatement
 
         init(db: Database, runId: String) throws {
             self.db = db
@@ -36,6 +37,13 @@ enum PipelineStateRecord {
                     INSERT INTO pipelineAudit (runId, id, seq, ordinal, incidentId, action, params, result,
                         createdAt, rowBytes, prevHash, thisHash)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            insertApproval = try RawStatement(
+                db,
+                sql: """
+                    INSERT INTO pipelineApproval (runId, seq, incidentId, postedAt, answer, answeredAt, dispatch,
+                        workflows)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """)
         }
 
@@ -113,16 +121,17 @@ enum PipelineStateRecord {
         }
 
         func approval(_ request: PipelineSimulation.ApprovalRequest) throws {
-            let statement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO pipelineApproval (runId, seq, incidentId, postedAt, answer, answeredAt, dispatch,
-                        workflows)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-            try statement.execute(arguments: [
-                runId, request.seq, request.incidentId, request.postedAt, request.answer.rawValue,
-                request.answeredAt, request.dispatch, request.workflows,
-            ])
+            let statement = insertApproval
+            texts.removeAll()
+            texts.add(1, runId)
+            statement.bind(2, Int64(request.seq))
+            texts.add(3, request.incidentId)
+            statement.bind(4, request.postedAt as Double?)
+            texts.add(5, request.answer.rawValue)
+            statement.bind(6, request.answeredAt as Double?)
+            texts.add(7, request.dispatch)
+            statement.bind(8, Int64(request.workflows))
+            try statement.run(texts: texts)
         }
 
     }

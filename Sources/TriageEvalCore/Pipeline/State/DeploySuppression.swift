@@ -30,32 +30,6 @@ package struct DeploySuppression: Sendable, Equatable {
         self.window = window
         self.anchor = anchor
         self.suppress = suppress
-        // Every window (either kind) lies within [start, end + window): their union, merged and sorted.
-        var merged: [DeployTimeline.ClosedOpenWindow] = []
-        for deploy in timeline.deploys {
-            let span = DeployTimeline.ClosedOpenWindow(from: deploy.start, until: deploy.end + window)
-            if let last = merged.last, span.from <= last.until {
-                merged[merged.count - 1].until = max(last.until, span.until)
-            } else {
-                merged.append(span)
-            }
-        }
-        open = merged
-    }
-
-    /// The union of the deploys' windows, sorted (the deploys are sorted by start).
-    private var open: [DeployTimeline.ClosedOpenWindow] = []
-
-    /// Whether any deploy's window holds `time`: when none does, no alert's targets need reading.
-    package func anyWindowOpen(at time: Double) -> Bool {
-        // The last merged window starting at or before `time`.
-        var low = 0
-        var high = open.count
-        while low < high {
-            let middle = (low + high) / 2
-            if open[middle].from <= time { low = middle + 1 } else { high = middle }
-        }
-        return low > 0 && open[low - 1].contains(time)
     }
 
     /// Where a deploy suppresses.

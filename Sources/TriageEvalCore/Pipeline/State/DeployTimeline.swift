@@ -149,6 +149,13 @@ package struct DeployTimeline: Sendable, Equatable {
         return deployment == deploy.service && namespace == deploy.namespace
     }
 
+    /// Whether any deploy of the timeline could match an alert with this target (``matches(_:_:)`` needs the
+    /// deploy's service to be the target's service, or its deployment): a target no deploy names can be let go.
+    package func mayMatch(_ target: Target) -> Bool {
+        guard let name = target.service ?? target.deployment else { return false }
+        return byService[name] != nil
+    }
+
     /// The first deploy (by start) of any of the targets' services whose window, as `window` gives it, holds
     /// `time`.
     package func first(

@@ -45,8 +45,9 @@ package struct PipelineSimulation: Sendable {
     /// A message, as the rules see it.
     package struct Message: Sendable {
         package var seq: Int
-        /// The delivery it carries (its alerts' targets are read by it, only when a deploy could match).
-        package var deliveryId: Int64
+        /// Its alerts' targets that a deploy of the timeline could match (``DeployTimeline/mayMatch(_:)``): what
+        /// its Workflows are suppressed on. The replay reads them only for a decision that submits Workflows.
+        package var targets: [DeployTimeline.Target]
         /// Production time (Unix seconds).
         package var time: Double
         /// The event's incident (nil for a resolved message no incident took).
@@ -63,13 +64,14 @@ package struct PipelineSimulation: Sendable {
         package var approveDispatch: String?
 
         package init(
-            seq: Int, deliveryId: Int64 = 0, time: Double, incidentId: String?, kind: MessageKind, route: Route?,
+            seq: Int, targets: [DeployTimeline.Target] = [], time: Double, incidentId: String?, kind: MessageKind,
+            route: Route?,
             calls: [ActionCall] = [], executeWorkflows: [PlannedWorkflow] = [],
             approveWorkflows: [PlannedWorkflow] = [],
             approveDispatch: String? = nil
         ) {
             self.seq = seq
-            self.deliveryId = deliveryId
+            self.targets = targets
             self.time = time
             self.incidentId = incidentId
             self.kind = kind
@@ -151,19 +153,14 @@ package struct PipelineSimulation: Sendable {
         package var workflow: (WorkflowRun) throws -> Void
         package var approval: (ApprovalRequest) throws -> Void
         package var audit: (AuditChain.Link, _ seq: Int, _ ordinal: Int) throws -> Void
-        /// The targets of a delivery's alerts (what deploys are matched on); asked only while a deploy window is
-        /// open, and remembered.
-        package var targets: (_ deliveryId: Int64) throws -> [DeployTimeline.Target]
 
         package init(
             workflow: @escaping (WorkflowRun) throws -> Void, approval: @escaping (ApprovalRequest) throws -> Void,
-            audit: @escaping (AuditChain.Link, Int, Int) throws -> Void,
-            targets: @escaping (Int64) throws -> [DeployTimeline.Target] = { _ in [] }
+            audit: @escaping (AuditChain.Link, Int, Int) throws -> Void
         ) {
             self.workflow = workflow
             self.approval = approval
             self.audit = audit
-            self.targets = targets
         }
     }
 
@@ -175,26 +172,46 @@ package struct PipelineSimulation: Sendable {
     private var events = Heap<Scheduled>()
     private var order = 0
     private var now = -Double.infinity
-    /// When each incident's resolved message came.
-    private var resolvedAt: [String: Double] = [:]
-    /// The calls that ran for each incident (``PlannedWorkflow/callKey``).
-    private var ran: [String: Set<String>] = [:]
+    /// What the judgement of a run needs to know of its incident, met when its first Workflow runs or its
+    /// resolved message comes (one lookup per Workflow).
+    private struct Incident: Sendable {
+        var label: Label?
+        /// When its resolved message came.
+        var resolvedAt: Double?
+        /// The calls that ran for it (``PlannedWorkflow/callKey``).
+        var ran: Set<String> = []
 
-    /// A submitted Workflow, waiting or running, and the delivery whose alerts it acts on.
-    private struct Pending: Sendable {
-        var run: WorkflowRun
-        var deliveryId: Int64
+        mutating func resolved(at time: Double) {
+            if resolvedAt == nil { resolvedAt = time }
+        }
+
+        /// The judgement of its Workflow that runs at `time` (the Workflow's call is then one that ran).
+        mutating func judge(_ workflow: PlannedWorkflow, of incidentId: String, at time: Double, duringDeploy: Bool)
+            -> RunVerdict
+        {
+            let verdict = RunVerdict(
+                call: workflow.call, label: label, resolved: resolvedAt.map { $0 <= time } ?? false,
+                duringDeploy: duringDeploy, duplicate: !ran.insert(workflow.callKey).inserted,
+                wrongIncidentId: workflow.incidentId != incidentId)
+            return verdict
+        }
     }
 
-    /// Targets read, by delivery (let go now and then: a repeat comes back within hours).
-    private var targetCache: [Int64: [DeployTimeline.Target]] = [:]
+    private var incidents: [String: Incident] = [:]
+
+    /// A submitted Workflow, waiting or running, and the targets of the alerts it acts on.
+    private struct Pending: Sendable {
+        var run: WorkflowRun
+        var targets: [DeployTimeline.Target]
+    }
 
     private struct Scheduled: Comparable, Sendable {
         enum Kind: Sendable {
             /// A Workflow ends: its slot frees and, if it ran its action, its audit row is written.
             case end(PlannedWorkflow, seq: Int, ordinal: Int)
             /// An approved request's Workflows are submitted.
-            case approved(seq: Int, incidentId: String, workflows: [PlannedWorkflow], deliveryId: Int64)
+            case approved(
+                seq: Int, incidentId: String, workflows: [PlannedWorkflow], targets: [DeployTimeline.Target])
         }
 
         var time: Double
@@ -225,13 +242,15 @@ package struct PipelineSimulation: Sendable {
         try advance(to: message.time, sinks: sinks)
         now = max(now, message.time)
         guard let incidentId = message.incidentId else { return }
-        if message.kind == .resolved, resolvedAt[incidentId] == nil { resolvedAt[incidentId] = message.time }
+        if message.kind == .resolved {
+            incidents[incidentId, default: Incident(label: labels[incidentId])].resolved(at: message.time)
+        }
         switch message.route {
         case .execute?:
             guard !message.executeWorkflows.isEmpty else { return }
             try submit(
                 message.executeWorkflows, seq: message.seq, incidentId: incidentId, via: .execute,
-                deliveryId: message.deliveryId, at: message.time, sinks: sinks)
+                targets: message.targets, at: message.time, sinks: sinks)
         case .approve?:
             let (answer, at) = rules.approvals.answer(
                 postedAt: message.time, decision: message.calls, label: labels[incidentId])
@@ -245,22 +264,11 @@ package struct PipelineSimulation: Sendable {
                 schedule(
                     .approved(
                         seq: message.seq, incidentId: incidentId, workflows: message.approveWorkflows,
-                        deliveryId: message.deliveryId), at: at)
+                        targets: message.targets), at: at)
             }
         case .escalate?, nil:
             return
         }
-    }
-
-    /// A delivery's targets at `time`: none while no deploy window is open (no deploy could match them).
-    private mutating func targets(of deliveryId: Int64, at time: Double, sinks: Sinks) throws -> [DeployTimeline.Target]
-    {
-        guard let deploys = rules.deploys, deploys.anyWindowOpen(at: time) else { return [] }
-        if let known = targetCache[deliveryId] { return known }
-        if targetCache.count >= 65_536 { targetCache.removeAll(keepingCapacity: true) }
-        let targets = try sinks.targets(deliveryId)
-        targetCache[deliveryId] = targets
-        return targets
     }
 
     /// Lets every remaining event happen: the last approvals and Workflows end.
@@ -286,9 +294,9 @@ package struct PipelineSimulation: Sendable {
                     result: "executed", createdAt: UTCTimestamp.milliseconds(Date(timeIntervalSince1970: next.time)))
                 try sinks.audit(link, seq, ordinal)
                 try start(queue.admit(), sinks: sinks)
-            case .approved(let seq, let incidentId, let workflows, let deliveryId):
+            case .approved(let seq, let incidentId, let workflows, let targets):
                 try submit(
-                    workflows, seq: seq, incidentId: incidentId, via: .approve, deliveryId: deliveryId, at: next.time,
+                    workflows, seq: seq, incidentId: incidentId, via: .approve, targets: targets, at: next.time,
                     sinks: sinks)
             }
         }
@@ -296,10 +304,9 @@ package struct PipelineSimulation: Sendable {
 
     /// The Sensor submits a decision's Workflows (or refuses them in a deploy window); they wait their turn.
     private mutating func submit(
-        _ workflows: [PlannedWorkflow], seq: Int, incidentId: String, via: Route, deliveryId: Int64,
+        _ workflows: [PlannedWorkflow], seq: Int, incidentId: String, via: Route, targets: [DeployTimeline.Target],
         at time: Double, sinks: Sinks
     ) throws {
-        let targets = try targets(of: deliveryId, at: time, sinks: sinks)
         for (ordinal, workflow) in workflows.enumerated() {
             var run = WorkflowRun(
                 seq: seq, ordinal: ordinal, via: via, workflow: workflow, incidentId: incidentId, dispatchedAt: time,
@@ -310,7 +317,7 @@ package struct PipelineSimulation: Sendable {
                 try sinks.workflow(run)
                 continue
             }
-            queue.enqueue(Pending(run: run, deliveryId: deliveryId), namespace: workflow.targetNamespace)
+            queue.enqueue(Pending(run: run, targets: targets), namespace: workflow.targetNamespace)
         }
         try start(queue.admit(), sinks: sinks)
     }
@@ -347,17 +354,11 @@ package struct PipelineSimulation: Sendable {
                 continue
             }
             run.executed = true
-            let call = run.workflow.call
-            let callKey = run.workflow.callKey
-            let deploy = rules.deploys?.activity(
-                try targets(of: pending.deliveryId, at: time, sinks: sinks), at: time)
+            let deploy = rules.deploys?.activity(pending.targets, at: time)
             run.deploy = deploy
             let incident = run.incidentId
-            run.verdict = RunVerdict(
-                call: call, label: labels[incident], resolved: resolvedAt[incident].map { $0 <= time } ?? false,
-                duringDeploy: deploy != nil, duplicate: ran[incident]?.contains(callKey) ?? false,
-                wrongIncidentId: run.workflow.incidentId != incident)
-            ran[incident, default: []].insert(callKey)
+            run.verdict = incidents[incident, default: Incident(label: labels[incident])].judge(
+                run.workflow, of: incident, at: time, duringDeploy: deploy != nil)
             // It holds its slot for its duration; its audit row is written when it ends (the seed's final step).
             run.finishedAt = time + run.workflow.duration
             try sinks.workflow(run)

@@ -21,14 +21,14 @@ import TriageEvalCore
         _ messages: [PipelineSimulation.Message]
     ) throws -> Output {
         let output = Box(Output())
-        // Each message carries delivery `seq`, whose targets the test gives.
         let sinks = PipelineSimulation.Sinks(
             workflow: { output.value.runs.append($0) }, approval: { output.value.approvals.append($0) },
-            audit: { link, _, _ in output.value.audit.append(link) }, targets: { targets[Int($0)] ?? [] })
+            audit: { link, _, _ in output.value.audit.append(link) })
         var simulation = PipelineSimulation(
             rules: rules, labels: Dictionary(uniqueKeysWithValues: labels.map { ($0.incidentId, $0) }))
+        // Message `seq` carries the targets the test gives for it.
         for var message in messages {
-            message.deliveryId = Int64(message.seq)
+            message.targets = targets[message.seq] ?? []
             try simulation.message(message, sinks: sinks)
         }
         try simulation.finish(sinks: sinks)
