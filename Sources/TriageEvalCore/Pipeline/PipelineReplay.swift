@@ -558,15 +558,16 @@ package struct PipelineReplay: Sendable {
         // The targets of the deliveries whose decisions submit Workflows, read on this thread (the writer's is the
         // busier), a delivery once while it is remembered (a repeat comes back within hours).
         let deploys = state?.rules.deploys?.timeline
+        let bodies = deploys == nil ? nil : try DeliverySighting.BodyReader(db)
         var targetsByDelivery: [Int64: [DeployTimeline.Target]] = [:]
         func targets(of deliveryId: Int64, timeline: DeployTimeline) throws -> [DeployTimeline.Target] {
             if let known = targetsByDelivery[deliveryId] { return known }
             if targetsByDelivery.count >= 65_536 { targetsByDelivery.removeAll(keepingCapacity: true) }
-            let targets = try DeliverySighting.body(db, deliveryId: deliveryId).map {
-                DeployTimeline.targets(body: $0).filter(timeline.mayMatch)
-            }
-            targetsByDelivery[deliveryId] = targets ?? []
-            return targets ?? []
+            let targets =
+                try bodies?.withBody(of: deliveryId) { DeployTimeline.targets(body: $0).filter(timeline.mayMatch) }
+                ?? []
+            targetsByDelivery[deliveryId] = targets
+            return targets
         }
         struct ReplyKey: Hashable {
             var user: ObjectIdentifier

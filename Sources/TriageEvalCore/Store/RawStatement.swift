@@ -179,6 +179,16 @@ final class RawStatement {
         return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
     }
 
+    /// Column `index` of the current row as bytes, lent to `body` (no copy: valid until the next step or reset).
+    func withBytes<T>(_ index: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
+        let pointer = sqlite3_column_blob(handle, index)
+        let count = Int(sqlite3_column_bytes(handle, index))
+        return try body(UnsafeBufferPointer(start: pointer?.assumingMemoryBound(to: UInt8.self), count: count))
+    }
+
+    /// Resets a query before it is done (its bindings stay).
+    func reset() { sqlite3_reset(handle) }
+
     /// Whether column `index` holds exactly these bytes (no String is made).
     func textEquals(_ index: Int32, _ expected: StaticString) -> Bool {
         guard let pointer = sqlite3_column_text(handle, index) else { return false }

@@ -120,6 +120,24 @@ package struct DeliverySighting: Sendable, Equatable {
         return (row?[0] ?? 0, row?[1] ?? 0)
     }
 
+    /// Delivery bodies read one by one, each lent in place (the pipeline replay reads a body per delivery whose
+    /// decision submits Workflows, for its alerts' deploy targets).
+    final class BodyReader {
+        private let statement: RawStatement
+
+        init(_ db: Database) throws {
+            statement = try RawStatement(db, sql: "SELECT body FROM delivery WHERE id = ?")
+        }
+
+        /// `read` of a delivery's body, or nil without such a delivery.
+        func withBody<T>(of deliveryId: Int64, _ read: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T? {
+            statement.bind(1, deliveryId)
+            guard try statement.step() else { return nil }
+            defer { statement.reset() }
+            return try statement.withBytes(0, read)
+        }
+    }
+
     /// A delivery's body.
     package static func body(_ db: Database, deliveryId: Int64) throws -> [UInt8]? {
         // A cached statement: compiled (and authorized by GRDB) once, not once per delivery.

@@ -87,56 +87,59 @@ package struct DeployTimeline: Sendable, Equatable {
     /// parsed into a value: only the four labels a deploy is matched on are read (a repeated key: its last value,
     /// as `json.loads`); a body that is not JSON has none.
     package static func targets(body: [UInt8]) -> [Target] {
-        body.withUnsafeBufferPointer { buffer in
-            var seen = Set<Target>()
-            var targets: [Target] = []
-            var cursor = JSONParser(bytes: buffer, options: .python)
-            do throws(JSONSyntaxError) {
-                cursor.skipWhitespace()
-                guard cursor.nextByte == UInt8(ascii: "{") else { return [] }
-                try cursor.rawMembers(depth: 1) { key, cursor throws(JSONSyntaxError) in
-                    guard key.equals("alerts"), cursor.nextByte == UInt8(ascii: "[") else {
-                        try cursor.skipValue(depth: 1)
+        body.withUnsafeBufferPointer { targets(body: $0) }
+    }
+
+    /// The same, from bytes read in place (a store's column, lent).
+    package static func targets(body buffer: UnsafeBufferPointer<UInt8>) -> [Target] {
+        var seen = Set<Target>()
+        var targets: [Target] = []
+        var cursor = JSONParser(bytes: buffer, options: .python)
+        do throws(JSONSyntaxError) {
+            cursor.skipWhitespace()
+            guard cursor.nextByte == UInt8(ascii: "{") else { return [] }
+            try cursor.rawMembers(depth: 1) { key, cursor throws(JSONSyntaxError) in
+                guard key.equals("alerts"), cursor.nextByte == UInt8(ascii: "[") else {
+                    try cursor.skipValue(depth: 1)
+                    return
+                }
+                // A repeated key: its last value stands.
+                seen.removeAll()
+                targets.removeAll()
+                try cursor.elements(depth: 2) { _, cursor throws(JSONSyntaxError) in
+                    guard cursor.nextByte == UInt8(ascii: "{") else {
+                        try cursor.skipValue(depth: 2)
                         return
                     }
-                    // A repeated key: its last value stands.
-                    seen.removeAll()
-                    targets.removeAll()
-                    try cursor.elements(depth: 2) { _, cursor throws(JSONSyntaxError) in
-                        guard cursor.nextByte == UInt8(ascii: "{") else {
-                            try cursor.skipValue(depth: 2)
+                    var target = Target()
+                    try cursor.rawMembers(depth: 3) { key, cursor throws(JSONSyntaxError) in
+                        guard key.equals("labels"), cursor.nextByte == UInt8(ascii: "{") else {
+                            try cursor.skipValue(depth: 3)
                             return
                         }
-                        var target = Target()
-                        try cursor.rawMembers(depth: 3) { key, cursor throws(JSONSyntaxError) in
-                            guard key.equals("labels"), cursor.nextByte == UInt8(ascii: "{") else {
-                                try cursor.skipValue(depth: 3)
+                        target = Target()
+                        try cursor.rawMembers(depth: 4) { label, cursor throws(JSONSyntaxError) in
+                            let field: WritableKeyPath<Target, String?>? =
+                                label.equals("service")
+                                ? \.service
+                                : label.equals("namespace")
+                                    ? \.namespace
+                                    : label.equals("deployment")
+                                        ? \.deployment : label.equals("cluster") ? \.cluster : nil
+                            guard let field else {
+                                try cursor.skipValue(depth: 4)
                                 return
                             }
-                            target = Target()
-                            try cursor.rawMembers(depth: 4) { label, cursor throws(JSONSyntaxError) in
-                                let field: WritableKeyPath<Target, String?>? =
-                                    label.equals("service")
-                                    ? \.service
-                                    : label.equals("namespace")
-                                        ? \.namespace
-                                        : label.equals("deployment")
-                                            ? \.deployment : label.equals("cluster") ? \.cluster : nil
-                                guard let field else {
-                                    try cursor.skipValue(depth: 4)
-                                    return
-                                }
-                                target[keyPath: field] = try cursor.value(depth: 4).stringValue
-                            }
+                            target[keyPath: field] = try cursor.value(depth: 4).stringValue
                         }
-                        if seen.insert(target).inserted { targets.append(target) }
                     }
+                    if seen.insert(target).inserted { targets.append(target) }
                 }
-            } catch {
-                return []
             }
-            return targets
+        } catch {
+            return []
         }
+        return targets
     }
 
     /// Whether a deploy is of an alert's service: the alert's `service` label names it, or — for an alert without
