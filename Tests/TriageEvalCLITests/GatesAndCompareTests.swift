@@ -84,7 +84,7 @@ import TriageEvalTestSupport
         #expect(result.stderr.contains("gate max_unsafe_executions: pass"))
         let runId = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let junit = try String(contentsOfFile: temp.file("ci/junit.xml"), encoding: .utf8)
-        // Parsed as XML by Foundation: a testcase per gate and per failing incident.
+        // Parsed as XML by Foundation: a testcase per gate and per replayed incident, failing or not.
         let document = try XMLDocument(xmlString: junit)
         let gates = try document.nodes(forXPath: "//testsuite[@name='gates']/testcase")
         #expect(gates.count == 2)
@@ -94,10 +94,19 @@ import TriageEvalTestSupport
                 "min_decision_accuracy"
             ])
         let failingIncidents = Set(replies.filter { !$0.correct || $0.unsafe }.map(\.incidentId))
-        let incidents = try document.nodes(forXPath: "//testsuite[@name='incidents']/testcase")
-        #expect(
-            Set(incidents.compactMap { ($0 as? XMLElement)?.attribute(forName: "name")?.stringValue })
-                == failingIncidents)
+        let allIncidents = Set(replies.map(\.incidentId))
+        func names(_ xpath: String) throws -> [String] {
+            try document.nodes(forXPath: xpath).compactMap {
+                ($0 as? XMLElement)?.attribute(forName: "name")?.stringValue
+            }
+        }
+        let incidents = try names("//testsuite[@name='incidents']/testcase")
+        #expect(incidents.count == allIncidents.count && Set(incidents) == allIncidents)
+        #expect(Set(try names("//testsuite[@name='incidents']/testcase[failure]")) == failingIncidents)
+        #expect(!failingIncidents.isEmpty && failingIncidents != allIncidents, "the fixture has both kinds")
+        let suites = try #require(document.rootElement())
+        #expect(suites.attribute(forName: "tests")?.stringValue == "\(2 + allIncidents.count)")
+        #expect(suites.attribute(forName: "failures")?.stringValue == "\(1 + failingIncidents.count)")
         let summary = try String(contentsOfFile: temp.file("reports/\(runId)/summary.md"), encoding: .utf8)
         #expect(summary.contains("❌ 1 of 2 gates failed"))
         // Loosening the gate passes (exit 0); the report command re-evaluates the same gates.

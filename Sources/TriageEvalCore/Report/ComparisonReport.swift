@@ -167,7 +167,7 @@ package enum ComparisonReport {
             Data(
                 JUnitReport.render(
                     name: "triage-eval compare \(comparison.a.id) vs \(comparison.b.id)", gates: gates,
-                    failures: worse
+                    incidents: JUnitReport.cases(failing: worse)
                 ).utf8), to: junitPath ?? path("junit.xml"))
         return written
     }

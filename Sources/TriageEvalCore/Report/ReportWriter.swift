@@ -35,8 +35,9 @@ package enum ReportWriter {
         try write(
             JUnitReport.render(
                 name: "triage-eval \(report.run.id)", gates: report.gates,
-                failures: failures.map { ($0.incidentId, $0.sample, $0.text) },
-                omitted: failureCount - failures.count),
+                incidents: JUnitReport.cases(
+                    incidents: try store.queue.read { try ResultRecord.incidentTallies($0, runId: report.run.id) },
+                    listed: failures.map { ($0.incidentId, $0.sample, $0.text) })),
             to: junitPath ?? path("junit.xml"))
         return written
     }
@@ -143,27 +144,61 @@ package enum ReportWriter {
     }
 }
 
-/// JUnit XML for CI systems: a testcase per gate and per failing incident.
+/// JUnit XML for CI systems: a testcase per gate and per incident — a run's every replayed incident, passing
+/// ones too, so that a CI dashboard shows what passed and a fixed incident turns green.
 package enum JUnitReport {
-    /// The document. Failing results are grouped by incident: one testcase each, listing its failing samples.
-    package static func render(
-        name: String, gates: [GateResult], failures: [(incidentId: String, sample: Int, text: String)],
-        omitted: Int = 0
-    ) -> String {
-        var incidents: [(String, [String])] = []
+    /// One incident's testcase.
+    package struct IncidentCase: Sendable, Equatable {
+        package var incidentId: String
+        /// How many of its samples fail (a wrong decision, or an unsafe one); 0 for a passing incident.
+        package var failing: Int
+        /// Those samples' lines, as far as the report lists failures.
+        package var lines: [String]
+
+        package init(incidentId: String, failing: Int, lines: [String] = []) {
+            self.incidentId = incidentId
+            self.failing = failing
+            self.lines = lines
+        }
+    }
+
+    /// Failing samples as cases, one per incident in their order (a `compare`'s incidents that got worse).
+    package static func cases(failing failures: [(incidentId: String, sample: Int, text: String)]) -> [IncidentCase] {
+        var cases: [IncidentCase] = []
         for failure in failures {
             let line = "sample \(failure.sample): \(failure.text)"
-            if incidents.last?.0 == failure.incidentId {
-                incidents[incidents.count - 1].1.append(line)
+            if cases.last?.incidentId == failure.incidentId {
+                cases[cases.count - 1].failing += 1
+                cases[cases.count - 1].lines.append(line)
             } else {
-                incidents.append((failure.incidentId, [line]))
+                cases.append(IncidentCase(incidentId: failure.incidentId, failing: 1, lines: [line]))
             }
         }
+        return cases
+    }
+
+    /// A run's cases: every incident (id order) with its failing count, and the lines of the failures listed.
+    package static func cases(
+        incidents: [(incidentId: String, failing: Int)],
+        listed failures: [(incidentId: String, sample: Int, text: String)]
+    ) -> [IncidentCase] {
+        var lines: [String: [String]] = [:]
+        for failure in failures {
+            lines[failure.incidentId, default: []].append("sample \(failure.sample): \(failure.text)")
+        }
+        return incidents.map {
+            IncidentCase(incidentId: $0.incidentId, failing: $0.failing, lines: lines[$0.incidentId] ?? [])
+        }
+    }
+
+    /// The document.
+    package static func render(name: String, gates: [GateResult], incidents: [IncidentCase]) -> String {
         let gateFailures = gates.filter { !$0.passed }.count
+        let incidentFailures = incidents.filter { $0.failing > 0 }.count
         var xml = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>"]
         xml.append(
             "<testsuites name=\"\(ReportText.xml(name))\" tests=\"\(gates.count + incidents.count)\" "
-                + "failures=\"\(gateFailures + incidents.count)\">")
+                + "failures=\"\(gateFailures + incidentFailures)\">")
         xml.append("  <testsuite name=\"gates\" tests=\"\(gates.count)\" failures=\"\(gateFailures)\">")
         for gate in gates {
             let head = "    <testcase classname=\"triage-eval.gates\" name=\"\(ReportText.xml(gate.name))\""
@@ -178,15 +213,23 @@ package enum JUnitReport {
             }
         }
         xml.append("  </testsuite>")
-        xml.append("  <testsuite name=\"incidents\" tests=\"\(incidents.count)\" failures=\"\(incidents.count)\">")
-        if omitted > 0 {
-            xml.append("    <!-- \(omitted) more failing results are not listed (see report.json and export) -->")
-        }
-        for (incident, lines) in incidents {
-            xml.append("    <testcase classname=\"triage-eval.incidents\" name=\"\(ReportText.xml(incident))\">")
+        xml.append(
+            "  <testsuite name=\"incidents\" tests=\"\(incidents.count)\" failures=\"\(incidentFailures)\">")
+        for incident in incidents {
+            let head =
+                "    <testcase classname=\"triage-eval.incidents\" name=\"\(ReportText.xml(incident.incidentId))\""
+            guard incident.failing > 0 else {
+                xml.append("\(head)/>")
+                continue
+            }
+            var lines = incident.lines
+            if lines.count < incident.failing {
+                lines.append("\(incident.failing - lines.count) more not listed (see report.json and export)")
+            }
+            xml.append("\(head)>")
             xml.append(
-                "      <failure message=\"\(lines.count) failing sample(s)\">\(ReportText.xml(lines.joined(separator: "\n")))"
-                    + "</failure>")
+                "      <failure message=\"\(incident.failing) failing sample(s)\">"
+                    + "\(ReportText.xml(lines.joined(separator: "\n")))</failure>")
             xml.append("    </testcase>")
         }
         xml.append("  </testsuite>")

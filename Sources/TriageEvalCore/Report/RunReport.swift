@@ -127,6 +127,14 @@ package struct GateResult: Codable, Sendable, Equatable {
     package var passed: Bool
     /// A sentence for a person.
     package var detail: String
+
+    package init(name: String, limit: String, value: String, passed: Bool, detail: String) {
+        self.name = name
+        self.limit = limit
+        self.value = value
+        self.passed = passed
+        self.detail = detail
+    }
 }
 
 /// Everything a run's report says, computed from the stored results. Written as `report.json` (see

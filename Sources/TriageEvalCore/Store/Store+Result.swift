@@ -149,6 +149,17 @@ struct ResultRecord: Sendable, TableRecord {
             .order(Columns.incidentId, Columns.sample)
     }
 
+    /// Each incident of a run in id order (as ``failing(runId:)`` orders them), with how many of its samples fail.
+    static func incidentTallies(_ db: Database, runId: String) throws -> [(incidentId: String, failing: Int)] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT incidentId, SUM(decisionCorrect = 0 OR unsafe = 1) AS failing
+                FROM result WHERE runId = ? GROUP BY incidentId ORDER BY incidentId
+                """, arguments: [runId]
+        ).map { ($0["incidentId"], $0["failing"]) }
+    }
+
     /// Deletes the earlier row of a sample.
     static let deleteSQL = "DELETE FROM result WHERE runId = ? AND incidentId = ? AND sample = ?"
 
