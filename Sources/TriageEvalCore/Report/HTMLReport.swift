@@ -48,6 +48,15 @@ package enum HTMLReport {
             model \(ReportText.html(run.provider))/\(ReportText.html(run.model))\(run.maxTokens.map { " · max_tokens \($0)" } ?? "") · \(run.samples) sample(s) per incident ·
             threshold \(run.threshold) · approval gate \(run.approvalGate ? "on" : "off") · status \(ReportText.html(run.status))</p>
             """)
+        if let decoding = run.decoding {
+            // Each decoding parameter of the requests, those that differ from production's request marked.
+            let items = decoding.map { parameter in
+                "<code>\(ReportText.html(parameter.name))</code> "
+                    + (parameter.differs ? "<b class=\"fail\">" : "")
+                    + ReportText.html(ReportText.decoding(parameter)) + (parameter.differs ? "</b>" : "")
+            }
+            html.append("<p>Requests: \(items.joined(separator: " · "))</p>")
+        }
         html.append("<div class=\"cards\">")
         func card(_ title: String, _ value: String, _ note: String = "", _ cls: String = "") {
             html.append(

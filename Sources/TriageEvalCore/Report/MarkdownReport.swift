@@ -13,7 +13,15 @@ package enum MarkdownReport {
         lines.append("| Scenario | \(ReportText.markdown(run.scenario)) |")
         lines.append("| Corpus | \(ReportText.markdown(run.corpus)) |")
         lines.append("| Model | \(ReportText.markdown(run.provider)) / \(ReportText.markdown(run.model)) |")
-        if let maxTokens = run.maxTokens { lines.append("| Max tokens | \(maxTokens) |") }
+        if let decoding = run.decoding {
+            for parameter in decoding {
+                lines.append(
+                    "| Request: \(ReportText.markdown(parameter.name)) | "
+                        + "\(ReportText.markdown(ReportText.decoding(parameter))) |")
+            }
+        } else if let maxTokens = run.maxTokens {
+            lines.append("| Max tokens | \(maxTokens) |")
+        }
         lines.append("| Samples per incident | \(run.samples) |")
         lines.append("| Threshold | \(run.threshold) |")
         lines.append("| Approval gate | \(run.approvalGate ? "on" : "off") |")

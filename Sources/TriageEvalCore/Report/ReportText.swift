@@ -96,6 +96,18 @@ package enum ReportText {
     /// the same double).
     package static func threshold(_ value: Double) -> String { "\(value)" }
 
+    /// A decoding parameter as sent, and production's when it differs: `256 (production: 1024)`, `not sent (the
+    /// API's default), as production`. Plain text: the caller escapes it for its format.
+    /// A long value (a response format's JSON schema) is cut after 60 characters, with its length; report.json
+    /// has it whole.
+    package static func decoding(_ parameter: RunReport.DecodingParameter) -> String {
+        let notSent = "not sent (the API's default)"
+        var value = parameter.value ?? notSent
+        if value.count > 80 { value = "\(value.prefix(60))… (\(value.count) characters)" }
+        guard parameter.differs else { return value + ", as production" }
+        return value + " — differs from production: " + (parameter.production ?? notSent)
+    }
+
     /// A bin edge: at most three decimals, trailing zeros dropped.
     package static func edge(_ value: Double) -> String {
         var text = String(format: "%.3f", value)

@@ -9,7 +9,8 @@ extension RunReport {
         let config = ScenarioFile.stored(run.config)
         let info = RunInfo(
             id: run.id, scenario: run.scenario, corpus: run.corpus, provider: run.provider, model: run.model,
-            maxTokens: config.model?.maxTokens, samples: run.samples, threshold: run.threshold,
+            maxTokens: config.model?.maxTokens, decoding: config.model.map(DecodingParameter.of),
+            samples: run.samples, threshold: run.threshold,
             approvalGate: run.approvalGate, catalogPath: catalog.path, catalogSha256: catalog.sha256,
             systemPromptSha256: run.systemPromptSha256, status: run.status, startedAt: run.startedAt,
             finishedAt: run.finishedAt)

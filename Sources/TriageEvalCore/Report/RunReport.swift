@@ -149,6 +149,8 @@ package struct RunReport: Codable, Sendable, Equatable {
         package var model: String
         /// The requests' `max_tokens` (a reply cut there is `truncated`); nil for a run stored without it.
         package var maxTokens: Int?
+        /// Every decoding parameter of the requests beside production's; nil for a run stored without them.
+        package var decoding: [DecodingParameter]?
         package var samples: Int
         package var threshold: Double
         package var approvalGate: Bool
@@ -158,6 +160,58 @@ package struct RunReport: Codable, Sendable, Equatable {
         package var status: String
         package var startedAt: String
         package var finishedAt: String?
+    }
+
+    /// A decoding parameter of the run's requests beside production's request. The seed's triage service calls
+    /// `messages.create(model=…, max_tokens=1024, system=…, messages=[…])`: no temperature (the API's default),
+    /// no response format, nothing else.
+    package struct DecodingParameter: Codable, Sendable, Equatable {
+        /// `max_tokens`, `temperature`, `response_format`, or a key of the scenario's `model.params`.
+        package var name: String
+        /// As the requests send it, JSON text; nil when not sent (the API's default).
+        package var value: String?
+        /// As production sends it; nil when production sends none.
+        package var production: String?
+        /// The run asks otherwise than production does.
+        package var differs: Bool
+
+        package init(name: String, value: String?, production: String?) {
+            self.name = name
+            self.value = value
+            self.production = production
+            differs = value != production
+        }
+
+        /// Production's `max_tokens`.
+        package static let productionMaxTokens = 1024
+
+        /// The parameters of a stored scenario's model: the three every request has a say in, then each of its
+        /// other parameters (none of which production sends), by name. Objects are written with their keys
+        /// sorted: a stored scenario keeps no member order (it is read back through a keyed decoder).
+        package static func of(_ model: ScenarioFile.Model) -> [DecodingParameter] {
+            func text(_ value: JSONValue) -> String { PythonJSONEncoder.string(sorted(value)) }
+            var parameters = [
+                DecodingParameter(
+                    name: "max_tokens", value: model.maxTokens.map(String.init),
+                    production: String(productionMaxTokens)),
+                DecodingParameter(name: "temperature", value: model.temperature.map { "\($0)" }, production: nil),
+                DecodingParameter(name: "response_format", value: model.responseFormat.map(text), production: nil),
+            ]
+            for (key, value) in (model.params?.objectMembers ?? []).sorted(by: { $0.key < $1.key }) {
+                parameters.append(DecodingParameter(name: key, value: text(value), production: nil))
+            }
+            return parameters
+        }
+
+        /// A JSON value with every object's keys in order.
+        private static func sorted(_ value: JSONValue) -> JSONValue {
+            switch value {
+            case .object(let members):
+                return .object(members.sorted { $0.key < $1.key }.map { ($0.key, sorted($0.value)) })
+            case .array(let items): return .array(items.map(sorted))
+            default: return value
+            }
+        }
     }
 
     /// Incidents of the corpus, labelled or not.
