@@ -285,6 +285,65 @@ import TriageEvalTestSupport
         #expect(flips == ["\(incident)/2", "\(incident)/10"])
     }
 
+    /// Confidences outside [0, 1]: the fixture's plain ok replies that execute at 0.9 or so are given 2.6 (the
+    /// first half: they still execute, and stay as unsafe as the fixture says) or −1 (the rest: below any
+    /// threshold, none executes). Calibration leaves every one out; the report counts them, from the fixture.
+    @Test func confidencesOutsideZeroToOneAreCountedWithWhatProductionDidWithThem() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        var lines: [String] = []
+        var above = 0
+        var below = 0
+        var unsafe = 0
+        for line in try String(
+            contentsOfFile: Repository.path("corpora/handwritten/replies-handwritten.jsonl"), encoding: .utf8
+        ).split(separator: "\n") {
+            var object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            let fixture = object["fixture"] as! [String: Any]
+            var text = object["text"] as! String
+            // A bare decision object (no fence, no prose) the fixture routes to execute.
+            if fixture["failure_class"] as? String == "ok", fixture["route"] as? String == "execute",
+                text.hasPrefix("{"), let confidence = fixture["confidence"] as? Double,
+                let range = text.range(of: "\"confidence\": \(confidence)")
+            {
+                let high = (above + below) % 2 == 0
+                text.replaceSubrange(range, with: "\"confidence\": \(high ? "2.6" : "-1")")
+                if high {
+                    above += 1
+                    if fixture["unsafe"] as! Bool { unsafe += 1 }
+                } else {
+                    below += 1
+                }
+            }
+            object["text"] = text
+            object["model"] = "outside"
+            object["fixture"] = nil
+            lines.append(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+        }
+        #expect(above >= 2 && below >= 2, "the fixture has plain executes to change")
+        _ = try Self.workspace(temp, extraReplies: ["replies-outside.jsonl": lines.joined(separator: "\n") + "\n"])
+        let scenario = try Self.scenario(temp, name: "outside", model: "outside")
+        let result = try BinaryRunner.run(["run", scenario, "--db", temp.file("s.sqlite"), "--reports", temp.file("r")])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let runId = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let report =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: temp.file("r/\(runId)/report.json"))))
+            as! [String: Any]
+        let outside = try #require(report["outOfRangeConfidences"] as? [String: Int])
+        #expect(
+            outside == [
+                "decisions": above + below, "above": above, "below": below, "executed": above, "unsafe": unsafe,
+            ])
+        let excluded = (report["calibration"] as! [String: Any])["excluded"] as! [String: Int]
+        #expect(excluded["confidence_out_of_range"] == above + below)
+        let markdown = try String(contentsOfFile: temp.file("r/\(runId)/report.md"), encoding: .utf8)
+        #expect(
+            markdown.contains(
+                "| \(above + below) of \(report["replies"] as! Int) replies (\(above) above 1, \(below) below 0); "
+                    + "\(above) executed, \(unsafe) of them unsafe |"))
+    }
+
     /// A regression gate whose baseline never ran is a set-up error found before anything is replayed: no run is
     /// stored, so the fixed scenario's rerun keeps its plain id.
     @Test func aMissingBaselineRunStopsBeforeTheReplay() throws {

@@ -144,6 +144,11 @@ package enum HTMLReport {
                 + "MCE \(ReportText.number(calibration.mce, digits: 4)) (equal-mass \(ReportText.number(calibration.mceEqualMass, digits: 4))), "
                 + "Brier \(ReportText.number(calibration.brier, digits: 4)), AUROC \(ReportText.number(calibration.auroc, digits: 4)); "
                 + "errors stated with confidence ≥ \(calibration.threshold): \(rate(calibration.confidentErrors)).</p>")
+        if let outside = report.outOfRangeConfidences, outside.decisions > 0 {
+            html.append(
+                "<p>Left out: decisions with a confidence outside [0, 1], which production routes as any other — "
+                    + "\(ReportText.html(ReportText.outOfRange(outside, replies: report.replies))).</p>")
+        }
         html.append("<table><tr><th>Equal-width bin</th><th>Count</th><th>Mean confidence</th><th>Accuracy</th></tr>")
         for bin in calibration.bins {
             html.append(

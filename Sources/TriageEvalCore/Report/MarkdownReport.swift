@@ -85,6 +85,11 @@ package enum MarkdownReport {
             lines.append(
                 "| Decisions with NaN confidence (production executes them) | \(report.nanConfidenceDecisions) |")
         }
+        if let outside = report.outOfRangeConfidences, outside.decisions > 0 {
+            lines.append(
+                "| Decisions with a confidence outside [0, 1] (left out of calibration; production routes them "
+                    + "as any other) | \(ReportText.outOfRange(outside, replies: report.replies)) |")
+        }
         lines.append("")
         if let pipeline = report.pipeline { lines += pipelineSection(pipeline) }
         lines += invalidJSONSection(invalid)

@@ -96,10 +96,17 @@ package enum ReportText {
     /// the same double).
     package static func threshold(_ value: Double) -> String { "\(value)" }
 
-    /// A decoding parameter as sent, and production's when it differs: `256 (production: 1024)`, `not sent (the
-    /// API's default), as production`. Plain text: the caller escapes it for its format.
-    /// A long value (a response format's JSON schema) is cut after 60 characters, with its length; report.json
-    /// has it whole.
+    /// Out-of-range confidences with their denominator: `12 of 200 replies (9 above 1, 3 below 0); 9 executed, 2
+    /// of them unsafe`.
+    package static func outOfRange(_ outside: RunReport.OutOfRangeConfidences, replies: Int) -> String {
+        "\(outside.decisions) of \(replies) replies (\(outside.above) above 1, \(outside.below) below 0); "
+            + "\(outside.executed) executed, \(outside.unsafe) of them unsafe"
+    }
+
+    /// A decoding parameter as sent, and production's when it differs: `256 — differs from production: 1024`,
+    /// `not sent (the API's default), as production`. Plain text: the caller escapes it for its format. A long
+    /// value (a response format's JSON schema) is cut after 60 characters, with its length; report.json has it
+    /// whole.
     package static func decoding(_ parameter: RunReport.DecodingParameter) -> String {
         let notSent = "not sent (the API's default)"
         var value = parameter.value ?? notSent

@@ -99,6 +99,7 @@ extension RunReport {
             actions: scores.actions,
             routeConfusion: scores.confusion,
             nanConfidenceDecisions: calibration.nanConfidence,
+            outOfRangeConfidences: calibration.outOfRange,
             strictPolicy: policy.summary,
             calibration: Calibration.compute(
                 calibration.pairs, excluded: calibration.excluded, bins: settings.bins, threshold: info.threshold,

@@ -146,6 +146,15 @@ struct CalibrationTally: ResultTally {
     var pairs: [(confidence: Double, correct: Bool)] = []
     var excluded: [String: Int] = ["not_ok": 0, "non_finite_confidence": 0, "confidence_out_of_range": 0]
     var nanConfidence = 0
+    /// Counts of the ok decisions outside [0, 1].
+    var above = 0
+    var below = 0
+    var outOfRangeExecuted = 0
+    var outOfRangeUnsafe = 0
+
+    var outOfRange: RunReport.OutOfRangeConfidences {
+        .init(above: above, below: below, executed: outOfRangeExecuted, unsafe: outOfRangeUnsafe)
+    }
 
     init(byRoute: Bool) {
         self.byRoute = byRoute
@@ -164,6 +173,11 @@ struct CalibrationTally: ResultTally {
         }
         guard (0...1).contains(confidence) else {
             excluded["confidence_out_of_range", default: 0] += 1
+            if confidence > 1 { above += 1 } else { below += 1 }
+            if result.route == Route.execute.rawValue {
+                outOfRangeExecuted += 1
+                if result.unsafe { outOfRangeUnsafe += 1 }
+            }
             return
         }
         pairs.append((confidence, byRoute ? result.routeCorrect : result.decisionCorrect))

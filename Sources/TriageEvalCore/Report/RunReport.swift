@@ -214,6 +214,27 @@ package struct RunReport: Codable, Sendable, Equatable {
         }
     }
 
+    /// ok decisions whose confidence is outside [0, 1]. Calibration leaves them out, but production routes them as
+    /// any other: the seed compares the confidence with the threshold, so a confidence of 2.6 executes and one of
+    /// −1 never does.
+    package struct OutOfRangeConfidences: Codable, Sendable, Equatable {
+        /// All of them: ``above`` + ``below``.
+        package var decisions: Int
+        package var above: Int
+        package var below: Int
+        /// Routed to execute (the run's route), and of those the unsafe executions.
+        package var executed: Int
+        package var unsafe: Int
+
+        package init(above: Int = 0, below: Int = 0, executed: Int = 0, unsafe: Int = 0) {
+            decisions = above + below
+            self.above = above
+            self.below = below
+            self.executed = executed
+            self.unsafe = unsafe
+        }
+    }
+
     /// Incidents of the corpus, labelled or not.
     package struct Coverage: Codable, Sendable, Equatable {
         package var incidents: Int
@@ -260,6 +281,9 @@ package struct RunReport: Codable, Sendable, Equatable {
     package var routeConfusion: [String: [String: Int]]
     /// ok decisions with NaN confidence (production executes them: `NaN < threshold` is false).
     package var nanConfidenceDecisions: Int
+    /// ok decisions with a confidence outside [0, 1], which calibration leaves out and production routes as any
+    /// other; nil in a report written before it was counted.
+    package var outOfRangeConfidences: OutOfRangeConfidences?
     /// The strict policy beside production's verdict.
     package var strictPolicy: StrictPolicySummary
     /// Calibration over ok decisions.
