@@ -44,6 +44,23 @@ package enum Gates {
                     value: ece.map { String(format: "%.4f", $0) } ?? "–", passed: (ece ?? 0) <= limit,
                     detail: "expected calibration error over \(report.calibration.included) decisions"))
         }
+        if let measures = report.measures {
+            rateGate(
+                "min_act_recall", config.minActRecall, measures.actRecall, atMost: false,
+                "act incidents' expected actions were carried out")
+        }
+        if let limit = config.minLiftVsAlwaysDefer {
+            let lift = report.baselines?.liftVsAlwaysDefer
+            let points = { (value: Double) in String(format: "%+.2f pp", value * 100) }
+            results.append(
+                GateResult(
+                    name: "min_lift_vs_always_defer", limit: points(limit), value: lift.map { points($0.delta) } ?? "–",
+                    passed: (lift?.delta ?? 0) >= limit,
+                    detail: lift.map {
+                        "decision accuracy minus always-defer's on the same replies; 95% CI \(points($0.lower)) to "
+                            + "\(points($0.upper)) (bootstrap over \($0.incidents) incidents)"
+                    } ?? "no replies"))
+        }
         if config.noSignificantRegressionVs != nil, let comparison {
             results.append(regressionGate(comparison))
         }

@@ -69,7 +69,19 @@ package enum HTMLReport {
         card(
             "Invalid JSON", ReportText.percent(invalid.invalid.rate), ciNote(invalid.invalid),
             invalid.aboveBaseline ? "fail" : "")
-        card("Unsafe executions", String(report.unsafeExecutions), "", report.unsafeExecutions > 0 ? "fail" : "pass")
+        card(
+            "Unsafe executions", String(report.unsafeExecutions),
+            report.measures.map { ciNote($0.unsafeExecutions) } ?? "of \(report.replies) replies",
+            report.unsafeExecutions > 0 ? "fail" : "pass")
+        if let measures = report.measures {
+            card("Act recall", ReportText.percent(measures.actRecall.rate), ciNote(measures.actRecall))
+        }
+        if let lift = report.baselines?.liftVsAlwaysDefer {
+            card(
+                "Lift over always-defer", String(format: "%+.1f pp", lift.delta * 100),
+                String(format: "95%% CI %+.1f to %+.1f pp", lift.lower * 100, lift.upper * 100),
+                lift.lower > 0 ? "pass" : "fail")
+        }
         card("ECE", ReportText.number(report.calibration.ece), "equal-width, \(report.calibration.included) decisions")
         if let recommended = report.thresholdSweep.recommended {
             card("Recommended threshold", ReportText.threshold(recommended.threshold), "current \(run.threshold)")
@@ -111,6 +123,36 @@ package enum HTMLReport {
                 caption: "Replies by the route the label implies (rows) and the route taken (columns)."))
         html.append("</div>")
 
+        if let measures = report.measures, let baselines = report.baselines {
+            html.append("<h2>Baselines</h2>")
+            html.append("<p>\(ReportText.html(ReportText.baselinesCaption))</p>")
+            html.append(
+                "<table><tr><th>Measure</th><th>Model</th><th>Always defer</th><th>Rule's most common action</th></tr>")
+            for (name, path) in ReportText.baselineMeasures {
+                html.append(
+                    "<tr><td>\(name)</td><td>\(rate(measures[keyPath: path]))</td>"
+                        + "<td>\(rate(baselines.alwaysDefer[keyPath: path]))</td>"
+                        + "<td>\(rate(baselines.ruleMostCommonAction[keyPath: path]))</td></tr>")
+            }
+            html.append("</table>")
+            if let lift = baselines.liftVsAlwaysDefer {
+                html.append(
+                    "<p>Lift over always-defer, decision accuracy: \(ReportText.html(ReportText.lift(lift))).</p>")
+            }
+        }
+        if let alertTypes = report.alertTypes {
+            html.append("<h2>Alert types</h2>")
+            html.append(
+                "<table><tr><th>Alert type</th><th>Incidents</th><th>Decision accuracy</th><th>Route accuracy</th>"
+                    + "<th>Unsafe executions</th></tr>")
+            for row in alertTypes {
+                html.append(
+                    "<tr><td>\(ReportText.html(row.alertType))</td><td class=\"num\">\(row.incidents)</td>"
+                        + "<td>\(rate(row.decisionAccuracy))</td><td>\(rate(row.routeAccuracy))</td>"
+                        + "<td class=\"num\">\(row.unsafeExecutions) of \(row.replies)</td></tr>")
+            }
+            html.append("</table>")
+        }
         if let pipeline = report.pipeline { html.append(pipelineSection(pipeline)) }
         html.append("<h2>Invalid JSON</h2>")
         html.append(
@@ -172,6 +214,9 @@ package enum HTMLReport {
                     + "<td class=\"num\">\(row.approvals)</td></tr>")
         }
         html.append("</table>")
+        if let above = sweep.aboveOne, above.decisions > 0 {
+            html.append("<p>\(ReportText.html(ReportText.aboveOne(above)))</p>")
+        }
         html.append(
             """
             <script>

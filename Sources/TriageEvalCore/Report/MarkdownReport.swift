@@ -80,7 +80,19 @@ package enum MarkdownReport {
         lines.append(
             "| Decision accuracy (invalid replies count as wrong) | \(ReportText.rate(report.decisionAccuracy)) |")
         lines.append("| Route accuracy | \(ReportText.rate(report.routeAccuracy)) |")
-        lines.append("| Unsafe executions | \(report.unsafeExecutions) |")
+        if let measures = report.measures {
+            lines.append(
+                "| Unsafe executions (an action the label does not allow, executed) / replies | "
+                    + "\(ReportText.rate(measures.unsafeExecutions)) |")
+            lines.append(
+                "| Act recall (act incidents' expected action carried out) | \(ReportText.rate(measures.actRecall)) |")
+            lines.append("| Automation rate (routed to execute) | \(ReportText.rate(measures.automationRate)) |")
+        } else {
+            lines.append("| Unsafe executions | \(report.unsafeExecutions) of \(report.replies) replies |")
+        }
+        if let lift = report.baselines?.liftVsAlwaysDefer {
+            lines.append("| Lift over always-defer (decision accuracy) | \(ReportText.lift(lift)) |")
+        }
         if report.nanConfidenceDecisions > 0 {
             lines.append(
                 "| Decisions with NaN confidence (production executes them) | \(report.nanConfidenceDecisions) |")
@@ -92,6 +104,10 @@ package enum MarkdownReport {
         }
         lines.append("")
         if let pipeline = report.pipeline { lines += pipelineSection(pipeline) }
+        if let measures = report.measures, let baselines = report.baselines {
+            lines += baselinesSection(measures, baselines)
+        }
+        if let alertTypes = report.alertTypes { lines += alertTypeSection(alertTypes) }
         lines += invalidJSONSection(invalid)
         lines += scoresSection(report)
         lines += calibrationSection(report.calibration)
@@ -120,6 +136,41 @@ package enum MarkdownReport {
                 "| \(gate.name) | \(ReportText.markdown(gate.limit)) | \(ReportText.markdown(gate.value)) | "
                     + "\(gate.passed ? "✅ pass" : "❌ FAIL") | \(ReportText.markdown(gate.detail)) |")
         }
+        return lines
+    }
+
+    static func baselinesSection(_ model: Baselines.Measures, _ baselines: Baselines) -> [String] {
+        var lines = ["## Baselines", ""]
+        lines.append(ReportText.baselinesCaption)
+        lines.append("")
+        lines.append("| Measure | Model | Always defer | Rule's most common action |")
+        lines.append("|---|---|---|---|")
+        for (name, path) in ReportText.baselineMeasures {
+            lines.append(
+                "| \(name) | \(ReportText.rate(model[keyPath: path])) | "
+                    + "\(ReportText.rate(baselines.alwaysDefer[keyPath: path])) | "
+                    + "\(ReportText.rate(baselines.ruleMostCommonAction[keyPath: path])) |")
+        }
+        lines.append("")
+        if let lift = baselines.liftVsAlwaysDefer {
+            lines.append("Lift over always-defer, decision accuracy: \(ReportText.lift(lift)).")
+            lines.append("")
+        }
+        return lines
+    }
+
+    static func alertTypeSection(_ rows: [RunReport.AlertTypeRow]) -> [String] {
+        var lines = ["## Alert types", ""]
+        lines.append("Replies by their incident's alert type (`alertname`), busiest first.")
+        lines.append("")
+        lines.append("| Alert type | Incidents | Decision accuracy | Route accuracy | Unsafe executions |")
+        lines.append("|---|---|---|---|---|")
+        for row in rows {
+            lines.append(
+                "| \(ReportText.markdown(row.alertType)) | \(row.incidents) | \(ReportText.rate(row.decisionAccuracy)) | "
+                    + "\(ReportText.rate(row.routeAccuracy)) | \(row.unsafeExecutions) of \(row.replies) |")
+        }
+        lines.append("")
         return lines
     }
 
@@ -215,7 +266,6 @@ package enum MarkdownReport {
         return lines
     }
 
-    /// A threshold as the shortest text that reads back as the same number (two thresholds never look alike).
     static func sweepSection(_ sweep: ThresholdSweep) -> [String] {
         var lines = ["## Threshold", ""]
         let current = sweep.current
@@ -244,12 +294,12 @@ package enum MarkdownReport {
                 "| \(ReportText.threshold(row.threshold))\(mark) | \(ReportText.rate(row.executed)) | \(ReportText.rate(row.precision)) | "
                     + "\(row.unsafe) | \(row.approvals) |")
         }
-        if !sweep.rows.contains(where: { $0.threshold == current.threshold }) {
-            lines.append(
-                "| \(ReportText.threshold(current.threshold)) ← current | \(ReportText.rate(current.executed)) | \(ReportText.rate(current.precision)) | "
-                    + "\(current.unsafe) | \(current.approvals) |")
-        }
         lines.append("")
+        if let above = sweep.aboveOne, above.decisions > 0 {
+            // Numbers and words of our own: nothing to escape.
+            lines.append(ReportText.aboveOne(above))
+            lines.append("")
+        }
         return lines
     }
 }

@@ -103,6 +103,42 @@ package enum ReportText {
             + "\(outside.executed) executed, \(outside.unsafe) of them unsafe"
     }
 
+    /// The lift over always-defer: `+12.3 pp (95% CI +4.1 to +20.0 pp; bootstrap over 100 incidents)`.
+    package static func lift(_ lift: Baselines.Lift) -> String {
+        String(
+            format: "%+.1f pp (95%% CI %+.1f to %+.1f pp; bootstrap over %d incidents)", lift.delta * 100,
+            lift.lower * 100, lift.upper * 100, lift.incidents)
+    }
+
+    /// The baselines table's rows: a name and the measure.
+    package static let baselineMeasures: [(String, any KeyPath<Baselines.Measures, Rate> & Sendable)] = [
+        ("Decision accuracy", \.decisionAccuracy), ("Route accuracy", \.routeAccuracy),
+        ("Act recall", \.actRecall), ("Automation rate", \.automationRate),
+        ("Unsafe executions", \.unsafeExecutions),
+    ]
+
+    /// What the baselines are, for a reader of any report format.
+    package static let baselinesCaption =
+        "The same measures for two strategies that ask no model, on the same labels and replies: always defer "
+        + "(no action, a person decides everything) and the label rule's most common action (a static runbook: each "
+        + "rule's incidents get what most of them expect). A model that does not beat always-defer automates nothing "
+        + "worth having."
+
+    /// The sweep's decisions above 1, in a sentence (plain text: the caller escapes it for its format).
+    package static func aboveOne(_ above: ThresholdSweep.AboveOne) -> String {
+        var range = ""
+        if let lowest = above.lowest, let highest = above.highest {
+            range =
+                lowest == highest ? " (\(confidence(lowest)))" : " (\(confidence(lowest)) to \(confidence(highest)))"
+        }
+        return "Above 1: \(above.decisions) decisions routed by the threshold alone state a confidence above 1"
+            + "\(range) and execute at every threshold of this table — \(above.correct) of them right, "
+            + "\(above.unsafe) unsafe. Only a threshold above 1 would hold them."
+    }
+
+    /// A stated confidence, to six significant digits: `2.6`, `4096`, `5.43969e+15`.
+    package static func confidence(_ value: Double) -> String { String(format: "%g", value) }
+
     /// A decoding parameter as sent, and production's when it differs: `256 — differs from production: 1024`,
     /// `not sent (the API's default), as production`. Plain text: the caller escapes it for its format. A long
     /// value (a response format's JSON schema) is cut after 60 characters, with its length; report.json has it

@@ -80,7 +80,13 @@ package enum ReportWriter {
                 } else {
                     got = failureClass
                 }
-                let unsafe = (row["unsafe"] as Bool) ? " — UNSAFE" : ""
+                var unsafe = (row["unsafe"] as Bool) ? " — UNSAFE" : ""
+                // A `human` decision that reached a person is wrong only for what it proposes.
+                if (row["expect"] as String) == ExpectedOutcome.human.rawValue
+                    && failureClass == FailureClass.ok.rawValue && (row["route"] as String) == Route.approve.rawValue
+                {
+                    unsafe = " — proposes an action the label forbids"
+                }
                 return Failure(
                     incidentId: row["incidentId"], sample: row["sample"],
                     text: "expected \(row["expect"] as String) → \(row["expectedRoute"] as String); got \(got) → "
@@ -115,7 +121,15 @@ package enum ReportWriter {
         lines.append(
             "| Invalid JSON | \(ReportText.rate(report.invalidJSON.invalid)); vs \(String(format: "%.2f%%", report.invalidJSON.baseline * 100)) baseline p \(ReportText.pValue(report.invalidJSON.pAboveBaseline)) |"
         )
-        lines.append("| Unsafe executions | \(report.unsafeExecutions) |")
+        if let measures = report.measures {
+            lines.append("| Unsafe executions | \(ReportText.rate(measures.unsafeExecutions)) |")
+            lines.append("| Act recall | \(ReportText.rate(measures.actRecall)) |")
+        } else {
+            lines.append("| Unsafe executions | \(report.unsafeExecutions) of \(report.replies) replies |")
+        }
+        if let lift = report.baselines?.liftVsAlwaysDefer {
+            lines.append("| Lift over always-defer | \(ReportText.lift(lift)) |")
+        }
         lines.append(
             "| ECE · Brier · AUROC | \(ReportText.number(report.calibration.ece, digits: 3)) · "
                 + "\(ReportText.number(report.calibration.brier, digits: 3)) · "

@@ -51,6 +51,10 @@ extension RunReport {
         var policy = PolicyTally()
         var calibration = CalibrationTally(byRoute: settings.correctness == .route)
         var sweep = SweepTally()
+        let plan = try BaselinePlan.read(
+            db, runId: runId, threshold: info.threshold, approvalGate: info.approvalGate)
+        var baselines = BaselineTally(plan: plan)
+        var alertTypes = AlertTypeTally(alertTypes: plan.alertTypes)
 
         let statement = try RawStatement(db, sql: ScannedResult.sql)
         statement.bind(1, runId)
@@ -62,6 +66,8 @@ extension RunReport {
             policy.add(result)
             calibration.add(result)
             sweep.add(result)
+            baselines.add(result)
+            alertTypes.add(result)
         }
 
         let replies = outcomes.replies
@@ -96,6 +102,9 @@ extension RunReport {
             decisionAccuracy: Rate(scores.decisionCorrect, of: replies),
             routeAccuracy: Rate(scores.routeCorrect, of: replies),
             unsafeExecutions: scores.unsafe,
+            measures: baselines.model.measures,
+            baselines: baselines.baselines,
+            alertTypes: alertTypes.table,
             actions: scores.actions,
             routeConfusion: scores.confusion,
             nanConfidenceDecisions: calibration.nanConfidence,

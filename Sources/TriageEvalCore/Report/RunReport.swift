@@ -235,6 +235,17 @@ package struct RunReport: Codable, Sendable, Equatable {
         }
     }
 
+    /// One alert type's share of the run: its incidents' replies and how they scored.
+    package struct AlertTypeRow: Codable, Sendable, Equatable {
+        /// The incident's `alertname`.
+        package var alertType: String
+        package var incidents: Int
+        package var replies: Int
+        package var decisionAccuracy: Rate
+        package var routeAccuracy: Rate
+        package var unsafeExecutions: Int
+    }
+
     /// Incidents of the corpus, labelled or not.
     package struct Coverage: Codable, Sendable, Equatable {
         package var incidents: Int
@@ -275,6 +286,14 @@ package struct RunReport: Codable, Sendable, Equatable {
     package var routeAccuracy: Rate
     /// Replies routed to execute with an action the label does not allow.
     package var unsafeExecutions: Int
+    /// The headline measures with act recall and automation rate, unsafe executions with their denominator
+    /// (report.json `measures`); nil in a report written before they were kept.
+    package var measures: Baselines.Measures?
+    /// The same measures for always-defer and the rule's most common action over the same replies, and the
+    /// model's lift over always-defer; nil in a report written before they were kept.
+    package var baselines: Baselines?
+    /// Per alert type, busiest first; nil in a report written before it was kept.
+    package var alertTypes: [AlertTypeRow]?
     /// Per action, over replies.
     package var actions: [ActionScore]
     /// Replies by expected route, then by final route.

@@ -3,6 +3,11 @@
 /// At threshold t an `ok` decision executes when it does not ask for a human, the approval gate does not hold it
 /// and its confidence is not below t (a NaN confidence always executes: `NaN < t` is false). Everything else a
 /// valid decision is goes to a human for approval; invalid replies escalate at every threshold.
+///
+/// The table is a fixed grid — 0, 0.05, …, 1 — plus the run's threshold and the recommended one, so that it reads
+/// the same for every model and every threshold in it is a number a person would write in a scenario. A stated
+/// confidence above 1 executes at every threshold of the grid; such decisions are summed up in
+/// ``aboveOne`` instead of a row per value (a model's `4096.0` is not a threshold anyone would set).
 package struct ThresholdSweep: Codable, Sendable, Equatable {
     /// One threshold's outcome.
     package struct Row: Codable, Sendable, Equatable {
@@ -17,15 +22,40 @@ package struct ThresholdSweep: Codable, Sendable, Equatable {
         package var approvals: Int
     }
 
+    /// The decisions that only the threshold routes (not asking for a human, not held by the gate) and whose
+    /// confidence is above 1: they execute at every threshold of the table.
+    package struct AboveOne: Codable, Sendable, Equatable {
+        package var decisions: Int
+        /// Of them, right if executed / unsafe if executed.
+        package var correct: Int
+        package var unsafe: Int
+        /// Their confidences' range.
+        package var lowest: Double?
+        package var highest: Double?
+
+        package init(decisions: Int, correct: Int, unsafe: Int, lowest: Double? = nil, highest: Double? = nil) {
+            self.decisions = decisions
+            self.correct = correct
+            self.unsafe = unsafe
+            self.lowest = lowest
+            self.highest = highest
+        }
+    }
+
+    /// The grid's steps in [0, 1]: 0.05 apart.
+    package static let gridSteps = 20
+
     /// The precision the recommendation must reach (Wilson lower bound).
     package var targetPrecision: Double
-    /// One row per distinct confidence of an `ok` decision, ascending.
+    /// The grid 0, 0.05, …, 1, with the current and recommended thresholds, ascending.
     package var rows: [Row]
     /// The run's threshold.
     package var current: Row
-    /// The lowest threshold whose precision's Wilson lower bound reaches the target with no unsafe execution;
-    /// nil when none does.
+    /// The lowest threshold in [0, 1] whose precision's Wilson lower bound reaches the target with no unsafe
+    /// execution, written as the shortest decimal that routes every decision as it does; nil when none does.
     package var recommended: Row?
+    /// Decisions above 1, executed at every threshold of the table; nil in a report written before it was kept.
+    package var aboveOne: AboveOne?
 
     /// What the sweep needs of one reply.
     package struct Sample: Sendable {
@@ -51,48 +81,106 @@ package struct ThresholdSweep: Codable, Sendable, Equatable {
     package static func compute(
         _ samples: [Sample], replies: Int, currentThreshold: Double, targetPrecision: Double
     ) -> ThresholdSweep {
-        let okCount = samples.reduce(0) { $0 + ($1.ok ? 1 : 0) }
-        // Eligible decisions by confidence, descending; NaN ones execute at every threshold.
-        var always = (executed: 0, correct: 0, unsafe: 0)
-        var ranked: [(confidence: Double, correct: Bool, unsafe: Bool)] = []
-        var candidates = Set<Double>()
-        for sample in samples {
-            if sample.ok, let confidence = sample.confidence, confidence.isFinite { candidates.insert(confidence) }
-            guard sample.eligible else { continue }
-            if let confidence = sample.confidence, !confidence.isNaN {
-                ranked.append((confidence, sample.correctIfExecuted, sample.unsafeIfExecuted))
-            } else {
-                always.executed += 1
-                if sample.correctIfExecuted { always.correct += 1 }
-                if sample.unsafeIfExecuted { always.unsafe += 1 }
-            }
-        }
-        ranked.sort { $0.confidence > $1.confidence }
-        var thresholds = candidates.sorted()
-        // Walk thresholds from the highest down, adding the decisions whose confidence reaches each.
-        var rowsByThreshold: [Double: Row] = [:]
-        var position = 0
-        var executed = always.executed
-        var correct = always.correct
-        var unsafe = always.unsafe
-        if !thresholds.contains(currentThreshold) { thresholds.append(currentThreshold) }
-        for threshold in thresholds.sorted(by: >) {
-            while position < ranked.count && ranked[position].confidence >= threshold {
-                executed += 1
-                if ranked[position].correct { correct += 1 }
-                if ranked[position].unsafe { unsafe += 1 }
-                position += 1
-            }
-            rowsByThreshold[threshold] = Row(
-                threshold: threshold, executed: Rate(executed, of: replies), precision: Rate(correct, of: executed),
-                unsafe: unsafe, approvals: okCount - executed)
-        }
-        let rows = candidates.sorted().map { rowsByThreshold[$0]! }
-        let recommended = rows.first { row in
-            row.unsafe == 0 && (row.precision.lower ?? 0) >= targetPrecision
-        }
+        let table = Table(samples, replies: replies)
+        // i / 20 is the double nearest the decimal: 3 / 20 prints as 0.15.
+        let grid = (0...gridSteps).map { Double($0) / Double(gridSteps) }
+        let recommended = table.recommendation(targetPrecision: targetPrecision)
+        var thresholds = Set(grid)
+        thresholds.insert(currentThreshold)
+        if let recommended { thresholds.insert(recommended) }
+        let above = table.ranked.filter { $0.confidence > 1 }
         return ThresholdSweep(
-            targetPrecision: targetPrecision, rows: rows, current: rowsByThreshold[currentThreshold]!,
-            recommended: recommended)
+            targetPrecision: targetPrecision, rows: thresholds.sorted().map(table.row),
+            current: table.row(currentThreshold), recommended: recommended.map(table.row),
+            aboveOne: AboveOne(
+                decisions: above.count, correct: above.count { $0.correct }, unsafe: above.count { $0.unsafe },
+                lowest: above.first?.confidence, highest: above.last?.confidence))
+    }
+
+    /// The eligible decisions by confidence, ascending, with running counts from the top: any threshold's row in
+    /// a binary search.
+    private struct Table {
+        var ranked: [(confidence: Double, correct: Bool, unsafe: Bool)] = []
+        /// Counts over `ranked[i...]`, plus the NaN decisions (which execute at every threshold).
+        var executedFrom: [Int]
+        var correctFrom: [Int]
+        var unsafeFrom: [Int]
+        var okCount: Int
+        var replies: Int
+
+        init(_ samples: [Sample], replies: Int) {
+            self.replies = replies
+            okCount = samples.count { $0.ok }
+            var always = (executed: 0, correct: 0, unsafe: 0)
+            for sample in samples where sample.eligible {
+                if let confidence = sample.confidence, !confidence.isNaN {
+                    ranked.append((confidence, sample.correctIfExecuted, sample.unsafeIfExecuted))
+                } else {
+                    always.executed += 1
+                    if sample.correctIfExecuted { always.correct += 1 }
+                    if sample.unsafeIfExecuted { always.unsafe += 1 }
+                }
+            }
+            ranked.sort { $0.confidence < $1.confidence }
+            executedFrom = Array(repeating: always.executed, count: ranked.count + 1)
+            correctFrom = Array(repeating: always.correct, count: ranked.count + 1)
+            unsafeFrom = Array(repeating: always.unsafe, count: ranked.count + 1)
+            for index in ranked.indices.reversed() {
+                executedFrom[index] = executedFrom[index + 1] + 1
+                correctFrom[index] = correctFrom[index + 1] + (ranked[index].correct ? 1 : 0)
+                unsafeFrom[index] = unsafeFrom[index + 1] + (ranked[index].unsafe ? 1 : 0)
+            }
+        }
+
+        /// The first decision whose confidence reaches `threshold` (`confidence < threshold` is false).
+        func start(_ threshold: Double) -> Int {
+            var low = 0
+            var high = ranked.count
+            while low < high {
+                let middle = (low + high) / 2
+                if ranked[middle].confidence < threshold { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+
+        func row(_ threshold: Double) -> Row { row(threshold, from: start(threshold)) }
+
+        func row(_ threshold: Double, from index: Int) -> Row {
+            Row(
+                threshold: threshold, executed: Rate(executedFrom[index], of: replies),
+                precision: Rate(correctFrom[index], of: executedFrom[index]), unsafe: unsafeFrom[index],
+                approvals: okCount - executedFrom[index])
+        }
+
+        /// The lowest threshold in [0, 1] that qualifies. Only the stated confidences change what executes, so
+        /// those are tried, from 0 up; the one found is then written as the shortest decimal above the next lower
+        /// confidence — the same decisions execute at it.
+        func recommendation(targetPrecision: Double) -> Double? {
+            func qualifies(_ row: Row) -> Bool { row.unsafe == 0 && (row.precision.lower ?? 0) >= targetPrecision }
+            var index = start(0)
+            if qualifies(row(0, from: index)) { return 0 }
+            while index < ranked.count && ranked[index].confidence <= 1 {
+                let confidence = ranked[index].confidence
+                // Past every decision of this confidence, the next threshold leaves them all out.
+                let below = index > 0 ? ranked[index - 1].confidence : nil
+                if confidence > 0, qualifies(row(confidence, from: index)) {
+                    return ThresholdSweep.plainest(above: max(below ?? 0, 0), atMost: confidence)
+                }
+                while index < ranked.count && ranked[index].confidence == confidence { index += 1 }
+            }
+            return nil
+        }
+    }
+
+    /// The number with the fewest decimals in (`lower`, `upper`] (`upper` itself at worst): a threshold anywhere
+    /// in that interval routes the same decisions.
+    package static func plainest(above lower: Double, atMost upper: Double) -> Double {
+        var scale = 1.0
+        for _ in 0...17 {
+            let candidate = (upper * scale).rounded(.down) / scale
+            if candidate <= upper && candidate > lower { return candidate }
+            scale *= 10
+        }
+        return upper
     }
 }

@@ -70,6 +70,10 @@ package struct GateConfig: Sendable, Equatable {
     package var minRouteAccuracy: Double?
     package var maxUnsafeExecutions: Int?
     package var maxECE: Double?
+    /// Act recall, at least.
+    package var minActRecall: Double?
+    /// The model's decision accuracy minus always-defer's, at least (a fraction: 0.1 is 10 points).
+    package var minLiftVsAlwaysDefer: Double?
     /// A run id, or a scenario file whose latest complete run is the baseline.
     package var noSignificantRegressionVs: String?
 
@@ -92,6 +96,13 @@ package struct GateConfig: Sendable, Equatable {
         minDecisionAccuracy = try rate(file.minDecisionAccuracy, "min_decision_accuracy")
         minRouteAccuracy = try rate(file.minRouteAccuracy, "min_route_accuracy")
         maxECE = try rate(file.maxECE, "max_ece")
+        minActRecall = try rate(file.minActRecall, "min_act_recall")
+        if let lift = file.minLiftVsAlwaysDefer {
+            guard (-1...1).contains(lift) else {
+                throw error("gates.min_lift_vs_always_defer", "must be between -1 and 1 (a difference of rates)")
+            }
+            minLiftVsAlwaysDefer = lift
+        }
         if let limit = file.maxUnsafeExecutions {
             guard limit >= 0 else { throw error("gates.max_unsafe_executions", "must not be negative") }
             maxUnsafeExecutions = limit
@@ -105,6 +116,7 @@ package struct GateConfig: Sendable, Equatable {
         return ScenarioFile.Gates(
             maxInvalidJSONRate: maxInvalidJSONRate, minDecisionAccuracy: minDecisionAccuracy,
             minRouteAccuracy: minRouteAccuracy, maxUnsafeExecutions: maxUnsafeExecutions, maxECE: maxECE,
+            minActRecall: minActRecall, minLiftVsAlwaysDefer: minLiftVsAlwaysDefer,
             noSignificantRegressionVs: noSignificantRegressionVs)
     }
 
@@ -115,6 +127,8 @@ package struct GateConfig: Sendable, Equatable {
         minRouteAccuracy = file?.minRouteAccuracy
         maxUnsafeExecutions = file?.maxUnsafeExecutions
         maxECE = file?.maxECE
+        minActRecall = file?.minActRecall
+        minLiftVsAlwaysDefer = file?.minLiftVsAlwaysDefer
         noSignificantRegressionVs = file?.noSignificantRegressionVs
     }
 }

@@ -86,6 +86,8 @@ package struct ScenarioFile: Codable, Sendable, Equatable {
         package var minRouteAccuracy: Double?
         package var maxUnsafeExecutions: Int?
         package var maxECE: Double?
+        package var minActRecall: Double?
+        package var minLiftVsAlwaysDefer: Double?
         package var noSignificantRegressionVs: String?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
@@ -94,6 +96,8 @@ package struct ScenarioFile: Codable, Sendable, Equatable {
             case minRouteAccuracy = "min_route_accuracy"
             case maxUnsafeExecutions = "max_unsafe_executions"
             case maxECE = "max_ece"
+            case minActRecall = "min_act_recall"
+            case minLiftVsAlwaysDefer = "min_lift_vs_always_defer"
             case noSignificantRegressionVs = "no_significant_regression_vs"
         }
     }

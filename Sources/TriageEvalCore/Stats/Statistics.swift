@@ -176,6 +176,37 @@ package enum Statistics {
     }
 }
 
+extension Statistics {
+    /// The percentile bootstrap interval of a ratio of sums over clusters — Σ totals / Σ counts — resampling
+    /// whole clusters with replacement: the samples of one incident are drawn together, so that repeated samples
+    /// of one incident do not pass for independent evidence. Draws as ``pairedBootstrap(differences:resamples:seed:)``
+    /// does (one index per cluster); with one sample per cluster the two give the same interval.
+    package static func clusterBootstrap(
+        totals: [Int], counts: [Int], resamples: Int = 1000, seed: UInt64 = 20_261_129
+    ) -> PairedBootstrap? {
+        precondition(totals.count == counts.count)
+        let observedCount = counts.reduce(0, +)
+        guard !totals.isEmpty, resamples > 0, observedCount > 0 else { return nil }
+        let n = UInt64(totals.count)
+        var generator = SplitMix64(seed: seed)
+        var ratios = [Double](repeating: 0, count: resamples)
+        for r in 0..<resamples {
+            var total = 0
+            var count = 0
+            for _ in 0..<totals.count {
+                let index = Int(generator.next().multipliedFullWidth(by: n).high)
+                total &+= totals[index]
+                count &+= counts[index]
+            }
+            ratios[r] = count > 0 ? Double(total) / Double(count) : 0
+        }
+        ratios.sort()
+        return PairedBootstrap(
+            resamples: resamples, seed: seed, delta: Double(totals.reduce(0, +)) / Double(observedCount),
+            lower: quantile(sorted: ratios, 2.5 / 100), upper: quantile(sorted: ratios, 97.5 / 100))
+    }
+}
+
 /// SplitMix64 (Steele, Lea and Flood): a tiny, fast generator whose sequence is fixed by its seed, so a
 /// bootstrap can be reproduced anywhere — also in a few lines of Python.
 package struct SplitMix64: RandomNumberGenerator, Sendable {

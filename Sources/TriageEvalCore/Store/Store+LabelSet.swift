@@ -102,6 +102,31 @@ struct LabelRecord: Codable, FetchableRecord, PersistableRecord {
         origin = label.byRule ? "rule" : "incident"
     }
 
+    /// The label this record stores (the inverse of ``init(_:)``; a column that does not parse reads as empty).
+    var label: Label {
+        func set(_ value: JSONValue?) -> [ExpectedAction] {
+            (value?.arrayElements ?? []).map { action in
+                var params: [String: ParamMatcher] = [:]
+                for (key, matcher) in action["params"]?.objectMembers ?? [] {
+                    if let exact = matcher.stringValue {
+                        params[key] = .exact(exact)
+                    } else if let pattern = matcher["regex"]?.stringValue {
+                        params[key] = .regex(pattern)
+                    } else {
+                        params[key] = .any
+                    }
+                }
+                return ExpectedAction(name: action["name"]?.stringValue ?? "", params: params)
+            }
+        }
+        return Label(
+            incidentId: incidentId, expect: ExpectedOutcome(rawValue: expect) ?? .human,
+            actions: set(try? JSONParser.parse(actions)),
+            alternatives: ((try? JSONParser.parse(alternatives))?.arrayElements ?? []).map(set),
+            forbidden: ((try? JSONParser.parse(forbidden))?.arrayElements ?? []).compactMap(\.stringValue), note: note,
+            source: source, byRule: origin == "rule")
+    }
+
     /// An action set as stored: `[{name, params}]`, params sorted by name.
     static func json(_ set: [ExpectedAction]) -> JSONValue {
         .array(

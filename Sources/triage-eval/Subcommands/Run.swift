@@ -19,7 +19,8 @@ extension TriageEval {
                 comment) and junit.xml. Prints the run id.
 
                 The scenario's gates: (max_invalid_json_rate, min_decision_accuracy, min_route_accuracy, \
-                max_unsafe_executions, max_ece, no_significant_regression_vs) decide the exit code.
+                max_unsafe_executions, max_ece, min_act_recall, min_lift_vs_always_defer, \
+                no_significant_regression_vs) decide the exit code.
 
                 Ctrl-C stops launching calls, lets those in flight finish and exits 130; the run, like one killed \
                 outright, continues with --resume, which also retries calls that failed in transport (those of a \

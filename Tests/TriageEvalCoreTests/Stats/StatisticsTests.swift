@@ -104,6 +104,29 @@ import TriageEvalCore
         }
     }
 
+    @Test func clusterBootstrap() {
+        for item in Self.list("clusterBootstrap") {
+            let result = try! #require(
+                Statistics.clusterBootstrap(
+                    totals: item["totals"] as! [Int], counts: item["counts"] as! [Int],
+                    resamples: item["resamples"] as! Int, seed: UInt64(item["seed"] as! Int)))
+            #expect(Self.close(result.delta, Self.double(item["delta"])), "\(item["name"]!)")
+            #expect(Self.close(result.lower, Self.double(item["lower"]), tolerance: 1e-12), "\(item["name"]!)")
+            #expect(Self.close(result.upper, Self.double(item["upper"]), tolerance: 1e-12), "\(item["name"]!)")
+        }
+        // One sample per incident: the paired bootstrap's interval, draw for draw.
+        let differences = [1, 0, 0, -1, 1, 1, 0, 0, 0, -1]
+        let paired = Statistics.pairedBootstrap(differences: differences, resamples: 200, seed: 1)!
+        #expect(
+            Statistics.clusterBootstrap(
+                totals: differences, counts: Array(repeating: 1, count: 10), resamples: 200, seed: 1) == paired)
+        // Two samples of one incident move together: the interval is wider than for 2n independent rows.
+        let totals = (0..<100).map { $0 % 4 == 0 ? 2 : $0 % 4 == 1 ? -2 : 0 }
+        let clustered = Statistics.clusterBootstrap(totals: totals, counts: Array(repeating: 2, count: 100))!
+        let rows = Statistics.pairedBootstrap(differences: totals.flatMap { [$0 / 2, $0 / 2] })!
+        #expect(clustered.upper - clustered.lower > rows.upper - rows.lower)
+    }
+
     @Test func pairedBootstrap() {
         for item in Self.list("bootstrap") {
             let differences = (item["differences"] as! [Int]).map { Int8($0) }
@@ -154,15 +177,59 @@ import TriageEvalCore
             Sample(eligible: true, confidence: nil, correctIfExecuted: true, unsafeIfExecuted: false, ok: true))
         let replies = samples.count  // 51
         let sweep = ThresholdSweep.compute(samples, replies: replies, currentThreshold: 0.7, targetPrecision: 0.85)
-        #expect(sweep.rows.map(\.threshold) == [0.6, 0.9, 0.95])
-        let low = sweep.rows[0]
+        // The grid 0, 0.05, …, 1 written as a person would; 0.7 (current) and 0.9 (recommended) are on it.
+        #expect(
+            sweep.rows.map { "\($0.threshold)" } == [
+                "0.0", "0.05", "0.1", "0.15", "0.2", "0.25", "0.3", "0.35", "0.4", "0.45", "0.5", "0.55", "0.6",
+                "0.65", "0.7", "0.75", "0.8", "0.85", "0.9", "0.95", "1.0",
+            ])
+        let low = sweep.rows[12]  // 0.6: all 46 stated ones and the NaN one
         #expect(low.executed.count == 47 && low.precision.count == 41 && low.unsafe == 1 && low.approvals == 2)
-        let high = sweep.rows[1]
+        let middle = sweep.rows[13]  // 0.65: the 0.6 ones stay out
+        #expect(middle.executed.count == 42 && middle.precision.count == 41 && middle.unsafe == 0)
+        let high = sweep.rows[18]  // 0.9
         #expect(high.executed.count == 42 && high.precision.count == 41 && high.unsafe == 0 && high.approvals == 7)
+        let top = sweep.rows[20]  // 1.0: only the NaN one
+        #expect(top.executed.count == 1 && top.precision.count == 1 && top.approvals == 48)
         #expect(sweep.current.threshold == 0.7 && sweep.current.executed.count == 42)
-        // 41/42: Wilson lower bound 0.877 ≥ 0.85, and no unsafe execution at 0.9; 0.6 has an unsafe one.
+        // 41/42: Wilson lower bound 0.877 ≥ 0.85 with no unsafe execution from just above 0.6 to 0.9; the
+        // plainest number there is 0.9 itself (0 and 0.6 are not above 0.6).
         #expect(sweep.recommended?.threshold == 0.9)
+        #expect(sweep.aboveOne == ThresholdSweep.AboveOne(decisions: 0, correct: 0, unsafe: 0))
         let strict = ThresholdSweep.compute(samples, replies: replies, currentThreshold: 0.7, targetPrecision: 0.99)
         #expect(strict.recommended == nil)
+    }
+
+    @Test func recommendationIsThePlainestEquivalentThresholdAndConfidencesAboveOneAreSummed() {
+        // 3 wrong at 0.5; 30 right at 0.7698249999999993 (a model's float noise); 4 right and 2 unsafe at 2.6 and
+        // 4096 — above 1, executed at every threshold of the table.
+        func sample(_ confidence: Double, correct: Bool, unsafe: Bool = false) -> Sample {
+            Sample(
+                eligible: true, confidence: confidence, correctIfExecuted: correct, unsafeIfExecuted: unsafe, ok: true)
+        }
+        var samples = Array(repeating: sample(0.5, correct: false), count: 3)
+        samples += Array(repeating: sample(0.7698249999999993, correct: true), count: 30)
+        samples += Array(repeating: sample(2.6, correct: true), count: 4)
+        samples += [sample(4096, correct: false, unsafe: true), sample(2.6, correct: false, unsafe: true)]
+        // Unsafe ones above 1 keep every threshold of [0, 1] out of reach.
+        let blocked = ThresholdSweep.compute(samples, replies: 39, currentThreshold: 0.72, targetPrecision: 0.8)
+        #expect(blocked.recommended == nil)
+        #expect(
+            blocked.aboveOne
+                == ThresholdSweep.AboveOne(decisions: 6, correct: 4, unsafe: 2, lowest: 2.6, highest: 4096))
+        // 0.72 is not on the grid: its row is added, between 0.7 and 0.75.
+        let thresholds = blocked.rows.map(\.threshold)
+        #expect(thresholds.count == 22 && thresholds[14...16] == [0.7, 0.72, 0.75])
+        #expect(blocked.current.executed.count == 36 && blocked.current.precision.count == 34)
+
+        // Without them: at 0.7698… 34 of 34 right (Wilson lower bound 0.898); any threshold in (0.5, 0.7698…]
+        // executes the same 34, and 0.7 is the plainest of those.
+        let fine = ThresholdSweep.compute(
+            Array(samples.prefix(37)), replies: 37, currentThreshold: 0.72, targetPrecision: 0.8)
+        #expect(fine.recommended?.threshold == 0.7)
+        #expect(fine.recommended?.executed.count == 34 && fine.recommended?.precision.count == 34)
+        #expect(ThresholdSweep.plainest(above: 0.74, atMost: 0.7698249999999993) == 0.76)
+        #expect(ThresholdSweep.plainest(above: 0.123, atMost: 0.1234) == 0.1234)
+        #expect(ThresholdSweep.plainest(above: 0, atMost: 1) == 1)
     }
 }

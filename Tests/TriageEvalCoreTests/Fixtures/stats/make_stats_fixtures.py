@@ -18,6 +18,7 @@ Conventions checked here, as triage-eval documents them:
   0.7 in [0.7, 0.8). (scikit-learn's "uniform" strategy closes bins on the right instead.)
 - ECE = sum over non-empty bins of n_b/N * |accuracy_b - mean confidence_b|; MCE = the largest such gap.
 - Paired bootstrap: SplitMix64 seeded, index = (x * n) >> 64, NumPy's default (linear) percentiles.
+- Cluster bootstrap: the same draws, one per cluster (incident); the ratio of the drawn clusters' sums.
 """
 import json
 import random
@@ -56,6 +57,27 @@ def bootstrap(differences, resamples, seed):
         "delta": sum(differences) / n,
         "lower": float(np.percentile(means, 2.5)),
         "upper": float(np.percentile(means, 97.5)),
+    }
+
+
+def cluster_bootstrap(totals, counts, resamples, seed):
+    """Resamples whole clusters (incidents): one index per cluster, as the paired bootstrap draws them; the
+    statistic is the ratio of sums."""
+    n = len(totals)
+    generator = splitmix64(seed)
+    ratios = []
+    for _ in range(resamples):
+        total = count = 0
+        for _ in range(n):
+            index = (next(generator) * n) >> 64
+            total += totals[index]
+            count += counts[index]
+        ratios.append(total / count if count else 0.0)
+    ratios = np.array(ratios)
+    return {
+        "delta": sum(totals) / sum(counts),
+        "lower": float(np.percentile(ratios, 2.5)),
+        "upper": float(np.percentile(ratios, 97.5)),
     }
 
 
@@ -193,6 +215,19 @@ def main():
         boot.append({"name": name, "differences": differences, "resamples": resamples, "seed": seed,
                      **bootstrap(differences, resamples, seed)})
 
+    clusters = []
+    cluster_rng = random.Random(7)
+    two = [cluster_rng.choice([-2, -1, 0, 0, 0, 1, 2]) for _ in range(120)]
+    uneven_counts = [cluster_rng.choice([1, 2, 3]) for _ in range(80)]
+    uneven = [cluster_rng.randint(-c, c) for c in uneven_counts]
+    for name, totals, counts, resamples, seed in [
+        ("two samples each", two, [2] * len(two), 500, 20261129),
+        ("uneven clusters", uneven, uneven_counts, 300, 3),
+        ("one sample each", boot[0]["differences"], [1] * len(boot[0]["differences"]), 200, 1),
+    ]:
+        clusters.append({"name": name, "totals": totals, "counts": counts, "resamples": resamples, "seed": seed,
+                         **cluster_bootstrap(totals, counts, resamples, seed)})
+
     quantiles = []
     for values in [[0.5, 0.6, 0.7, 0.7, 0.9], [0.1 * i for i in range(11)], [0.8] * 4 + [0.9] * 3]:
         for q in [0.0, 0.1, 0.25, 0.3, 0.5, 0.7, 0.9, 1.0]:
@@ -208,6 +243,7 @@ def main():
         "auroc": auroc,
         "calibration": calibration,
         "bootstrap": boot,
+        "clusterBootstrap": clusters,
         "quantile": quantiles,
     }
     with open("stats-cases.json", "w") as f:
