@@ -113,7 +113,7 @@ import TriageEvalTestSupport
         }
         let lift = baselines["lift_vs_always_defer"] as! [String: Any]
         #expect(lift["delta"] as! Double == 0 && lift["lower"] as! Double == 0 && lift["upper"] as! Double == 0)
-        #expect(lift["incidents"] as! Int == 100)
+        #expect(lift["clusters"] as! Int == 100 && lift["unit"] as! String == "incidents")
     }
 
     /// The demo's own lift over always-defer, with its interval, in every report format; the point estimate is the
@@ -143,7 +143,7 @@ import TriageEvalTestSupport
         let markdown = try String(contentsOfFile: temp.file("r/\(runId)/report.md"), encoding: .utf8)
         let stated = String(
             format: "%+.1f pp (95%% CI %+.1f to %+.1f pp; bootstrap over %d incidents)", delta * 100, lower * 100,
-            upper * 100, lift["incidents"] as! Int)
+            upper * 100, lift["clusters"] as! Int)
         #expect(markdown.contains("| Lift over always-defer (decision accuracy) | \(stated) |"))
         let summary = try String(contentsOfFile: temp.file("r/\(runId)/summary.md"), encoding: .utf8)
         #expect(summary.contains("| Lift over always-defer | \(stated) |"))

@@ -216,6 +216,12 @@ import TriageEvalTestSupport
         let bootstrap = json["bootstrap"] as! [String: Any]
         #expect(abs((bootstrap["delta"] as! Double) + Double(correctInA) / Double(replies.count)) < 1e-12)
         #expect((bootstrap["upper"] as! Double) < 0)
+        // Two samples per incident: significance comes from resampling the 16 incidents. Every incident's
+        // difference is ≤ 0 and most are < 0, so (almost) no resample reaches 0.
+        let clusterTest = try #require(json["clusterTest"] as? [String: Any])
+        let incidents = Set(replies.map(\.incidentId)).count
+        #expect(clusterTest["clusters"] as? Int == incidents)
+        #expect((clusterTest["pWorse"] as! Double) < 0.05 && clusterTest["pBetter"] as? Double == 1)
         #expect((json["flips"] as! [[String: Any]]).count == correctInA)
         #expect(json["catalogDiff"] == nil)
 

@@ -43,8 +43,10 @@ package struct Baselines: Codable, Sendable, Equatable {
         package var delta: Double
         package var lower: Double
         package var upper: Double
-        /// Incidents resampled, resamples drawn and the generator's seed.
-        package var incidents: Int
+        /// Clusters resampled — incidents, or label rules or alert types (`report.resample`) — what they are
+        /// (`incidents`, `label rules`, `alert types`), resamples drawn and the generator's seed.
+        package var clusters: Int
+        package var unit: String
         package var resamples: Int
         package var seed: UInt64
     }
@@ -106,6 +108,8 @@ struct BaselinePlan {
     var alwaysDefer: [String: BaselineOutcome] = [:]
     var ruleMostCommonAction: [String: BaselineOutcome] = [:]
     var alertTypes: [String: String] = [:]
+    /// The rule that labelled each incident (`labels.yaml:line`); a hand-written label is its own.
+    var labelRules: [String: String] = [:]
 
     /// The decision always-defer gives every incident.
     static let deferral = Decision(incidentId: "", actions: [], confidence: 0, needsHuman: true)
@@ -128,6 +132,7 @@ struct BaselinePlan {
             shapes.values.max { ($0.count, -$0.order) < ($1.count, -$1.order) }!.exemplar
         }
         for label in labels {
+            labelRules[label.incidentId] = label.byRule ? "rule \(label.source)" : "incident \(label.incidentId)"
             alwaysDefer[label.incidentId] = BaselineOutcome(label: label, decision: Self.deferral, router: router)
             let exemplar = chosen[group(label)]!
             if shape(exemplar) == shape(label) {
@@ -218,8 +223,8 @@ struct BaselineTally: ResultTally {
     var model = MeasureCounts()
     var alwaysDefer = MeasureCounts()
     var ruleMostCommonAction = MeasureCounts()
-    /// Per incident, in scan order (results come sorted by incident): Σ(model − defer) over its replies, and how
-    /// many replies.
+    /// Per cluster — an incident unless the report resamples otherwise: Σ(model − defer) over its replies, and
+    /// how many replies.
     var liftTotals: [Int] = []
     var liftCounts: [Int] = []
     private var lastIncident: String?
@@ -228,28 +233,47 @@ struct BaselineTally: ResultTally {
         self.plan = plan
     }
 
+    /// Counts a result of a numbered cluster (``ClusterTally/cluster(of:)``).
+    mutating func add(_ result: ScannedResult, cluster: Int) {
+        // Every cluster is drawn from, even one with only transport failures: the draws are the rates' draws.
+        while liftTotals.count <= cluster {
+            liftTotals.append(0)
+            liftCounts.append(0)
+        }
+        guard !result.isTransport else { return }
+        count(result, into: cluster)
+    }
+
+    /// Counts a result, each incident a cluster (results come sorted by incident).
     mutating func add(_ result: ScannedResult) {
         guard !result.isTransport else { return }
+        if result.incidentId != lastIncident {
+            lastIncident = result.incidentId
+            liftTotals.append(0)
+            liftCounts.append(0)
+        }
+        count(result, into: liftTotals.count - 1)
+    }
+
+    private mutating func count(_ result: ScannedResult, into cluster: Int) {
         let isAct = result.expect == ExpectedOutcome.act.rawValue
         let own = BaselineOutcome(result)
         model.add(own, act: isAct)
         let deferral = plan.alwaysDefer[result.incidentId]
         if let deferral { alwaysDefer.add(deferral, act: isAct) }
         if let runbook = plan.ruleMostCommonAction[result.incidentId] { ruleMostCommonAction.add(runbook, act: isAct) }
-        if result.incidentId != lastIncident {
-            lastIncident = result.incidentId
-            liftTotals.append(0)
-            liftCounts.append(0)
-        }
-        liftTotals[liftTotals.count - 1] += (own.decisionCorrect ? 1 : 0) - (deferral?.decisionCorrect == true ? 1 : 0)
-        liftCounts[liftCounts.count - 1] += 1
+        liftTotals[cluster] += (own.decisionCorrect ? 1 : 0) - (deferral?.decisionCorrect == true ? 1 : 0)
+        liftCounts[cluster] += 1
     }
 
-    var baselines: Baselines {
-        let lift = Statistics.clusterBootstrap(totals: liftTotals, counts: liftCounts).map { bootstrap in
+    /// The baselines, the lift's interval resampling the clusters counted (`unit` names them).
+    func baselines(unit: String) -> Baselines {
+        let lift = Statistics.clusterBootstrap(
+            totals: liftTotals, counts: liftCounts, resamples: ClusterTally.resamples, seed: ClusterTally.seed
+        ).map { bootstrap in
             Baselines.Lift(
-                delta: bootstrap.delta, lower: bootstrap.lower, upper: bootstrap.upper, incidents: liftTotals.count,
-                resamples: bootstrap.resamples, seed: bootstrap.seed)
+                delta: bootstrap.delta, lower: bootstrap.lower, upper: bootstrap.upper, clusters: liftTotals.count,
+                unit: unit, resamples: bootstrap.resamples, seed: bootstrap.seed)
         }
         return Baselines(
             alwaysDefer: alwaysDefer.measures, ruleMostCommonAction: ruleMostCommonAction.measures,

@@ -62,6 +62,10 @@ package struct Comparison: Codable, Sendable, Equatable {
     package var bootstrap: Statistics.PairedBootstrap?
     /// The exact McNemar test over the discordant pairs.
     package var mcnemar: Statistics.McNemar
+    /// With several samples per incident in either run: the paired bootstrap resampling incidents (all pairs of an
+    /// incident together) and its one-sided tests, which decide significance in place of McNemar's (whose pairs
+    /// would not be independent). Nil when each incident has one sample.
+    package var clusterTest: Statistics.ClusterTest?
     /// The significance level.
     package var alpha: Double
     /// Whether B is significantly worse (one-sided exact McNemar p < alpha).
@@ -114,6 +118,27 @@ package struct Comparison: Codable, Sendable, Equatable {
             let pairs = differences.count
             let worse = flips.filter { $0.direction == .worse }.count
             let mcnemar = Statistics.McNemar(worse: worse, better: flips.count - worse)
+            // Several samples of an incident are not independent pairs: resample incidents.
+            var clusterTest: Statistics.ClusterTest?
+            if reportA.run.samples > 1 || reportB.run.samples > 1 {
+                var totals: [Int] = []
+                var counts: [Int] = []
+                var last: String?
+                for key in rowsA.keys.sorted() {
+                    guard let b = rowsB[key], let a = rowsA[key] else { continue }
+                    if key.incidentId != last {
+                        last = key.incidentId
+                        totals.append(0)
+                        counts.append(0)
+                    }
+                    totals[totals.count - 1] += (b.correct ? 1 : 0) - (a.correct ? 1 : 0)
+                    counts[counts.count - 1] += 1
+                }
+                clusterTest = Statistics.clusterBootstrapTest(
+                    totals: totals, counts: counts, resamples: resamples, seed: seed)
+            }
+            let pWorse = clusterTest?.pWorse ?? mcnemar.pWorse
+            let pBetter = clusterTest?.pBetter ?? mcnemar.pBetter
             let summaryA = summary(reportA)
             let summaryB = summary(reportB)
             func delta(_ a: Double?, _ b: Double?) -> Double? { a.flatMap { a in b.map { $0 - a } } }
@@ -121,9 +146,10 @@ package struct Comparison: Codable, Sendable, Equatable {
                 a: summaryA, b: summaryB, pairs: pairs,
                 unpaired: reportA.results + reportB.results - 2 * pairs,
                 accuracyA: Rate(correctA, of: pairs), accuracyB: Rate(correctB, of: pairs),
-                bootstrap: Statistics.pairedBootstrap(differences: differences, resamples: resamples, seed: seed),
-                mcnemar: mcnemar, alpha: alpha,
-                significantlyWorse: mcnemar.pWorse < alpha, significantlyBetter: mcnemar.pBetter < alpha,
+                bootstrap: clusterTest?.bootstrap
+                    ?? Statistics.pairedBootstrap(differences: differences, resamples: resamples, seed: seed),
+                mcnemar: mcnemar, clusterTest: clusterTest, alpha: alpha,
+                significantlyWorse: pWorse < alpha, significantlyBetter: pBetter < alpha,
                 flips: flips.filter { $0.direction == .worse } + flips.filter { $0.direction == .better },
                 invalidJSONDelta: delta(reportA.invalidJSON.invalid.rate, reportB.invalidJSON.invalid.rate),
                 eceDelta: delta(reportA.calibration.ece, reportB.calibration.ece),

@@ -35,12 +35,14 @@ package enum ComparisonReport {
         )
         lines.append("")
         if let bootstrap = comparison.bootstrap {
+            let kind =
+                comparison.clusterTest.map { "cluster paired bootstrap interval over \($0.clusters) incidents" }
+                ?? "paired bootstrap interval"
             lines.append(
-                String(
-                    format: "Accuracy B − A: **%+.2f points**, 95%% paired bootstrap interval %+.2f to %+.2f "
-                        + "(%d resamples, seed %llu).",
-                    bootstrap.delta * 100, bootstrap.lower * 100, bootstrap.upper * 100, bootstrap.resamples,
-                    bootstrap.seed))
+                String(format: "Accuracy B − A: **%+.2f points**, 95%% ", bootstrap.delta * 100) + kind
+                    + String(
+                        format: " %+.2f to %+.2f (%d resamples, seed %llu).", bootstrap.lower * 100,
+                        bootstrap.upper * 100, bootstrap.resamples, bootstrap.seed))
             lines.append("")
         }
         let m = comparison.mcnemar
@@ -48,10 +50,21 @@ package enum ComparisonReport {
             comparison.significantlyWorse
             ? "**B is significantly worse**"
             : comparison.significantlyBetter ? "B is significantly better" : "no significant difference"
-        lines.append(
-            "Exact McNemar test: \(m.worse) pairs got worse, \(m.better) better; one-sided p (B worse) "
-                + "\(ReportText.pValue(m.pWorse)), p (B better) \(ReportText.pValue(m.pBetter)), "
-                + "two-sided p \(ReportText.pValue(m.pTwoSided)); at α = \(comparison.alpha): \(verdict).")
+        if let test = comparison.clusterTest {
+            lines.append(
+                "Several samples per incident: the pairs of one incident are not independent, so significance comes "
+                    + "from the cluster bootstrap: p (B worse) \(ReportText.share(test.pWorse, resamples: test.bootstrap.resamples)) "
+                    + "and p (B better) \(ReportText.share(test.pBetter, resamples: test.bootstrap.resamples)), the shares of "
+                    + "resampled differences at or above 0 and at or below 0; at α = \(comparison.alpha): \(verdict). "
+                    + "For reference, the exact McNemar test over "
+                    + "the pairs as if independent: \(m.worse) got worse, \(m.better) better, one-sided p (B worse) "
+                    + "\(ReportText.pValue(m.pWorse)).")
+        } else {
+            lines.append(
+                "Exact McNemar test: \(m.worse) pairs got worse, \(m.better) better; one-sided p (B worse) "
+                    + "\(ReportText.pValue(m.pWorse)), p (B better) \(ReportText.pValue(m.pBetter)), "
+                    + "two-sided p \(ReportText.pValue(m.pTwoSided)); at α = \(comparison.alpha): \(verdict).")
+        }
         lines.append("")
         func delta(_ value: Double?, digits: Int) -> String {
             value.map { String(format: "%+.\(digits)f", $0) } ?? "–"

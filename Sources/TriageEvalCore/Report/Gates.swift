@@ -58,7 +58,7 @@ package enum Gates {
                     passed: (lift?.delta ?? 0) >= limit,
                     detail: lift.map {
                         "decision accuracy minus always-defer's on the same replies; 95% CI \(points($0.lower)) to "
-                            + "\(points($0.upper)) (bootstrap over \($0.incidents) incidents)"
+                            + "\(points($0.upper)) (bootstrap over \($0.clusters) \($0.unit))"
                     } ?? "no replies"))
         }
         if config.noSignificantRegressionVs != nil, let comparison {
@@ -79,11 +79,17 @@ package enum Gates {
     package static func regressionGate(_ comparison: Comparison) -> GateResult {
         let m = comparison.mcnemar
         let delta = comparison.bootstrap.map { String(format: "%+.2f pp", $0.delta * 100) } ?? "–"
+        let test =
+            comparison.clusterTest.map { "cluster bootstrap over \($0.clusters) incidents, one-sided" }
+            ?? "exact McNemar, one-sided"
         return GateResult(
             name: "no_significant_regression_vs", limit: "\(comparison.a.id) (α = \(comparison.alpha))",
-            value: "p \(ReportText.pValue(m.pWorse))", passed: !comparison.significantlyWorse,
+            value: "p "
+                + (comparison.clusterTest.map { ReportText.share($0.pWorse, resamples: $0.bootstrap.resamples) }
+                    ?? ReportText.pValue(m.pWorse)),
+            passed: !comparison.significantlyWorse,
             detail: "accuracy \(delta) over \(comparison.pairs) pairs; \(m.worse) got worse, \(m.better) better "
-                + "(exact McNemar, one-sided)")
+                + "(\(test))")
     }
 
     /// A run id, or the latest complete run of a scenario (by file path or by name), other than `excluding`. A

@@ -8,9 +8,9 @@ import Foundation
 package enum HTMLReport {
     static func rate(_ rate: Rate) -> String {
         guard let value = rate.rate, let lower = rate.lower, let upper = rate.upper else { return "– (0 of 0)" }
-        return String(
-            format: "%.1f%% <small>(%d of %d; 95%% CI %.1f–%.1f%%)</small>", value * 100, rate.count,
-            rate.denominator, lower * 100, upper * 100)
+        return String(format: "%.1f%% <small>(%d of %d; 95%% ", value * 100, rate.count, rate.denominator)
+            + (rate.isClustered ? "cluster CI" : "CI")
+            + String(format: " %.1f–%.1f%%)</small>", lower * 100, upper * 100)
     }
 
     /// The page.
@@ -98,6 +98,7 @@ package enum HTMLReport {
                 + "\(report.coverage.labelledByRule) labelled by rule, \(report.coverage.labelledByHand) by hand, "
                 + "\(report.coverage.unlabelled) unlabelled; \(report.coverage.replayed) replayed. Replies: \(report.sources.cacheHits) cached, "
                 + "\(report.sources.liveCalls) live, \(report.sources.staleReplies) stale (same-event).</p>")
+        html.append("<p>\(ReportText.html(ReportText.intervals(report.intervals)))</p>")
         if !report.gates.isEmpty {
             html.append(
                 "<h2>Gates</h2><table><tr><th>Gate</th><th>Limit</th><th>Value</th><th>Result</th><th></th></tr>")
@@ -245,7 +246,9 @@ package enum HTMLReport {
 
     static func ciNote(_ rate: Rate) -> String {
         guard let lower = rate.lower, let upper = rate.upper else { return "no replies" }
-        return String(format: "%d of %d · 95%% CI %.1f–%.1f%%", rate.count, rate.denominator, lower * 100, upper * 100)
+        return String(format: "%d of %d · 95%% ", rate.count, rate.denominator)
+            + (rate.isClustered ? "cluster CI" : "CI")
+            + String(format: " %.1f–%.1f%%", lower * 100, upper * 100)
     }
 
     static func figure(_ svg: String, caption: String) -> String {

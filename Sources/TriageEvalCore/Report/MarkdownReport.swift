@@ -56,6 +56,8 @@ package enum MarkdownReport {
             origin += "."
         }
         lines.append(origin)
+        lines.append("")
+        lines.append(ReportText.intervals(report.intervals))
         if !report.transportFailures.isEmpty {
             let kinds = report.transportFailures.keys.sorted().map { "\($0): \(report.transportFailures[$0]!)" }
             lines.append("")
@@ -269,16 +271,18 @@ package enum MarkdownReport {
     static func sweepSection(_ sweep: ThresholdSweep) -> [String] {
         var lines = ["## Threshold", ""]
         let current = sweep.current
+        let bound =
+            current.executed.isClustered ? "Wilson 95% lower bound (and cluster one)" : "Wilson 95% lower bound"
         if let recommended = sweep.recommended {
             lines.append(
                 "Recommended threshold: **\(ReportText.threshold(recommended.threshold))** — the lowest whose auto-execute precision "
-                    + "has a Wilson 95% lower bound ≥ \(sweep.targetPrecision) with no unsafe execution "
+                    + "has a \(bound) ≥ \(sweep.targetPrecision) with no unsafe execution "
                     + "(executes \(ReportText.rate(recommended.executed)), precision \(ReportText.rate(recommended.precision))). "
                     + "Current: \(ReportText.threshold(current.threshold)) (executes \(ReportText.rate(current.executed)), precision "
                     + "\(ReportText.rate(current.precision)), \(current.unsafe) unsafe).")
         } else {
             lines.append(
-                "No threshold qualifies: none gives an auto-execute precision whose Wilson 95% lower bound reaches "
+                "No threshold qualifies: none gives an auto-execute precision whose \(bound) reaches "
                     + "\(sweep.targetPrecision) with no unsafe execution. Current: \(ReportText.threshold(current.threshold)) "
                     + "(executes \(ReportText.rate(current.executed)), precision \(ReportText.rate(current.precision)), "
                     + "\(current.unsafe) unsafe).")

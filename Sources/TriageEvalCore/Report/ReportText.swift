@@ -68,12 +68,23 @@ package enum ReportText {
 
     // MARK: - Numbers
 
-    /// `23.5% (47 of 200; 95% CI 18.2–29.8%)`, or `– (0 of 0)`.
+    /// `23.5% (47 of 200; 95% CI 18.2–29.8%)` — `95% cluster CI` when the interval resamples clusters — or
+    /// `– (0 of 0)`.
     package static func rate(_ rate: Rate) -> String {
         guard let value = rate.rate, let lower = rate.lower, let upper = rate.upper else { return "– (0 of 0)" }
-        return String(
-            format: "%.1f%% (%d of %d; 95%% CI %.1f–%.1f%%)", value * 100, rate.count, rate.denominator, lower * 100,
-            upper * 100)
+        return String(format: "%.1f%% (%d of %d; 95%% ", value * 100, rate.count, rate.denominator)
+            + (rate.isClustered ? "cluster CI" : "CI") + String(format: " %.1f–%.1f%%)", lower * 100, upper * 100)
+    }
+
+    /// The sentence saying how a report's intervals were computed.
+    package static func intervals(_ method: IntervalMethod?) -> String {
+        guard let method, method.method == Rate.clusterBootstrap, let clusters = method.clusters else {
+            return "Intervals are Wilson 95% intervals: one sample per incident, each reply independent."
+        }
+        let unit = (method.unit.flatMap(ReportSettings.Resample.init(rawValue:))).map(ClusterTally.plural) ?? "clusters"
+        return "Intervals marked \"cluster CI\" are 95% percentile intervals of a bootstrap that resamples the "
+            + "\(clusters) \(unit) (\(method.resamples ?? 0) resamples, seed \(method.seed ?? 0)): the replies of one "
+            + "of them are drawn together, since they share what makes them easy or hard."
     }
 
     /// `23.5%`, or `–`.
@@ -92,6 +103,11 @@ package enum ReportText {
         p == 0 ? "< 1e-300" : String(format: "= %.4g", p)
     }
 
+    /// A bootstrap test's share of resamples: `= 0.032`, or `< 0.001` when no resample of 1000 reached 0.
+    package static func share(_ p: Double, resamples: Int) -> String {
+        p == 0 ? "< \(1.0 / Double(max(resamples, 1)))" : String(format: "= %.4g", p)
+    }
+
     /// A confidence threshold exactly as the scenario or the data has it (the shortest text that reads back as
     /// the same double).
     package static func threshold(_ value: Double) -> String { "\(value)" }
@@ -106,8 +122,8 @@ package enum ReportText {
     /// The lift over always-defer: `+12.3 pp (95% CI +4.1 to +20.0 pp; bootstrap over 100 incidents)`.
     package static func lift(_ lift: Baselines.Lift) -> String {
         String(
-            format: "%+.1f pp (95%% CI %+.1f to %+.1f pp; bootstrap over %d incidents)", lift.delta * 100,
-            lift.lower * 100, lift.upper * 100, lift.incidents)
+            format: "%+.1f pp (95%% CI %+.1f to %+.1f pp; bootstrap over %d ", lift.delta * 100, lift.lower * 100,
+            lift.upper * 100, lift.clusters) + lift.unit + ")"
     }
 
     /// The baselines table's rows: a name and the measure.

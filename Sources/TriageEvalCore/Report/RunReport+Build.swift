@@ -55,6 +55,14 @@ extension RunReport {
             db, runId: runId, threshold: info.threshold, approvalGate: info.approvalGate)
         var baselines = BaselineTally(plan: plan)
         var alertTypes = AlertTypeTally(alertTypes: plan.alertTypes)
+        // Replies are independent only with one sample per incident and incidents resampled.
+        var clusters =
+            info.samples > 1 || settings.resample != .incident
+            ? ClusterTally(
+                unit: settings.resample, plan: plan, threshold: info.threshold,
+                correctnessByRoute: settings.correctness == .route)
+            : nil
+        var sweepClusters: [Int] = []
 
         let statement = try RawStatement(db, sql: ScannedResult.sql)
         statement.bind(1, runId)
@@ -66,8 +74,15 @@ extension RunReport {
             policy.add(result)
             calibration.add(result)
             sweep.add(result)
-            baselines.add(result)
             alertTypes.add(result)
+            if clusters != nil {
+                let cluster = clusters!.cluster(of: result)
+                clusters!.add(result, cluster: cluster)
+                baselines.add(result, cluster: cluster)
+                if !result.isTransport { sweepClusters.append(cluster) }
+            } else {
+                baselines.add(result)
+            }
         }
 
         let replies = outcomes.replies
@@ -87,8 +102,10 @@ extension RunReport {
             pAboveBaseline: pValue,
             aboveBaseline: replies > 0 && pValue < 0.05)
         let pricing = config.model?.pricing
-        return RunReport(
+        let unit = clusters.map { ClusterTally.plural($0.unit) } ?? "incidents"
+        var report = RunReport(
             run: info,
+            intervals: .wilson,
             coverage: coverage,
             results: outcomes.results,
             replies: replies,
@@ -103,7 +120,7 @@ extension RunReport {
             routeAccuracy: Rate(scores.routeCorrect, of: replies),
             unsafeExecutions: scores.unsafe,
             measures: baselines.model.measures,
-            baselines: baselines.baselines,
+            baselines: baselines.baselines(unit: unit),
             alertTypes: alertTypes.table,
             actions: scores.actions,
             routeConfusion: scores.confusion,
@@ -115,10 +132,13 @@ extension RunReport {
                 correctness: settings.correctness.rawValue),
             thresholdSweep: ThresholdSweep.compute(
                 sweep.samples, replies: replies, currentThreshold: info.threshold,
-                targetPrecision: settings.targetPrecision),
+                targetPrecision: settings.targetPrecision,
+                clusters: clusters.map { (sweepClusters, $0.clusterCount) }),
             gates: [],
             pipeline: try PipelineReport.build(db, runId: runId, config: config)
         )
+        clusters?.apply(to: &report)
+        return report
     }
 
     /// Coverage from the run's own label set and the corpus's incident count when it ran, so that a report of an

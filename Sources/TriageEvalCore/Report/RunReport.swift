@@ -9,9 +9,13 @@ package struct Rate: Codable, Sendable, Equatable {
     package var denominator: Int
     /// `count / denominator`, or nil when the denominator is 0.
     package var rate: Double?
-    /// The Wilson 95% interval of the rate (nil when the denominator is 0).
+    /// The 95% interval of the rate (nil when the denominator is 0): Wilson's, or — when ``method`` says so — a
+    /// cluster bootstrap's (the report's ``RunReport/intervals`` says what was resampled).
     package var lower: Double?
     package var upper: Double?
+    /// `cluster_bootstrap` when the interval resamples clusters (incidents, label rules or alert types); absent
+    /// for Wilson's, which treats the rows as independent.
+    package var method: String?
 
     package init(_ count: Int, of denominator: Int) {
         self.count = count
@@ -20,6 +24,55 @@ package struct Rate: Codable, Sendable, Equatable {
         let interval = Statistics.wilson(successes: count, trials: denominator)
         self.lower = interval?.lower
         self.upper = interval?.upper
+    }
+
+    /// The rate with a cluster bootstrap's interval in place of Wilson's (unchanged when there is none).
+    ///
+    /// A rate of 0 or 1 has no spread for the bootstrap to see — every resample gives the same value, and the
+    /// percentile interval would be 0–0, certainty from no evidence. Such a rate gets Wilson's interval with each of
+    /// its `clusters` counted as one observation instead: what Wilson would say if every sample of a cluster were a
+    /// copy of the first, the least it can honestly claim.
+    package func clustered(_ interval: (lower: Double, upper: Double)?, clusters: Int) -> Rate {
+        guard let interval, denominator > 0 else { return self }
+        var rate = self
+        if count == 0 || count == denominator {
+            let bounds = Statistics.wilson(successes: count == 0 ? 0 : clusters, trials: clusters)
+            rate.lower = bounds?.lower
+            rate.upper = bounds?.upper
+        } else {
+            rate.lower = interval.lower
+            rate.upper = interval.upper
+        }
+        rate.method = Rate.clusterBootstrap
+        return rate
+    }
+
+    package static let clusterBootstrap = "cluster_bootstrap"
+
+    /// Whether the interval is a cluster bootstrap's.
+    package var isClustered: Bool { method == Rate.clusterBootstrap }
+}
+
+/// How a report's intervals were computed: Wilson's, or a bootstrap that resamples clusters of rows.
+package struct IntervalMethod: Codable, Sendable, Equatable {
+    /// `wilson` (each reply independent: one sample per incident, the default grouping) or `cluster_bootstrap`.
+    package var method: String
+    /// What is resampled: `incident`, `label_rule` or `alert_type` (for a cluster bootstrap).
+    package var unit: String?
+    /// How many clusters, resamples and the generator's seed (for a cluster bootstrap).
+    package var clusters: Int?
+    package var resamples: Int?
+    package var seed: UInt64?
+
+    package static let wilson = IntervalMethod(method: "wilson")
+
+    package init(method: String, unit: String? = nil, clusters: Int? = nil, resamples: Int? = nil, seed: UInt64? = nil)
+    {
+        self.method = method
+        self.unit = unit
+        self.clusters = clusters
+        self.resamples = resamples
+        self.seed = seed
     }
 }
 
@@ -262,6 +315,9 @@ package struct RunReport: Codable, Sendable, Equatable {
 
     package var schemaVersion = 2
     package var run: RunInfo
+    /// How the intervals of the incident-level rates were computed; nil in a report written before it was kept
+    /// (Wilson's, then).
+    package var intervals: IntervalMethod?
     package var coverage: Coverage
     /// Results: one per (labelled incident, sample).
     package var results: Int

@@ -78,23 +78,72 @@ package struct ThresholdSweep: Codable, Sendable, Equatable {
     }
 
     /// Sweeps the thresholds.
+    /// - Parameter clusters: each sample's cluster (``ClusterTally``), when the report's intervals resample
+    ///   clusters: the rows' intervals are then a cluster bootstrap's, and the recommendation must reach the
+    ///   target with that interval's lower bound too.
     package static func compute(
-        _ samples: [Sample], replies: Int, currentThreshold: Double, targetPrecision: Double
+        _ samples: [Sample], replies: Int, currentThreshold: Double, targetPrecision: Double,
+        clusters: (of: [Int], count: Int)? = nil
     ) -> ThresholdSweep {
         let table = Table(samples, replies: replies)
         // i / 20 is the double nearest the decimal: 3 / 20 prints as 0.15.
         let grid = (0...gridSteps).map { Double($0) / Double(gridSteps) }
-        let recommended = table.recommendation(targetPrecision: targetPrecision)
+        let recommended = table.recommendation(targetPrecision: targetPrecision) { threshold in
+            guard let clusters else { return true }
+            let precision = clusterCounts(samples, clusters: clusters.of, threshold: threshold).precision
+            let interval = Statistics.clusterIntervals(
+                [precision], clusterCount: clusters.count, resamples: ClusterTally.resamples, seed: ClusterTally.seed)
+            let rate = Rate(precision.hits.reduce(0) { $0 + Int($1) }, of: precision.rows.reduce(0) { $0 + Int($1) })
+                .clustered(interval[0], clusters: precision.distinctClusters)
+            return (rate.lower ?? 0) >= targetPrecision
+        }
         var thresholds = Set(grid)
         thresholds.insert(currentThreshold)
         if let recommended { thresholds.insert(recommended) }
         let above = table.ranked.filter { $0.confidence > 1 }
-        return ThresholdSweep(
+        var sweep = ThresholdSweep(
             targetPrecision: targetPrecision, rows: thresholds.sorted().map(table.row),
             current: table.row(currentThreshold), recommended: recommended.map(table.row),
             aboveOne: AboveOne(
                 decisions: above.count, correct: above.count { $0.correct }, unsafe: above.count { $0.unsafe },
                 lowest: above.first?.confidence, highest: above.last?.confidence))
+        if let clusters { sweep.cluster(samples, clusters: clusters) }
+        return sweep
+    }
+
+    /// Per cluster at one threshold: executed of all replies, and right of executed.
+    private static func clusterCounts(_ samples: [Sample], clusters: [Int], threshold: Double) -> (
+        executed: Statistics.ClusterCounts, precision: Statistics.ClusterCounts
+    ) {
+        var executed = Statistics.ClusterCounts()
+        var precision = Statistics.ClusterCounts()
+        for (sample, cluster) in zip(samples, clusters) {
+            // `confidence < threshold` is false for NaN (nil here): it executes.
+            let executes = sample.eligible && !(sample.confidence.map { $0 < threshold } ?? false)
+            executed.add(cluster: cluster, hit: executes)
+            if executes { precision.add(cluster: cluster, hit: sample.correctIfExecuted) }
+        }
+        return (executed, precision)
+    }
+
+    /// Every row's intervals from one set of cluster bootstrap draws.
+    private mutating func cluster(_ samples: [Sample], clusters: (of: [Int], count: Int)) {
+        var rates: [Statistics.ClusterCounts] = []
+        for row in rows {
+            let counts = Self.clusterCounts(samples, clusters: clusters.of, threshold: row.threshold)
+            rates += [counts.executed, counts.precision]
+        }
+        let intervals = Statistics.clusterIntervals(
+            rates, clusterCount: clusters.count, resamples: ClusterTally.resamples, seed: ClusterTally.seed)
+        for index in rows.indices {
+            rows[index].executed = rows[index].executed.clustered(
+                intervals[2 * index], clusters: rates[2 * index].distinctClusters)
+            rows[index].precision = rows[index].precision.clustered(
+                intervals[2 * index + 1], clusters: rates[2 * index + 1].distinctClusters)
+        }
+        // The current and recommended thresholds are rows of the table.
+        current = rows.first { $0.threshold == current.threshold } ?? current
+        recommended = recommended.flatMap { recommended in rows.first { $0.threshold == recommended.threshold } }
     }
 
     /// The eligible decisions by confidence, ascending, with running counts from the top: any threshold's row in
@@ -155,8 +204,10 @@ package struct ThresholdSweep: Codable, Sendable, Equatable {
         /// The lowest threshold in [0, 1] that qualifies. Only the stated confidences change what executes, so
         /// those are tried, from 0 up; the one found is then written as the shortest decimal above the next lower
         /// confidence — the same decisions execute at it.
-        func recommendation(targetPrecision: Double) -> Double? {
-            func qualifies(_ row: Row) -> Bool { row.unsafe == 0 && (row.precision.lower ?? 0) >= targetPrecision }
+        func recommendation(targetPrecision: Double, alsoQualifies: (Double) -> Bool) -> Double? {
+            func qualifies(_ row: Row) -> Bool {
+                row.unsafe == 0 && (row.precision.lower ?? 0) >= targetPrecision && alsoQualifies(row.threshold)
+            }
             var index = start(0)
             if qualifies(row(0, from: index)) { return 0 }
             while index < ranked.count && ranked[index].confidence <= 1 {

@@ -8,8 +8,21 @@ package struct ReportSettings: Sendable, Equatable {
         case route
     }
 
+    /// What a cluster bootstrap resamples: the rows of one cluster share what makes them easy or hard.
+    package enum Resample: String, Sendable, Codable, CaseIterable {
+        /// Incidents: all samples of an incident together (the default; with one sample per incident the rows
+        /// are independent and Wilson's interval is used).
+        case incident
+        /// Label rules: every incident a rule labelled together (a hand-written label is its own cluster).
+        case labelRule = "label_rule"
+        /// Alert types: every incident of an `alertname` together.
+        case alertType = "alert_type"
+    }
+
     /// What calibration counts as right.
     package var correctness = Correctness.decision
+    /// What the intervals resample.
+    package var resample = Resample.incident
     /// Bins of the reliability tables (equal-width and equal-mass).
     package var bins = 10
     /// The invalid-JSON rate the run is tested against (the seed reports 1 in 200).
@@ -28,6 +41,12 @@ package struct ReportSettings: Sendable, Equatable {
                 throw error("report.correctness", "must be decision or route (got '\(text)')")
             }
             self.correctness = correctness
+        }
+        if let text = file.resample {
+            guard let resample = Resample(rawValue: text) else {
+                throw error("report.resample", "must be incident, label_rule or alert_type (got '\(text)')")
+            }
+            self.resample = resample
         }
         if let bins = file.bins {
             guard (1...100).contains(bins) else { throw error("report.bins", "must be 1 to 100") }
@@ -51,13 +70,14 @@ package struct ReportSettings: Sendable, Equatable {
     var file: ScenarioFile.Report {
         ScenarioFile.Report(
             correctness: correctness.rawValue, bins: bins, invalidJSONBaseline: invalidJSONBaseline,
-            targetPrecision: targetPrecision)
+            targetPrecision: targetPrecision, resample: resample == .incident ? nil : resample.rawValue)
     }
 
     /// The settings of a run's stored scenario (defaults for runs made before a setting existed).
     package init(stored file: ScenarioFile.Report?) {
         if let text = file?.correctness, let value = Correctness(rawValue: text) { correctness = value }
         if let bins = file?.bins { self.bins = bins }
+        if let text = file?.resample, let value = Resample(rawValue: text) { resample = value }
         if let rate = file?.invalidJSONBaseline { invalidJSONBaseline = rate }
         if let precision = file?.targetPrecision { targetPrecision = precision }
     }

@@ -72,9 +72,10 @@ package struct ScenarioFile: Codable, Sendable, Equatable {
         package var bins: Int?
         package var invalidJSONBaseline: Double?
         package var targetPrecision: Double?
+        package var resample: String?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case correctness, bins
+            case correctness, bins, resample
             case invalidJSONBaseline = "invalid_json_baseline"
             case targetPrecision = "target_precision"
         }

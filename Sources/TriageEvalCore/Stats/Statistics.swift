@@ -184,6 +184,22 @@ extension Statistics {
     package static func clusterBootstrap(
         totals: [Int], counts: [Int], resamples: Int = 1000, seed: UInt64 = 20_261_129
     ) -> PairedBootstrap? {
+        clusterBootstrapTest(totals: totals, counts: counts, resamples: resamples, seed: seed)?.bootstrap
+    }
+
+    /// A cluster bootstrap of paired differences, and its one-sided tests: `pWorse` is the share of resampled
+    /// mean differences at or above 0 (small when B is reliably below A), `pBetter` the share at or below 0.
+    package struct ClusterTest: Codable, Sendable, Equatable {
+        package var bootstrap: PairedBootstrap
+        package var clusters: Int
+        package var pWorse: Double
+        package var pBetter: Double
+    }
+
+    /// ``clusterBootstrap(totals:counts:resamples:seed:)`` with its one-sided tests.
+    package static func clusterBootstrapTest(
+        totals: [Int], counts: [Int], resamples: Int = 1000, seed: UInt64 = 20_261_129
+    ) -> ClusterTest? {
         precondition(totals.count == counts.count)
         let observedCount = counts.reduce(0, +)
         guard !totals.isEmpty, resamples > 0, observedCount > 0 else { return nil }
@@ -201,9 +217,77 @@ extension Statistics {
             ratios[r] = count > 0 ? Double(total) / Double(count) : 0
         }
         ratios.sort()
-        return PairedBootstrap(
+        let bootstrap = PairedBootstrap(
             resamples: resamples, seed: seed, delta: Double(totals.reduce(0, +)) / Double(observedCount),
             lower: quantile(sorted: ratios, 2.5 / 100), upper: quantile(sorted: ratios, 97.5 / 100))
+        return ClusterTest(
+            bootstrap: bootstrap, clusters: totals.count,
+            pWorse: Double(ratios.count { $0 >= 0 }) / Double(resamples),
+            pBetter: Double(ratios.count { $0 <= 0 }) / Double(resamples))
+    }
+}
+
+extension Statistics {
+    /// One rate's counts per cluster: only the clusters it has rows in.
+    package struct ClusterCounts: Sendable, Equatable {
+        package var clusters: [Int32] = []
+        package var hits: [Int32] = []
+        package var rows: [Int32] = []
+
+        package init() {}
+
+        /// How many clusters the rate has rows in.
+        package var distinctClusters: Int { Set(clusters).count }
+
+        /// Counts a row of `cluster`. Rows of one cluster may come apart (a cluster then has several entries, each
+        /// counted whenever it is drawn: the sums are the same).
+        package mutating func add(cluster: Int, hit: Bool) {
+            if clusters.last != Int32(cluster) {
+                clusters.append(Int32(cluster))
+                hits.append(0)
+                rows.append(0)
+            }
+            rows[rows.count - 1] += 1
+            if hit { hits[hits.count - 1] += 1 }
+        }
+    }
+
+    /// Percentile bootstrap intervals of several rates at once, each Σ hits / Σ rows over the clusters drawn,
+    /// resampling `clusterCount` clusters with replacement: the same draws as
+    /// ``clusterBootstrap(totals:counts:resamples:seed:)`` (so one rate alone gets the interval that function
+    /// gives), shared by every rate. A resample in which a rate has no row leaves that rate undefined and is left
+    /// out of its percentiles. Nil for a rate with no row at all.
+    package static func clusterIntervals(
+        _ rates: [ClusterCounts], clusterCount: Int, resamples: Int = 1000, seed: UInt64 = 20_261_129
+    ) -> [(lower: Double, upper: Double)?] {
+        guard clusterCount > 0, resamples > 0 else { return rates.map { _ in nil } }
+        var generator = SplitMix64(seed: seed)
+        var drawn = [Int32](repeating: 0, count: clusterCount)
+        var ratios = [[Double]](repeating: [], count: rates.count)
+        for index in ratios.indices { ratios[index].reserveCapacity(resamples) }
+        let n = UInt64(clusterCount)
+        for _ in 0..<resamples {
+            for cluster in drawn.indices { drawn[cluster] = 0 }
+            for _ in 0..<clusterCount {
+                drawn[Int(generator.next().multipliedFullWidth(by: n).high)] += 1
+            }
+            for (index, rate) in rates.enumerated() {
+                var hits = 0
+                var rows = 0
+                for position in rate.clusters.indices {
+                    let times = Int(drawn[Int(rate.clusters[position])])
+                    guard times > 0 else { continue }
+                    hits += times * Int(rate.hits[position])
+                    rows += times * Int(rate.rows[position])
+                }
+                if rows > 0 { ratios[index].append(Double(hits) / Double(rows)) }
+            }
+        }
+        return ratios.map { values in
+            guard !values.isEmpty else { return nil }
+            let sorted = values.sorted()
+            return (quantile(sorted: sorted, 2.5 / 100), quantile(sorted: sorted, 97.5 / 100))
+        }
     }
 }
 

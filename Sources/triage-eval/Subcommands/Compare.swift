@@ -68,7 +68,12 @@ extension TriageEval {
                     format: "accuracy %+.2f points (95%% CI %+.2f to %+.2f); ", bootstrap.delta * 100,
                     bootstrap.lower * 100, bootstrap.upper * 100)
             }
-            line += String(format: "McNemar p(B worse) = %.4g", m.pWorse)
+            if let test = comparison.clusterTest {
+                line += String(
+                    format: "cluster bootstrap p(B worse) = %.4g over %d incidents", test.pWorse, test.clusters)
+            } else {
+                line += String(format: "McNemar p(B worse) = %.4g", m.pWorse)
+            }
             printError(line)
             if failOnRegression && comparison.significantlyWorse {
                 printError("run B is significantly worse than run A (α = \(alpha))")

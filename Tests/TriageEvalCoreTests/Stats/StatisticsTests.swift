@@ -127,6 +127,30 @@ import TriageEvalCore
         #expect(clustered.upper - clustered.lower > rows.upper - rows.lower)
     }
 
+    @Test func clusterIntervalsOfManyRatesShareOneSetOfDraws() {
+        for item in Self.list("clusterRates") {
+            let clusterCount = item["clusters"] as! Int
+            let rates = (item["rates"] as! [[String: Any]]).map { rate in
+                var counts = Statistics.ClusterCounts()
+                for (cluster, hits, rows) in zip(
+                    rate["cluster"] as! [Int], zip(rate["hits"] as! [Int], rate["rows"] as! [Int])
+                ).map({ ($0, $1.0, $1.1) }) {
+                    for row in 0..<rows { counts.add(cluster: cluster, hit: row < hits) }
+                }
+                return counts
+            }
+            let intervals = Statistics.clusterIntervals(
+                rates, clusterCount: clusterCount, resamples: item["resamples"] as! Int,
+                seed: UInt64(item["seed"] as! Int))
+            for (interval, expected) in zip(intervals, item["rates"] as! [[String: Any]]) {
+                let name = "\(item["name"]!) \(expected["name"]!)"
+                let interval = try! #require(interval, "\(name)")
+                #expect(Self.close(interval.lower, Self.double(expected["lower"]), tolerance: 1e-12), "\(name)")
+                #expect(Self.close(interval.upper, Self.double(expected["upper"]), tolerance: 1e-12), "\(name)")
+            }
+        }
+    }
+
     @Test func pairedBootstrap() {
         for item in Self.list("bootstrap") {
             let differences = (item["differences"] as! [Int]).map { Int8($0) }

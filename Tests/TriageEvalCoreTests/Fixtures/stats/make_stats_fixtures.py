@@ -18,7 +18,8 @@ Conventions checked here, as triage-eval documents them:
   0.7 in [0.7, 0.8). (scikit-learn's "uniform" strategy closes bins on the right instead.)
 - ECE = sum over non-empty bins of n_b/N * |accuracy_b - mean confidence_b|; MCE = the largest such gap.
 - Paired bootstrap: SplitMix64 seeded, index = (x * n) >> 64, NumPy's default (linear) percentiles.
-- Cluster bootstrap: the same draws, one per cluster (incident); the ratio of the drawn clusters' sums.
+- Cluster bootstrap: the same draws, one per cluster (incident); the ratio of the drawn clusters' sums. Several
+  rates share one set of draws; a resample where a rate has no row is left out of its percentiles.
 """
 import json
 import random
@@ -79,6 +80,26 @@ def cluster_bootstrap(totals, counts, resamples, seed):
         "lower": float(np.percentile(ratios, 2.5)),
         "upper": float(np.percentile(ratios, 97.5)),
     }
+
+
+def cluster_rates(rates, clusters, resamples, seed):
+    """Several rates over one set of drawn clusters: each resample draws `clusters` cluster indices; a rate's
+    value is the sum of its hits over the drawn clusters (a cluster drawn twice counting twice) divided by the sum
+    of its rows; a resample where the rate has no row is left out of its percentiles."""
+    generator = splitmix64(seed)
+    values = [[] for _ in rates]
+    for _ in range(resamples):
+        drawn = [(next(generator) * clusters) >> 64 for _ in range(clusters)]
+        for k, rate in enumerate(rates):
+            by_cluster = {c: (h, r) for c, h, r in zip(rate["cluster"], rate["hits"], rate["rows"])}
+            hits = sum(by_cluster[c][0] for c in drawn if c in by_cluster)
+            rows = sum(by_cluster[c][1] for c in drawn if c in by_cluster)
+            if rows:
+                values[k].append(hits / rows)
+    out = []
+    for rate, v in zip(rates, values):
+        out.append({**rate, "lower": float(np.percentile(v, 2.5)), "upper": float(np.percentile(v, 97.5))})
+    return out
 
 
 def equal_width(conf, correct, bins):
@@ -228,6 +249,21 @@ def main():
         clusters.append({"name": name, "totals": totals, "counts": counts, "resamples": resamples, "seed": seed,
                          **cluster_bootstrap(totals, counts, resamples, seed)})
 
+    rates_rng = random.Random(11)
+    cluster_sets = []
+    for name, cluster_count, resamples, seed, sparse in [
+        ("two samples each", 60, 400, 20261129, False),
+        ("a subset of the clusters", 90, 300, 5, True),
+    ]:
+        rates = []
+        for k in range(3):
+            chosen = sorted(rates_rng.sample(range(cluster_count), cluster_count // 3)) if sparse else list(range(cluster_count))
+            rows = [rates_rng.choice([1, 2, 2, 3]) for _ in chosen]
+            hits = [rates_rng.randint(0, r) for r in rows]
+            rates.append({"name": f"rate {k}", "cluster": chosen, "hits": hits, "rows": rows})
+        cluster_sets.append({"name": name, "clusters": cluster_count, "resamples": resamples, "seed": seed,
+                             "rates": cluster_rates(rates, cluster_count, resamples, seed)})
+
     quantiles = []
     for values in [[0.5, 0.6, 0.7, 0.7, 0.9], [0.1 * i for i in range(11)], [0.8] * 4 + [0.9] * 3]:
         for q in [0.0, 0.1, 0.25, 0.3, 0.5, 0.7, 0.9, 1.0]:
@@ -244,6 +280,7 @@ def main():
         "calibration": calibration,
         "bootstrap": boot,
         "clusterBootstrap": clusters,
+        "clusterRates": cluster_sets,
         "quantile": quantiles,
     }
     with open("stats-cases.json", "w") as f:

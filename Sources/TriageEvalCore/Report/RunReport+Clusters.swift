@@ -1,0 +1,157 @@
+import Foundation
+
+/// Intervals that resample clusters of rows — incidents, label rules or alert types — for the incident-level
+/// rates of a report, once its rows are not independent: several samples per incident, or a grouping the
+/// scenario asks for (`report.resample`). Every rate is counted per cluster during the report's one scan; the
+/// intervals then share one set of bootstrap draws (``Statistics/clusterIntervals(_:clusterCount:resamples:seed:)``).
+struct ClusterTally {
+    /// A rate of the report: where it sits, and whether a result is in it and a hit.
+    struct Entry {
+        var path: WritableKeyPath<RunReport, Rate>
+        /// nil: the result is not in the rate's denominator; else whether it counts.
+        var test: (ScannedResult) -> Bool?
+        var counts = Statistics.ClusterCounts()
+    }
+
+    static let resamples = 1000
+    static let seed: UInt64 = 20_261_129
+
+    let unit: ReportSettings.Resample
+    private let plan: BaselinePlan
+    private var entries: [Entry]
+    private var alertTypes: [String: (decision: Statistics.ClusterCounts, route: Statistics.ClusterCounts)] = [:]
+    private var clusterIndex: [String: Int] = [:]
+
+    /// The rates of the report that are counted over replies, with the rules the report's tallies count them by.
+    init(unit: ReportSettings.Resample, plan: BaselinePlan, threshold: Double, correctnessByRoute: Bool) {
+        self.unit = unit
+        self.plan = plan
+        let invalidClasses = Set(FailureClass.allCases.filter(\.isInvalidJSON).map(\.rawValue))
+        func reply(_ hit: @escaping (ScannedResult) -> Bool) -> (ScannedResult) -> Bool? {
+            { $0.isTransport ? nil : hit($0) }
+        }
+        func act(_ hit: @escaping (ScannedResult) -> Bool) -> (ScannedResult) -> Bool? {
+            { $0.isTransport || $0.expect != ExpectedOutcome.act.rawValue ? nil : hit($0) }
+        }
+        let execute = Route.execute.rawValue
+        var entries: [Entry] = [
+            Entry(path: \.decisionAccuracy, test: reply(\.decisionCorrect)),
+            Entry(path: \.routeAccuracy, test: reply(\.routeCorrect)),
+            Entry(path: \.invalidJSON.invalid, test: reply { invalidClasses.contains($0.failureClass) }),
+            Entry(path: \.invalidJSON.notObject, test: reply { $0.failureClass == FailureClass.notObject.rawValue }),
+            Entry(path: \.invalidJSON.schema, test: reply { $0.failureClass == FailureClass.schema.rawValue }),
+            Entry(
+                path: \.invalidJSON.unknownAction,
+                test: reply { $0.failureClass == FailureClass.unknownAction.rawValue }
+            ),
+            Entry(
+                path: \.strictPolicy.refusedDecisions,
+                test: { result in
+                    guard result.isOK else { return nil }
+                    return (result.policyViolations ?? "[]") != "[]"
+                }),
+            Entry(
+                path: \.calibration.confidentErrors,
+                test: { result in
+                    guard !result.isTransport, result.isOK, let confidence = result.confidence,
+                        (0...1).contains(confidence)
+                    else { return nil }
+                    let correct = correctnessByRoute ? result.routeCorrect : result.decisionCorrect
+                    return correct ? nil : confidence >= threshold
+                }),
+            Entry(path: \.measures!.decisionAccuracy, test: reply(\.decisionCorrect)),
+            Entry(path: \.measures!.routeAccuracy, test: reply(\.routeCorrect)),
+            Entry(path: \.measures!.actRecall, test: act { $0.decisionCorrect && $0.routeCorrect }),
+            Entry(path: \.measures!.automationRate, test: reply { $0.route == execute }),
+            Entry(path: \.measures!.unsafeExecutions, test: reply(\.unsafe)),
+        ]
+        let strategies: [(WritableKeyPath<Baselines, Baselines.Measures>, [String: BaselineOutcome])] = [
+            (\.alwaysDefer, plan.alwaysDefer), (\.ruleMostCommonAction, plan.ruleMostCommonAction),
+        ]
+        for (strategy, outcomes) in strategies {
+            let baselines: WritableKeyPath<RunReport, Baselines> = \RunReport.baselines!
+            let base = baselines.appending(path: strategy)
+            func outcome(_ hit: @escaping (BaselineOutcome) -> Bool) -> (ScannedResult) -> Bool? {
+                { result in result.isTransport ? nil : outcomes[result.incidentId].map(hit) }
+            }
+            let measures: [(WritableKeyPath<Baselines.Measures, Rate>, (ScannedResult) -> Bool?)] = [
+                (\.decisionAccuracy, outcome(\.decisionCorrect)),
+                (\.routeAccuracy, outcome(\.routeCorrect)),
+                (
+                    \.actRecall,
+                    { result in
+                        result.isTransport || result.expect != ExpectedOutcome.act.rawValue
+                            ? nil : outcomes[result.incidentId].map(\.actRecalled)
+                    }
+                ),
+                (\.automationRate, outcome(\.executed)),
+                (\.unsafeExecutions, outcome(\.unsafe)),
+            ]
+            entries += measures.map { Entry(path: base.appending(path: $0.0), test: $0.1) }
+        }
+        self.entries = entries
+    }
+
+    /// What a cluster is for a unit, in words: `incidents`.
+    static func plural(_ unit: ReportSettings.Resample) -> String {
+        switch unit {
+        case .incident: return "incidents"
+        case .labelRule: return "label rules"
+        case .alertType: return "alert types"
+        }
+    }
+
+    /// How many clusters the rows fell in.
+    var clusterCount: Int { clusterIndex.count }
+
+    /// A result's cluster, numbered in order of first sight.
+    mutating func cluster(of result: ScannedResult) -> Int {
+        let key: String
+        switch unit {
+        case .incident: key = result.incidentId
+        case .labelRule: key = plan.labelRules[result.incidentId] ?? "incident \(result.incidentId)"
+        case .alertType: key = plan.alertTypes[result.incidentId] ?? "(no alertname)"
+        }
+        if let index = clusterIndex[key] { return index }
+        let index = clusterIndex.count
+        clusterIndex[key] = index
+        return index
+    }
+
+    mutating func add(_ result: ScannedResult, cluster: Int) {
+        for index in entries.indices {
+            if let hit = entries[index].test(result) { entries[index].counts.add(cluster: cluster, hit: hit) }
+        }
+        guard !result.isTransport else { return }
+        let type = plan.alertTypes[result.incidentId] ?? "(no alertname)"
+        alertTypes[type, default: (.init(), .init())].decision.add(cluster: cluster, hit: result.decisionCorrect)
+        alertTypes[type]!.route.add(cluster: cluster, hit: result.routeCorrect)
+    }
+
+    /// Puts the cluster intervals in the report (built by the scan: its measures and baselines are there).
+    func apply(to report: inout RunReport) {
+        let types = report.alertTypes ?? []
+        var rates = entries.map(\.counts)
+        for row in types {
+            rates.append(alertTypes[row.alertType]?.decision ?? .init())
+            rates.append(alertTypes[row.alertType]?.route ?? .init())
+        }
+        let intervals = Statistics.clusterIntervals(
+            rates, clusterCount: clusterCount, resamples: Self.resamples, seed: Self.seed)
+        for (index, entry) in entries.enumerated() {
+            report[keyPath: entry.path] = report[keyPath: entry.path].clustered(
+                intervals[index], clusters: rates[index].distinctClusters)
+        }
+        for index in types.indices {
+            let decision = entries.count + 2 * index
+            report.alertTypes![index].decisionAccuracy = report.alertTypes![index].decisionAccuracy.clustered(
+                intervals[decision], clusters: rates[decision].distinctClusters)
+            report.alertTypes![index].routeAccuracy = report.alertTypes![index].routeAccuracy.clustered(
+                intervals[decision + 1], clusters: rates[decision + 1].distinctClusters)
+        }
+        report.intervals = IntervalMethod(
+            method: Rate.clusterBootstrap, unit: unit.rawValue, clusters: clusterCount, resamples: Self.resamples,
+            seed: Self.seed)
+    }
+
+}
