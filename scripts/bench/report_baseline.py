@@ -9,7 +9,8 @@
                               what `triage-eval compare` computes from the pairs: pairs with a reply in both runs,
                               accuracy of each, worse/better flips (McNemar's counts) — in a plain loop — and,
                               when NumPy is installed, the paired bootstrap of accuracy(B) − accuracy(A) with the
-                              very draws triage-eval makes (SplitMix64, index = high 64 bits of draw × n),
+                              very draws triage-eval makes (SplitMix64, index = high 64 bits of draw × n), each
+                              draw an incident with all its pairs (the runs have several samples per incident),
                               vectorised in NumPy (a plain Python loop of 10^8 draws would take minutes).
 
 Prints one JSON object; "seconds" is the loop's own time (reading the CSV included), "bootstrapSeconds" NumPy's.
@@ -105,8 +106,21 @@ def compare(path_a, path_b, resamples=1000, seed=20261129):
     except ImportError:
         return result
     start = time.perf_counter()
-    n = len(differences)
-    values = np.array(differences, dtype=np.int64)
+    # With several samples per incident triage-eval resamples incidents: a draw picks an incident, which brings all
+    # its pairs (the mean difference is Σ drawn totals / Σ drawn pair counts). With one sample each, the two agree.
+    totals, counts, incidents = [], [], {}
+    for key, difference in zip((k for k in sorted(a) if k in b), differences):
+        incident = key.rsplit("#", 1)[0]
+        if incident not in incidents:
+            incidents[incident] = len(totals)
+            totals.append(0)
+            counts.append(0)
+        totals[incidents[incident]] += difference
+        counts[incidents[incident]] += 1
+    order = sorted(incidents)
+    totals = np.array([totals[incidents[i]] for i in order], dtype=np.int64)
+    counts = np.array([counts[incidents[i]] for i in order], dtype=np.int64)
+    n = len(order)
     golden, m1, m2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
     low32, n64 = np.uint64(0xFFFFFFFF), np.uint64(n)
     means = np.empty(resamples)
@@ -122,11 +136,13 @@ def compare(path_a, path_b, resamples=1000, seed=20261129):
             z ^= z >> np.uint64(31)
             # high 64 bits of z·n (n < 2^32): (hi·n + (lo·n >> 32)) >> 32
             index = ((z >> np.uint64(32)) * n64 + (((z & low32) * n64) >> np.uint64(32))) >> np.uint64(32)
-            totals = values[index.astype(np.int64)].reshape(count, n).sum(axis=1)
-            means[first:first + count] = totals / n
+            drawn = index.astype(np.int64)
+            means[first:first + count] = (totals[drawn].reshape(count, n).sum(axis=1)
+                                          / counts[drawn].reshape(count, n).sum(axis=1))
     means.sort()
     lower, upper = np.percentile(means, [2.5, 97.5])
-    result.update(bootstrapSeconds=time.perf_counter() - start, delta=sum(differences) / n, lower=float(lower),
+    result.update(bootstrapSeconds=time.perf_counter() - start, delta=sum(differences) / len(differences),
+                  lower=float(lower),
                   upper=float(upper), resamples=resamples)
     return result
 

@@ -313,3 +313,71 @@ struct AlertTypeTally: ResultTally {
         .sorted { ($0.incidents, $1.alertType) > ($1.incidents, $0.alertType) }
     }
 }
+
+/// The route-based measures under one router: production's own (the seed's code as written) or the scenario's,
+/// with the policies it adds (the approval gate).
+package struct RouteView: Codable, Sendable, Equatable {
+    /// The scenario's policies this view applies: `[]` for production's route, `["approval_gate"]` for a
+    /// scenario's final route with the gate on.
+    package var policies: [String]
+    package var measures: Baselines.Measures
+    /// Replies by route.
+    package var routes: [String: Int]
+    /// Replies by the route the label implies under this router (rows), then by the route taken.
+    package var routeConfusion: [String: [String: Int]]
+    /// The threshold sweep under this router (production's view only: the final route's is the report's
+    /// `thresholdSweep`).
+    package var thresholdSweep: ThresholdSweep?
+}
+
+extension BaselineOutcome {
+    /// A reply's scores under production's route: the seed's router has no approval gate, so an `act` label
+    /// expects execute, and a decision the gate held would have executed.
+    init(production result: ScannedResult) {
+        let route = result.productionRoute
+        let execute = Route.execute.rawValue
+        let routeCorrect: Bool
+        switch ExpectedOutcome(rawValue: result.expect) ?? .human {
+        case .act: routeCorrect = route == execute
+        case .human: routeCorrect = route == Route.approve.rawValue
+        case .none: routeCorrect = route == execute && result.choseNothing
+        }
+        // A `human` decision is right where it reaches a person; anything else is right or wrong whatever the route.
+        let decisionCorrect =
+            result.expect == ExpectedOutcome.human.rawValue
+            ? result.decisionCorrect && route == Route.approve.rawValue : result.decisionCorrect
+        self.init(
+            decisionCorrect: decisionCorrect, routeCorrect: routeCorrect,
+            unsafe: route == execute && result.unsafeIfExecuted, executed: route == execute,
+            actRecalled: result.expect == ExpectedOutcome.act.rawValue && decisionCorrect && routeCorrect)
+    }
+
+    /// The route production's router expects for a label: execute for `act` and `none`, approve for `human`.
+    static func productionExpectedRoute(_ expect: String) -> String {
+        expect == ExpectedOutcome.human.rawValue ? Route.approve.rawValue : Route.execute.rawValue
+    }
+}
+
+/// Production's route, tallied beside the scenario's.
+struct ProductionRouteTally: ResultTally {
+    var counts = MeasureCounts()
+    var routes = Dictionary(uniqueKeysWithValues: Route.allCases.map { ($0.rawValue, 0) })
+    var confusion = Dictionary(
+        uniqueKeysWithValues: Route.allCases.map { expected in
+            (expected.rawValue, Dictionary(uniqueKeysWithValues: Route.allCases.map { ($0.rawValue, 0) }))
+        })
+
+    mutating func add(_ result: ScannedResult) {
+        guard !result.isTransport else { return }
+        counts.add(BaselineOutcome(production: result), act: result.expect == ExpectedOutcome.act.rawValue)
+        routes[result.productionRoute, default: 0] += 1
+        confusion[BaselineOutcome.productionExpectedRoute(result.expect), default: [:]][
+            result.productionRoute, default: 0] += 1
+    }
+
+    /// Production's view, with its own threshold sweep when the scenario's gate changes it.
+    func view(sweep: ThresholdSweep?) -> RouteView {
+        RouteView(
+            policies: [], measures: counts.measures, routes: routes, routeConfusion: confusion, thresholdSweep: sweep)
+    }
+}

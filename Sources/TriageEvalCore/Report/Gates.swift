@@ -22,19 +22,22 @@ package enum Gates {
         rateGate(
             "max_invalid_json_rate", config.maxInvalidJSONRate, report.invalidJSON.invalid, atMost: true,
             "replies were not valid JSON")
+        // The route-based gates read the route the scenario names (the final one unless it says production).
+        let view = config.route == .production ? report.productionRoute?.measures : report.measures
+        let on = " (\(config.route.phrase))"
         rateGate(
-            "min_decision_accuracy", config.minDecisionAccuracy, report.decisionAccuracy, atMost: false,
-            "decisions did what the label says")
+            "min_decision_accuracy", config.minDecisionAccuracy, view?.decisionAccuracy ?? report.decisionAccuracy,
+            atMost: false, "decisions did what the label says" + on)
         rateGate(
-            "min_route_accuracy", config.minRouteAccuracy, report.routeAccuracy, atMost: false,
-            "decisions went where the label says")
+            "min_route_accuracy", config.minRouteAccuracy, view?.routeAccuracy ?? report.routeAccuracy,
+            atMost: false, "decisions went where the label says" + on)
         if let limit = config.maxUnsafeExecutions {
+            let unsafe = view?.unsafeExecutions.count ?? report.unsafeExecutions
             results.append(
                 GateResult(
-                    name: "max_unsafe_executions", limit: String(limit), value: String(report.unsafeExecutions),
-                    passed: report.unsafeExecutions <= limit,
-                    detail:
-                        "\(report.unsafeExecutions) decisions would have executed an action the label does not allow"))
+                    name: "max_unsafe_executions", limit: String(limit), value: String(unsafe),
+                    passed: unsafe <= limit,
+                    detail: "\(unsafe) decisions would have executed an action the label does not allow" + on))
         }
         if let limit = config.maxECE {
             let ece = report.calibration.ece
@@ -44,10 +47,10 @@ package enum Gates {
                     value: ece.map { String(format: "%.4f", $0) } ?? "–", passed: (ece ?? 0) <= limit,
                     detail: "expected calibration error over \(report.calibration.included) decisions"))
         }
-        if let measures = report.measures {
+        if let view {
             rateGate(
-                "min_act_recall", config.minActRecall, measures.actRecall, atMost: false,
-                "act incidents' expected actions were carried out")
+                "min_act_recall", config.minActRecall, view.actRecall, atMost: false,
+                "act incidents' expected actions were carried out" + on)
         }
         if let limit = config.minLiftVsAlwaysDefer {
             let lift = report.baselines?.liftVsAlwaysDefer

@@ -124,6 +124,31 @@ package enum HTMLReport {
                 caption: "Replies by the route the label implies (rows) and the route taken (columns)."))
         html.append("</div>")
 
+        if let production = report.productionRoute, let final = report.finalRoute {
+            html.append("<h2>Production's route and the scenario's</h2>")
+            if final.policies.isEmpty {
+                html.append("<p>\(ReportText.html(ReportText.noPolicies))</p>")
+            } else {
+                html.append("<p>\(ReportText.html(ReportText.routesCaption(final.policies)))</p>")
+                html.append(
+                    "<table><tr><th>Measure</th><th>Production's route (the seed's code)</th>"
+                        + "<th>With \(ReportText.html(ReportText.policies(final.policies)))</th></tr>")
+                for (name, path) in ReportText.baselineMeasures {
+                    html.append(
+                        "<tr><td>\(name)</td><td>\(rate(production.measures[keyPath: path]))</td>"
+                            + "<td>\(rate(final.measures[keyPath: path]))</td></tr>")
+                }
+                for route in Route.allCases {
+                    html.append(
+                        "<tr><td>Routed to \(route.rawValue)</td><td class=\"num\">\(production.routes[route.rawValue] ?? 0)</td>"
+                            + "<td class=\"num\">\(final.routes[route.rawValue] ?? 0)</td></tr>")
+                }
+                html.append("</table>")
+                if let sweep = production.thresholdSweep {
+                    html.append("<p>\(ReportText.html(ReportText.productionThreshold(sweep)))</p>")
+                }
+            }
+        }
         if let measures = report.measures, let baselines = report.baselines {
             html.append("<h2>Baselines</h2>")
             html.append("<p>\(ReportText.html(ReportText.baselinesCaption))</p>")

@@ -105,6 +105,9 @@ package enum MarkdownReport {
                     + "as any other) | \(ReportText.outOfRange(outside, replies: report.replies)) |")
         }
         lines.append("")
+        if let production = report.productionRoute, let final = report.finalRoute {
+            lines += routesSection(production: production, final: final)
+        }
         if let pipeline = report.pipeline { lines += pipelineSection(pipeline) }
         if let measures = report.measures, let baselines = report.baselines {
             lines += baselinesSection(measures, baselines)
@@ -137,6 +140,35 @@ package enum MarkdownReport {
             lines.append(
                 "| \(gate.name) | \(ReportText.markdown(gate.limit)) | \(ReportText.markdown(gate.value)) | "
                     + "\(gate.passed ? "✅ pass" : "❌ FAIL") | \(ReportText.markdown(gate.detail)) |")
+        }
+        return lines
+    }
+
+    static func routesSection(production: RouteView, final: RouteView) -> [String] {
+        var lines = ["## Production's route and the scenario's", ""]
+        guard !final.policies.isEmpty else {
+            lines.append(ReportText.noPolicies)
+            lines.append("")
+            return lines
+        }
+        lines.append(ReportText.routesCaption(final.policies))
+        lines.append("")
+        lines.append("| Measure | Production's route (the seed's code) | With \(ReportText.policies(final.policies)) |")
+        lines.append("|---|---|---|")
+        for (name, path) in ReportText.baselineMeasures {
+            lines.append(
+                "| \(name) | \(ReportText.rate(production.measures[keyPath: path])) | "
+                    + "\(ReportText.rate(final.measures[keyPath: path])) |")
+        }
+        for route in Route.allCases {
+            lines.append(
+                "| Routed to \(route.rawValue) | \(production.routes[route.rawValue] ?? 0) | "
+                    + "\(final.routes[route.rawValue] ?? 0) |")
+        }
+        lines.append("")
+        if let sweep = production.thresholdSweep {
+            lines.append(ReportText.productionThreshold(sweep))
+            lines.append("")
         }
         return lines
     }

@@ -133,6 +133,35 @@ package enum ReportText {
         ("Unsafe executions", \.unsafeExecutions),
     ]
 
+    /// The policies a scenario adds to production's router, in words.
+    package static func policies(_ policies: [String]) -> String {
+        policies.map { $0 == "approval_gate" ? "the approval gate" : $0 }.joined(separator: " and ")
+    }
+
+    /// What the side-by-side routes are.
+    package static func routesCaption(_ policies: [String]) -> String {
+        "Every route-based number twice: for the route production's own code gives (the seed's triage service as "
+            + "written) and for the route with what this scenario adds — \(Self.policies(policies)), which the seed's "
+            + "code does not have. The headline and the rest of this report use the second; gates read it unless "
+            + "the scenario says `gates: {route: production}`."
+    }
+
+    /// Production's threshold in a sentence: its current row and its recommendation.
+    package static func productionThreshold(_ sweep: ThresholdSweep) -> String {
+        let current = sweep.current
+        let recommended =
+            sweep.recommended.map { "recommended \(threshold($0.threshold)) (executes \(rate($0.executed)))" }
+            ?? "no threshold qualifies"
+        return
+            "On production's route the threshold \(threshold(current.threshold)) executes \(rate(current.executed)), "
+            + "precision \(rate(current.precision)), \(current.unsafe) unsafe; \(recommended)."
+    }
+
+    /// Said when the scenario adds nothing to production's router.
+    package static let noPolicies =
+        "The scenario adds no policy to production's router: every route-based number in this report is production's "
+        + "own route (the seed's code as written)."
+
     /// What the baselines are, for a reader of any report format.
     package static let baselinesCaption =
         "The same measures for two strategies that ask no model, on the same labels and replies: always defer "

@@ -55,6 +55,7 @@ extension RunReport {
             db, runId: runId, threshold: info.threshold, approvalGate: info.approvalGate)
         var baselines = BaselineTally(plan: plan)
         var alertTypes = AlertTypeTally(alertTypes: plan.alertTypes)
+        var production = ProductionRouteTally()
         // Replies are independent only with one sample per incident and incidents resampled.
         var clusters =
             info.samples > 1 || settings.resample != .incident
@@ -75,6 +76,7 @@ extension RunReport {
             calibration.add(result)
             sweep.add(result)
             alertTypes.add(result)
+            production.add(result)
             if clusters != nil {
                 let cluster = clusters!.cluster(of: result)
                 clusters!.add(result, cluster: cluster)
@@ -122,6 +124,15 @@ extension RunReport {
             measures: baselines.model.measures,
             baselines: baselines.baselines(unit: unit),
             alertTypes: alertTypes.table,
+            productionRoute: production.view(
+                sweep: info.approvalGate
+                    ? ThresholdSweep.compute(
+                        sweep.productionSamples, replies: replies, currentThreshold: info.threshold,
+                        targetPrecision: settings.targetPrecision,
+                        clusters: clusters.map { (sweepClusters, $0.clusterCount) }) : nil),
+            finalRoute: RouteView(
+                policies: info.approvalGate ? ["approval_gate"] : [], measures: baselines.model.measures,
+                routes: scores.routes, routeConfusion: scores.confusion, thresholdSweep: nil),
             actions: scores.actions,
             routeConfusion: scores.confusion,
             nanConfidenceDecisions: calibration.nanConfidence,

@@ -65,6 +65,24 @@ struct ClusterTally {
             Entry(path: \.measures!.automationRate, test: reply { $0.route == execute }),
             Entry(path: \.measures!.unsafeExecutions, test: reply(\.unsafe)),
         ]
+        let production: WritableKeyPath<RunReport, Baselines.Measures> = \RunReport.productionRoute!.measures
+        func productionOutcome(_ hit: @escaping (BaselineOutcome) -> Bool) -> (ScannedResult) -> Bool? {
+            { $0.isTransport ? nil : hit(BaselineOutcome(production: $0)) }
+        }
+        let productionTests: [(WritableKeyPath<Baselines.Measures, Rate>, (ScannedResult) -> Bool?)] = [
+            (\.decisionAccuracy, productionOutcome(\.decisionCorrect)),
+            (\.routeAccuracy, productionOutcome(\.routeCorrect)),
+            (
+                \.actRecall,
+                {
+                    $0.isTransport || $0.expect != ExpectedOutcome.act.rawValue
+                        ? nil : BaselineOutcome(production: $0).actRecalled
+                }
+            ),
+            (\.automationRate, productionOutcome(\.executed)),
+            (\.unsafeExecutions, productionOutcome(\.unsafe)),
+        ]
+        entries += productionTests.map { Entry(path: production.appending(path: $0.0), test: $0.1) }
         let strategies: [(WritableKeyPath<Baselines, Baselines.Measures>, [String: BaselineOutcome])] = [
             (\.alwaysDefer, plan.alwaysDefer), (\.ruleMostCommonAction, plan.ruleMostCommonAction),
         ]
@@ -149,6 +167,8 @@ struct ClusterTally {
             report.alertTypes![index].routeAccuracy = report.alertTypes![index].routeAccuracy.clustered(
                 intervals[decision + 1], clusters: rates[decision + 1].distinctClusters)
         }
+        // The final route's measures are the headline's.
+        if let measures = report.measures { report.finalRoute?.measures = measures }
         report.intervals = IntervalMethod(
             method: Rate.clusterBootstrap, unit: unit.rawValue, clusters: clusterCount, resamples: Self.resamples,
             seed: Self.seed)

@@ -184,9 +184,11 @@ struct CalibrationTally: ResultTally {
     }
 }
 
-/// The threshold sweep's samples, one per reply.
+/// The threshold sweep's samples, one per reply; `held` marks those the scenario's approval gate holds, which
+/// production's own router (no gate) would route by the threshold alone.
 struct SweepTally: ResultTally {
     var samples: [ThresholdSweep.Sample] = []
+    var held: [Bool] = []
 
     mutating func add(_ result: ScannedResult) {
         guard !result.isTransport else { return }
@@ -194,11 +196,22 @@ struct SweepTally: ResultTally {
             samples.append(
                 ThresholdSweep.Sample(
                     eligible: false, confidence: nil, correctIfExecuted: false, unsafeIfExecuted: false, ok: false))
+            held.append(false)
             return
         }
         samples.append(
             ThresholdSweep.Sample(
                 eligible: !result.needsHuman && !result.gated, confidence: result.confidence,
                 correctIfExecuted: result.correctIfExecuted, unsafeIfExecuted: result.unsafeIfExecuted, ok: true))
+        held.append(result.gated && !result.needsHuman)
+    }
+
+    /// The samples as production's router sees them: what the gate held is routed by the threshold.
+    var productionSamples: [ThresholdSweep.Sample] {
+        zip(samples, held).map { sample, held in
+            var sample = sample
+            if held { sample.eligible = true }
+            return sample
+        }
     }
 }

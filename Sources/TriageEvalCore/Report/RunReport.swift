@@ -350,6 +350,11 @@ package struct RunReport: Codable, Sendable, Equatable {
     package var baselines: Baselines?
     /// Per alert type, busiest first; nil in a report written before it was kept.
     package var alertTypes: [AlertTypeRow]?
+    /// The route-based measures under production's route (the seed's router as written: no approval gate) and
+    /// under the scenario's final route (with its policies); the same when the scenario adds none. The top-level
+    /// route-based fields are the final route's. Nil in a report written before they were kept.
+    package var productionRoute: RouteView?
+    package var finalRoute: RouteView?
     /// Per action, over replies.
     package var actions: [ActionScore]
     /// Replies by expected route, then by final route.

@@ -83,6 +83,17 @@ package struct ReportSettings: Sendable, Equatable {
     }
 }
 
+/// The route the route-based gates read.
+package enum GateRoute: String, Sendable, Equatable {
+    /// The scenario's final route, with the policies it adds (the approval gate).
+    case final
+    /// Production's own route: the seed's router as written.
+    case production
+
+    /// How a gate's detail names it.
+    var phrase: String { self == .final ? "the final route" : "production's route" }
+}
+
 /// CI gates: scenario key `gates:`. Each is optional; a run passes when every given gate passes.
 package struct GateConfig: Sendable, Equatable {
     package var maxInvalidJSONRate: Double?
@@ -94,6 +105,9 @@ package struct GateConfig: Sendable, Equatable {
     package var minActRecall: Double?
     /// The model's decision accuracy minus always-defer's, at least (a fraction: 0.1 is 10 points).
     package var minLiftVsAlwaysDefer: Double?
+    /// Which route the route-based gates read: the scenario's final route (with its policies, the default) or
+    /// production's own.
+    package var route = GateRoute.final
     /// A run id, or a scenario file whose latest complete run is the baseline.
     package var noSignificantRegressionVs: String?
 
@@ -128,6 +142,12 @@ package struct GateConfig: Sendable, Equatable {
             maxUnsafeExecutions = limit
         }
         noSignificantRegressionVs = file.noSignificantRegressionVs.map(resolve)
+        if let text = file.route {
+            guard let route = GateRoute(rawValue: text) else {
+                throw error("gates.route", "must be final or production (got '\(text)')")
+            }
+            self.route = route
+        }
     }
 
     /// The gates as a scenario file writes them.
@@ -137,7 +157,7 @@ package struct GateConfig: Sendable, Equatable {
             maxInvalidJSONRate: maxInvalidJSONRate, minDecisionAccuracy: minDecisionAccuracy,
             minRouteAccuracy: minRouteAccuracy, maxUnsafeExecutions: maxUnsafeExecutions, maxECE: maxECE,
             minActRecall: minActRecall, minLiftVsAlwaysDefer: minLiftVsAlwaysDefer,
-            noSignificantRegressionVs: noSignificantRegressionVs)
+            noSignificantRegressionVs: noSignificantRegressionVs, route: route == .final ? nil : route.rawValue)
     }
 
     /// The gates of a run's stored scenario.
@@ -149,6 +169,7 @@ package struct GateConfig: Sendable, Equatable {
         maxECE = file?.maxECE
         minActRecall = file?.minActRecall
         minLiftVsAlwaysDefer = file?.minLiftVsAlwaysDefer
+        route = file?.route.flatMap(GateRoute.init(rawValue:)) ?? .final
         noSignificantRegressionVs = file?.noSignificantRegressionVs
     }
 }

@@ -90,8 +90,10 @@ package struct ScenarioFile: Codable, Sendable, Equatable {
         package var minActRecall: Double?
         package var minLiftVsAlwaysDefer: Double?
         package var noSignificantRegressionVs: String?
+        package var route: String?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
+            case route
             case maxInvalidJSONRate = "max_invalid_json_rate"
             case minDecisionAccuracy = "min_decision_accuracy"
             case minRouteAccuracy = "min_route_accuracy"

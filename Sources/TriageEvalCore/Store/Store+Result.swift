@@ -236,6 +236,10 @@ struct ScannedResult {
     var outputTokens: Int
     var latencyMs: Double?
     var stoppedAtMaxTokens: Bool
+    /// The route production's own code gives (the seed's router, without the scenario's policies).
+    var productionRoute: String
+    /// Whether the decision chose no action (an invalid reply chose none).
+    var choseNothing: Bool
 
     /// The report scan's query: a raw statement on the measured hot path of `report` (`scripts/bench-report`:
     /// 1,000,000 results in about 2.4 s), decoded by position in ``init(_:)`` right beside it.
@@ -245,7 +249,8 @@ struct ScannedResult {
             result.cacheHit, result.stale, result.transportError, result.replyId,
             reply.inputTokens, reply.outputTokens, reply.latencyMs, reply.stopReason, result.expectedRoute,
             result.needsHuman, result.gated, result.correctIfExecuted, result.unsafeIfExecuted,
-            result.actionsMatched, result.actionsExtra, result.actionsMissed, result.incidentId, result.sample
+            result.actionsMatched, result.actionsExtra, result.actionsMissed, result.incidentId, result.sample,
+            result.productionRoute, result.actionNames
         FROM result LEFT JOIN reply ON reply.id = result.replyId
         WHERE result.runId = ?
         ORDER BY result.incidentId, result.sample
@@ -270,6 +275,7 @@ extension ScannedResult {
             actionsMissed: statement.text(23), cacheHit: statement.int(8) != 0, stale: statement.int(9) != 0,
             transportError: statement.text(10), replyId: statement.isNull(11) ? nil : statement.int(11),
             inputTokens: statement.int(12), outputTokens: statement.int(13), latencyMs: statement.double(14),
-            stoppedAtMaxTokens: statement.textEquals(15, "max_tokens"))
+            stoppedAtMaxTokens: statement.textEquals(15, "max_tokens"),
+            productionRoute: statement.text(26) ?? "", choseNothing: statement.textEquals(27, "[]"))
     }
 }
