@@ -14,7 +14,11 @@ import TriageEvalTestSupport
         for line in lines[(start + 1)...] {
             guard line.hasPrefix("  ") else { break }
             // A gate naming a baseline run needs one; this test is about the gates on the run itself.
-            if line.contains("no_significant_regression_vs") { continue }
+            if ["no_significant_regression_vs", "max_new_unsafe_vs", "max_unsafe_rate_increase_vs"].contains(
+                where: { line.contains($0) })
+            {
+                continue
+            }
             block.append(String(line))
         }
         return block.joined(separator: "\n")

@@ -23,14 +23,14 @@ import TriageEvalTestSupport
             #expect(result.stderr.contains("calls 0"), "\(name) made no call")
             runs[name] = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        // The catalog change fails its unsafe-execution gate, and says its replies were reused, not asked for.
+        // The catalog change fails its new-unsafe gate, and says its replies were reused, not asked for.
         let change =
             try JSONSerialization.jsonObject(
                 with: Data(
                     contentsOf: URL(fileURLWithPath: temp.file("reports/\(runs["catalog-change.yaml"]!)/report.json")))
             ) as! [String: Any]
         let gates = change["gates"] as! [[String: Any]]
-        #expect(gates.first { $0["name"] as? String == "max_unsafe_executions" }?["passed"] as? Bool == false)
+        #expect(gates.first { $0["name"] as? String == "max_new_unsafe_vs" }?["passed"] as? Bool == false)
         #expect((change["sources"] as! [String: Any])["staleReplies"] as? Int == 200)
     }
 }

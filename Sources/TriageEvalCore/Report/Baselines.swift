@@ -108,6 +108,8 @@ struct BaselinePlan {
     var alwaysDefer: [String: BaselineOutcome] = [:]
     var ruleMostCommonAction: [String: BaselineOutcome] = [:]
     var alertTypes: [String: String] = [:]
+    /// The run's catalog's action names, in its order.
+    var catalogActions: [String] = []
     /// The rule that labelled each incident (`labels.yaml:line`); a hand-written label is its own.
     var labelRules: [String: String] = [:]
 
@@ -184,7 +186,9 @@ struct BaselinePlan {
         let router = Router(
             threshold: threshold, approvalGate: approvalGate,
             approvalRequired: Set(catalog.actions.filter(\.requiresApproval).map(\.name)))
-        return BaselinePlan(labels: labels, alertTypes: alertTypes, router: router)
+        var plan = BaselinePlan(labels: labels, alertTypes: alertTypes, router: router)
+        plan.catalogActions = catalog.actions.map(\.name)
+        return plan
     }
 }
 

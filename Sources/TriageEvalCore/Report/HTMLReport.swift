@@ -194,13 +194,14 @@ package enum HTMLReport {
         }
 
         html.append("<h2>Actions</h2><table><tr><th>Action</th><th>TP</th><th>FP</th><th>FN</th><th>Precision</th>")
-        html.append("<th>Recall</th><th>F1</th></tr>")
+        html.append("<th>Recall</th><th>F1</th><th>Unsafe executions</th></tr>")
         for score in report.actions {
             html.append(
                 "<tr><td>\(ReportText.html(score.action))</td><td class=\"num\">\(score.truePositives)</td>"
                     + "<td class=\"num\">\(score.falsePositives)</td><td class=\"num\">\(score.falseNegatives)</td>"
                     + "<td class=\"num\">\(ReportText.number(score.precision))</td><td class=\"num\">\(ReportText.number(score.recall))</td>"
-                    + "<td class=\"num\">\(ReportText.number(score.f1))</td></tr>")
+                    + "<td class=\"num\">\(ReportText.number(score.f1))</td>"
+                    + "<td class=\"num\">\(report.unsafeByAction?[score.action] ?? 0)</td></tr>")
         }
         html.append("</table>")
 

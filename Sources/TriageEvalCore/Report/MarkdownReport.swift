@@ -237,13 +237,13 @@ package enum MarkdownReport {
                 + "(parameters included), a false positive otherwise; an expected action not chosen is a false "
                 + "negative (an invalid reply chose nothing).")
         lines.append("")
-        lines.append("| Action | TP | FP | FN | Precision | Recall | F1 |")
-        lines.append("|---|---|---|---|---|---|---|")
+        lines.append("| Action | TP | FP | FN | Precision | Recall | F1 | Unsafe executions |")
+        lines.append("|---|---|---|---|---|---|---|---|")
         for score in report.actions {
             lines.append(
                 "| \(ReportText.markdown(score.action)) | \(score.truePositives) | \(score.falsePositives) | "
                     + "\(score.falseNegatives) | \(ReportText.number(score.precision)) | \(ReportText.number(score.recall)) | "
-                    + "\(ReportText.number(score.f1)) |")
+                    + "\(ReportText.number(score.f1)) | \(report.unsafeByAction?[score.action] ?? 0) |")
         }
         lines.append("")
         lines.append("## Routes")

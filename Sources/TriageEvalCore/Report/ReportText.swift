@@ -78,10 +78,16 @@ package enum ReportText {
 
     /// The sentence saying how a report's intervals were computed.
     package static func intervals(_ method: IntervalMethod?) -> String {
-        guard let method, method.method == Rate.clusterBootstrap, let clusters = method.clusters else {
+        guard let method, method.method != IntervalMethod.wilson.method, let clusters = method.clusters else {
             return "Intervals are Wilson 95% intervals: one sample per incident, each reply independent."
         }
         let unit = (method.unit.flatMap(ReportSettings.Resample.init(rawValue:))).map(ClusterTally.plural) ?? "clusters"
+        if method.method == Rate.clusterNormal {
+            return "Intervals marked \"cluster CI\" resample the \(clusters) \(unit) — the replies of one of them "
+                + "drawn together, since they share what makes them easy or hard — by the bootstrap's large-sample "
+                + "(normal) limit: above \(Statistics.clusterBootstrapLimit) \(unit) the two agree, and it takes "
+                + "no resampling."
+        }
         return "Intervals marked \"cluster CI\" are 95% percentile intervals of a bootstrap that resamples the "
             + "\(clusters) \(unit) (\(method.resamples ?? 0) resamples, seed \(method.seed ?? 0)): the replies of one "
             + "of them are drawn together, since they share what makes them easy or hard."

@@ -31,7 +31,8 @@ extension RunReport {
         let config = try store.queue.read { db in try runInfo(db, runId: runId).1 }
         let gates = GateConfig(stored: config.gates)
         let comparison = try Gates.compareWithBaseline(runId: runId, config: gates, store: store)
-        report.gates = Gates.evaluate(report: report, config: gates, comparison: comparison)
+        let unsafe = try Gates.unsafeComparisons(runId: runId, config: gates, store: store)
+        report.gates = Gates.evaluate(report: report, config: gates, comparison: comparison, unsafe: unsafe)
         return report
     }
 
@@ -134,6 +135,8 @@ extension RunReport {
                 policies: info.approvalGate ? ["approval_gate"] : [], measures: baselines.model.measures,
                 routes: scores.routes, routeConfusion: scores.confusion, thresholdSweep: nil),
             actions: scores.actions,
+            unsafeByAction: scores.unsafeByAction,
+            catalogActions: plan.catalogActions,
             routeConfusion: scores.confusion,
             nanConfidenceDecisions: calibration.nanConfidence,
             outOfRangeConfidences: calibration.outOfRange,

@@ -20,6 +20,19 @@ struct ClusterTally {
     private let plan: BaselinePlan
     private var entries: [Entry]
     private var alertTypes: [String: (decision: Statistics.ClusterCounts, route: Statistics.ClusterCounts)] = [:]
+    /// The five measures of the model, production's route, always-defer and the rule's most common action,
+    /// counted from one outcome per strategy and result (no closure per rate: the measured hot path).
+    private var measures = [[Statistics.ClusterCounts]](
+        repeating: [Statistics.ClusterCounts](repeating: .init(), count: 5), count: 4)
+    private static var strategies: [WritableKeyPath<RunReport, Baselines.Measures>] {
+        [
+            \RunReport.measures!, \RunReport.productionRoute!.measures, \RunReport.baselines!.alwaysDefer,
+            \RunReport.baselines!.ruleMostCommonAction,
+        ]
+    }
+    private static var measurePaths: [WritableKeyPath<Baselines.Measures, Rate>] {
+        [\.decisionAccuracy, \.routeAccuracy, \.actRecall, \.automationRate, \.unsafeExecutions]
+    }
     private var clusterIndex: [String: Int] = [:]
 
     /// The rates of the report that are counted over replies, with the rules the report's tallies count them by.
@@ -59,54 +72,7 @@ struct ClusterTally {
                     let correct = correctnessByRoute ? result.routeCorrect : result.decisionCorrect
                     return correct ? nil : confidence >= threshold
                 }),
-            Entry(path: \.measures!.decisionAccuracy, test: reply(\.decisionCorrect)),
-            Entry(path: \.measures!.routeAccuracy, test: reply(\.routeCorrect)),
-            Entry(path: \.measures!.actRecall, test: act { $0.decisionCorrect && $0.routeCorrect }),
-            Entry(path: \.measures!.automationRate, test: reply { $0.route == execute }),
-            Entry(path: \.measures!.unsafeExecutions, test: reply(\.unsafe)),
         ]
-        let production: WritableKeyPath<RunReport, Baselines.Measures> = \RunReport.productionRoute!.measures
-        func productionOutcome(_ hit: @escaping (BaselineOutcome) -> Bool) -> (ScannedResult) -> Bool? {
-            { $0.isTransport ? nil : hit(BaselineOutcome(production: $0)) }
-        }
-        let productionTests: [(WritableKeyPath<Baselines.Measures, Rate>, (ScannedResult) -> Bool?)] = [
-            (\.decisionAccuracy, productionOutcome(\.decisionCorrect)),
-            (\.routeAccuracy, productionOutcome(\.routeCorrect)),
-            (
-                \.actRecall,
-                {
-                    $0.isTransport || $0.expect != ExpectedOutcome.act.rawValue
-                        ? nil : BaselineOutcome(production: $0).actRecalled
-                }
-            ),
-            (\.automationRate, productionOutcome(\.executed)),
-            (\.unsafeExecutions, productionOutcome(\.unsafe)),
-        ]
-        entries += productionTests.map { Entry(path: production.appending(path: $0.0), test: $0.1) }
-        let strategies: [(WritableKeyPath<Baselines, Baselines.Measures>, [String: BaselineOutcome])] = [
-            (\.alwaysDefer, plan.alwaysDefer), (\.ruleMostCommonAction, plan.ruleMostCommonAction),
-        ]
-        for (strategy, outcomes) in strategies {
-            let baselines: WritableKeyPath<RunReport, Baselines> = \RunReport.baselines!
-            let base = baselines.appending(path: strategy)
-            func outcome(_ hit: @escaping (BaselineOutcome) -> Bool) -> (ScannedResult) -> Bool? {
-                { result in result.isTransport ? nil : outcomes[result.incidentId].map(hit) }
-            }
-            let measures: [(WritableKeyPath<Baselines.Measures, Rate>, (ScannedResult) -> Bool?)] = [
-                (\.decisionAccuracy, outcome(\.decisionCorrect)),
-                (\.routeAccuracy, outcome(\.routeCorrect)),
-                (
-                    \.actRecall,
-                    { result in
-                        result.isTransport || result.expect != ExpectedOutcome.act.rawValue
-                            ? nil : outcomes[result.incidentId].map(\.actRecalled)
-                    }
-                ),
-                (\.automationRate, outcome(\.executed)),
-                (\.unsafeExecutions, outcome(\.unsafe)),
-            ]
-            entries += measures.map { Entry(path: base.appending(path: $0.0), test: $0.1) }
-        }
         self.entries = entries
     }
 
@@ -141,6 +107,19 @@ struct ClusterTally {
             if let hit = entries[index].test(result) { entries[index].counts.add(cluster: cluster, hit: hit) }
         }
         guard !result.isTransport else { return }
+        let isAct = result.expect == ExpectedOutcome.act.rawValue
+        let outcomes = [
+            BaselineOutcome(result), BaselineOutcome(production: result), plan.alwaysDefer[result.incidentId],
+            plan.ruleMostCommonAction[result.incidentId],
+        ]
+        for (strategy, outcome) in outcomes.enumerated() {
+            guard let outcome else { continue }
+            measures[strategy][0].add(cluster: cluster, hit: outcome.decisionCorrect)
+            measures[strategy][1].add(cluster: cluster, hit: outcome.routeCorrect)
+            if isAct { measures[strategy][2].add(cluster: cluster, hit: outcome.actRecalled) }
+            measures[strategy][3].add(cluster: cluster, hit: outcome.executed)
+            measures[strategy][4].add(cluster: cluster, hit: outcome.unsafe)
+        }
         let type = plan.alertTypes[result.incidentId] ?? "(no alertname)"
         alertTypes[type, default: (.init(), .init())].decision.add(cluster: cluster, hit: result.decisionCorrect)
         alertTypes[type]!.route.add(cluster: cluster, hit: result.routeCorrect)
@@ -150,28 +129,36 @@ struct ClusterTally {
     func apply(to report: inout RunReport) {
         let types = report.alertTypes ?? []
         var rates = entries.map(\.counts)
+        var paths = entries.map(\.path)
+        for (strategy, counts) in zip(Self.strategies, measures) {
+            rates += counts
+            paths += Self.measurePaths.map { strategy.appending(path: $0) }
+        }
+        let fixed = rates.count
         for row in types {
             rates.append(alertTypes[row.alertType]?.decision ?? .init())
             rates.append(alertTypes[row.alertType]?.route ?? .init())
         }
-        let intervals = Statistics.clusterIntervals(
+        let intervals = Statistics.clusterIntervalsOrNormal(
             rates, clusterCount: clusterCount, resamples: Self.resamples, seed: Self.seed)
-        for (index, entry) in entries.enumerated() {
-            report[keyPath: entry.path] = report[keyPath: entry.path].clustered(
-                intervals[index], clusters: rates[index].distinctClusters)
+        let method = Rate.clusterMethod(clusters: clusterCount)
+        for (index, path) in paths.enumerated() {
+            report[keyPath: path] = report[keyPath: path].clustered(
+                intervals[index], clusters: rates[index].distinctClusters, method: method)
         }
         for index in types.indices {
-            let decision = entries.count + 2 * index
+            let decision = fixed + 2 * index
             report.alertTypes![index].decisionAccuracy = report.alertTypes![index].decisionAccuracy.clustered(
-                intervals[decision], clusters: rates[decision].distinctClusters)
+                intervals[decision], clusters: rates[decision].distinctClusters, method: method)
             report.alertTypes![index].routeAccuracy = report.alertTypes![index].routeAccuracy.clustered(
-                intervals[decision + 1], clusters: rates[decision + 1].distinctClusters)
+                intervals[decision + 1], clusters: rates[decision + 1].distinctClusters, method: method)
         }
         // The final route's measures are the headline's.
         if let measures = report.measures { report.finalRoute?.measures = measures }
         report.intervals = IntervalMethod(
-            method: Rate.clusterBootstrap, unit: unit.rawValue, clusters: clusterCount, resamples: Self.resamples,
-            seed: Self.seed)
+            method: method, unit: unit.rawValue, clusters: clusterCount,
+            resamples: method == Rate.clusterBootstrap ? Self.resamples : nil,
+            seed: method == Rate.clusterBootstrap ? Self.seed : nil)
     }
 
 }

@@ -83,6 +83,8 @@ struct ScoreTally: ResultTally {
             (expected.rawValue, Dictionary(uniqueKeysWithValues: Route.allCases.map { ($0.rawValue, 0) }))
         })
     var actionCounts: [String: (tp: Int, fp: Int, fn: Int)] = [:]
+    /// Unsafe executions by each action they ran that the label does not account for.
+    var unsafeByAction: [String: Int] = [:]
 
     mutating func add(_ result: ScannedResult) {
         guard !result.isTransport else { return }
@@ -93,7 +95,10 @@ struct ScoreTally: ResultTally {
         if result.routeCorrect { routeCorrect += 1 }
         if result.unsafe { unsafe += 1 }
         for name in Self.names(result.actionsMatched) { actionCounts[name, default: (0, 0, 0)].tp += 1 }
-        for name in Self.names(result.actionsExtra) { actionCounts[name, default: (0, 0, 0)].fp += 1 }
+        for name in Self.names(result.actionsExtra) {
+            actionCounts[name, default: (0, 0, 0)].fp += 1
+            if result.unsafe { unsafeByAction[name, default: 0] += 1 }
+        }
         for name in Self.names(result.actionsMissed) { actionCounts[name, default: (0, 0, 0)].fn += 1 }
     }
 

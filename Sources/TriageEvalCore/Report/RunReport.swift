@@ -32,7 +32,9 @@ package struct Rate: Codable, Sendable, Equatable {
     /// percentile interval would be 0–0, certainty from no evidence. Such a rate gets Wilson's interval with each of
     /// its `clusters` counted as one observation instead: what Wilson would say if every sample of a cluster were a
     /// copy of the first, the least it can honestly claim.
-    package func clustered(_ interval: (lower: Double, upper: Double)?, clusters: Int) -> Rate {
+    package func clustered(
+        _ interval: (lower: Double, upper: Double)?, clusters: Int, method: String = Rate.clusterBootstrap
+    ) -> Rate {
         guard let interval, denominator > 0 else { return self }
         var rate = self
         if count == 0 || count == denominator {
@@ -43,19 +45,27 @@ package struct Rate: Codable, Sendable, Equatable {
             rate.lower = interval.lower
             rate.upper = interval.upper
         }
-        rate.method = Rate.clusterBootstrap
+        rate.method = method
         return rate
     }
 
     package static let clusterBootstrap = "cluster_bootstrap"
+    /// The cluster bootstrap's normal limit, used above ``Statistics/clusterBootstrapLimit`` clusters.
+    package static let clusterNormal = "cluster_normal"
 
-    /// Whether the interval is a cluster bootstrap's.
-    package var isClustered: Bool { method == Rate.clusterBootstrap }
+    /// The method of cluster intervals over this many clusters.
+    package static func clusterMethod(clusters: Int) -> String {
+        clusters > Statistics.clusterBootstrapLimit ? clusterNormal : clusterBootstrap
+    }
+
+    /// Whether the interval resamples clusters (or is that bootstrap's normal limit).
+    package var isClustered: Bool { method == Rate.clusterBootstrap || method == Rate.clusterNormal }
 }
 
 /// How a report's intervals were computed: Wilson's, or a bootstrap that resamples clusters of rows.
 package struct IntervalMethod: Codable, Sendable, Equatable {
-    /// `wilson` (each reply independent: one sample per incident, the default grouping) or `cluster_bootstrap`.
+    /// `wilson` (each reply independent: one sample per incident, the default grouping), `cluster_bootstrap`, or
+    /// `cluster_normal` (that bootstrap's large-sample limit, above ``Statistics/clusterBootstrapLimit`` clusters).
     package var method: String
     /// What is resampled: `incident`, `label_rule` or `alert_type` (for a cluster bootstrap).
     package var unit: String?
@@ -357,6 +367,11 @@ package struct RunReport: Codable, Sendable, Equatable {
     package var finalRoute: RouteView?
     /// Per action, over replies.
     package var actions: [ActionScore]
+    /// Unsafe executions by each action they ran that the label's expected actions do not account for (an
+    /// execution running two such actions counts for both); nil in a report written before it was kept.
+    package var unsafeByAction: [String: Int]?
+    /// The names of the run's catalog's actions; nil in a report written before they were kept.
+    package var catalogActions: [String]?
     /// Replies by expected route, then by final route.
     package var routeConfusion: [String: [String: Int]]
     /// ok decisions with NaN confidence (production executes them: `NaN < threshold` is false).

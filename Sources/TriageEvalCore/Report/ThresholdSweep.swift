@@ -91,7 +91,7 @@ package struct ThresholdSweep: Codable, Sendable, Equatable {
         let recommended = table.recommendation(targetPrecision: targetPrecision) { threshold in
             guard let clusters else { return true }
             let precision = clusterCounts(samples, clusters: clusters.of, threshold: threshold).precision
-            let interval = Statistics.clusterIntervals(
+            let interval = Statistics.clusterIntervalsOrNormal(
                 [precision], clusterCount: clusters.count, resamples: ClusterTally.resamples, seed: ClusterTally.seed)
             let rate = Rate(precision.hits.reduce(0) { $0 + Int($1) }, of: precision.rows.reduce(0) { $0 + Int($1) })
                 .clustered(interval[0], clusters: precision.distinctClusters)
@@ -133,13 +133,14 @@ package struct ThresholdSweep: Codable, Sendable, Equatable {
             let counts = Self.clusterCounts(samples, clusters: clusters.of, threshold: row.threshold)
             rates += [counts.executed, counts.precision]
         }
-        let intervals = Statistics.clusterIntervals(
+        let intervals = Statistics.clusterIntervalsOrNormal(
             rates, clusterCount: clusters.count, resamples: ClusterTally.resamples, seed: ClusterTally.seed)
+        let method = Rate.clusterMethod(clusters: clusters.count)
         for index in rows.indices {
             rows[index].executed = rows[index].executed.clustered(
-                intervals[2 * index], clusters: rates[2 * index].distinctClusters)
+                intervals[2 * index], clusters: rates[2 * index].distinctClusters, method: method)
             rows[index].precision = rows[index].precision.clustered(
-                intervals[2 * index + 1], clusters: rates[2 * index + 1].distinctClusters)
+                intervals[2 * index + 1], clusters: rates[2 * index + 1].distinctClusters, method: method)
         }
         // The current and recommended thresholds are rows of the table.
         current = rows.first { $0.threshold == current.threshold } ?? current

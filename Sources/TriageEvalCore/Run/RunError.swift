@@ -15,7 +15,7 @@ package enum RunError: LocalizedError, Equatable {
     case labelsChanged(runId: String, corpus: String)
     case alreadyComplete(String)
     case interrupted(runId: String, done: Int, total: Int)
-    case noBaselineRun(String)
+    case noBaselineRun(String, gate: String)
     case runIncomplete(String)
     case replayedElsewhere(runId: String, pid: Int, host: String)
 
@@ -47,8 +47,8 @@ package enum RunError: LocalizedError, Equatable {
             return "the labels of corpus '\(corpus)' changed since run \(runId) started; resume needs the labels it "
                 + "was judged against (start a new run for the new labels)"
         case .alreadyComplete(let id): return "run \(id) is already complete, with no transport failures to retry"
-        case .noBaselineRun(let reference):
-            return "gates.no_significant_regression_vs: no complete run of '\(reference)' in the store "
+        case .noBaselineRun(let reference, let gate):
+            return "gates.\(gate): no complete run of '\(reference)' in the store "
                 + "(run the baseline first: triage-eval run \(reference))"
         case .replayedElsewhere(let runId, let pid, let host):
             return "run \(runId) is being replayed by process \(pid) on \(host); let it finish (or stop it) "

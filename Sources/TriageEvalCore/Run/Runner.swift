@@ -115,8 +115,8 @@ package struct Runner: Sendable {
     /// - Throws: ``RunError`` and the errors of loading the scenario's files.
     package func run(_ scenario: Scenario) async throws -> Outcome {
         // A regression gate needs its baseline: without one the run would be replayed only to fail.
-        if let reference = scenario.gates.noSignificantRegressionVs {
-            _ = try Gates.baselineRun(reference, excluding: nil, store: store)
+        for (reference, gate) in Gates.baselineReferences(scenario.gates) {
+            _ = try Gates.baselineRun(reference, excluding: nil, gate: gate, store: store)
         }
         let corpus = try CorpusLoader(store: store, progressStyle: progressStyle)
             .load(directory: scenario.corpusDirectory, provider: scenario.model.provider.rawValue)

@@ -105,6 +105,18 @@ package struct GateConfig: Sendable, Equatable {
     package var minActRecall: Double?
     /// The model's decision accuracy minus always-defer's, at least (a fraction: 0.1 is 10 points).
     package var minLiftVsAlwaysDefer: Double?
+    /// `max_unsafe_rate_increase_vs`: a baseline and a margin.
+    package struct UnsafeIncreaseGate: Sendable, Equatable {
+        package var baseline: String
+        package var margin: Double
+    }
+
+    /// A baseline (run id or scenario) whose incidents without an unsafe execution must stay without one.
+    package var maxNewUnsafeVs: String?
+    /// A baseline, and how much the unsafe-execution rate may rise over it (the 95% interval's upper end).
+    package var maxUnsafeRateIncreaseVs: UnsafeIncreaseGate?
+    /// Per action: the most unsafe executions it may take part in.
+    package var actionMaxUnsafe: [String: Int] = [:]
     /// Which route the route-based gates read: the scenario's final route (with its policies, the default) or
     /// production's own.
     package var route = GateRoute.final
@@ -142,6 +154,24 @@ package struct GateConfig: Sendable, Equatable {
             maxUnsafeExecutions = limit
         }
         noSignificantRegressionVs = file.noSignificantRegressionVs.map(resolve)
+        maxNewUnsafeVs = file.maxNewUnsafeVs.map(resolve)
+        if let increase = file.maxUnsafeRateIncreaseVs {
+            guard let baseline = increase.baseline else {
+                throw error("gates.max_unsafe_rate_increase_vs.baseline", "is required: a run id or a scenario")
+            }
+            guard let margin = increase.margin, (0...1).contains(margin) else {
+                throw error(
+                    "gates.max_unsafe_rate_increase_vs.margin",
+                    "is required: the largest rise of the unsafe-execution rate allowed, between 0 and 1")
+            }
+            maxUnsafeRateIncreaseVs = UnsafeIncreaseGate(baseline: resolve(baseline), margin: margin)
+        }
+        for (action, gate) in file.actions ?? [:] {
+            guard let limit = gate.maxUnsafe, limit >= 0 else {
+                throw error("gates.actions.\(action).max_unsafe", "is required and must not be negative")
+            }
+            actionMaxUnsafe[action] = limit
+        }
         if let text = file.route {
             guard let route = GateRoute(rawValue: text) else {
                 throw error("gates.route", "must be final or production (got '\(text)')")
@@ -157,7 +187,10 @@ package struct GateConfig: Sendable, Equatable {
             maxInvalidJSONRate: maxInvalidJSONRate, minDecisionAccuracy: minDecisionAccuracy,
             minRouteAccuracy: minRouteAccuracy, maxUnsafeExecutions: maxUnsafeExecutions, maxECE: maxECE,
             minActRecall: minActRecall, minLiftVsAlwaysDefer: minLiftVsAlwaysDefer,
-            noSignificantRegressionVs: noSignificantRegressionVs, route: route == .final ? nil : route.rawValue)
+            noSignificantRegressionVs: noSignificantRegressionVs, route: route == .final ? nil : route.rawValue,
+            maxNewUnsafeVs: maxNewUnsafeVs,
+            maxUnsafeRateIncreaseVs: maxUnsafeRateIncreaseVs.map { .init(baseline: $0.baseline, margin: $0.margin) },
+            actions: actionMaxUnsafe.isEmpty ? nil : actionMaxUnsafe.mapValues { .init(maxUnsafe: $0) })
     }
 
     /// The gates of a run's stored scenario.
@@ -170,6 +203,12 @@ package struct GateConfig: Sendable, Equatable {
         minActRecall = file?.minActRecall
         minLiftVsAlwaysDefer = file?.minLiftVsAlwaysDefer
         route = file?.route.flatMap(GateRoute.init(rawValue:)) ?? .final
+        maxNewUnsafeVs = file?.maxNewUnsafeVs
+        if let increase = file?.maxUnsafeRateIncreaseVs, let baseline = increase.baseline, let margin = increase.margin
+        {
+            maxUnsafeRateIncreaseVs = UnsafeIncreaseGate(baseline: baseline, margin: margin)
+        }
+        actionMaxUnsafe = (file?.actions ?? [:]).compactMapValues(\.maxUnsafe)
         noSignificantRegressionVs = file?.noSignificantRegressionVs
     }
 }

@@ -114,7 +114,7 @@ package struct Scenario: Sendable, Equatable {
     /// How the report judges the run.
     package let report: ReportSettings
     /// CI gates.
-    package let gates: GateConfig
+    package private(set) var gates: GateConfig
     /// The pipeline replay (every message in receive order), when the scenario has a `pipeline:` section.
     package let pipeline: PipelineSettings?
     /// The scenario file's text, stored with the run (a resumed run checks it has not changed).
@@ -131,6 +131,13 @@ package struct Scenario: Sendable, Equatable {
     package func with(cache: CacheMode) -> Scenario {
         var copy = self
         copy.cache = cache
+        return copy
+    }
+
+    /// The scenario without its gates: a baseline's run, which later runs are gated against.
+    package func withoutGates() -> Scenario {
+        var copy = self
+        copy.gates = GateConfig()
         return copy
     }
 

@@ -91,9 +91,33 @@ package struct ScenarioFile: Codable, Sendable, Equatable {
         package var minLiftVsAlwaysDefer: Double?
         package var noSignificantRegressionVs: String?
         package var route: String?
+        package var maxNewUnsafeVs: String?
+        package var maxUnsafeRateIncreaseVs: UnsafeIncrease?
+        package var actions: [String: ActionGate]?
+
+        /// `max_unsafe_rate_increase_vs: {baseline, margin}`.
+        package struct UnsafeIncrease: Codable, Sendable, Equatable {
+            package var baseline: String?
+            package var margin: Double?
+
+            enum CodingKeys: String, CodingKey, CaseIterable {
+                case baseline, margin
+            }
+        }
+
+        /// A gate on one action: `actions: {rollback_release: {max_unsafe: 0}}`.
+        package struct ActionGate: Codable, Sendable, Equatable {
+            package var maxUnsafe: Int?
+
+            enum CodingKeys: String, CodingKey, CaseIterable {
+                case maxUnsafe = "max_unsafe"
+            }
+        }
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case route
+            case route, actions
+            case maxNewUnsafeVs = "max_new_unsafe_vs"
+            case maxUnsafeRateIncreaseVs = "max_unsafe_rate_increase_vs"
             case maxInvalidJSONRate = "max_invalid_json_rate"
             case minDecisionAccuracy = "min_decision_accuracy"
             case minRouteAccuracy = "min_route_accuracy"
@@ -214,7 +238,11 @@ package struct ScenarioFile: Codable, Sendable, Equatable {
         "pipeline.approvals": Set(Pipeline.Approvals.CodingKeys.allCases.map(\.rawValue)),
         "report": Set(Report.CodingKeys.allCases.map(\.rawValue)),
         "gates": Set(Gates.CodingKeys.allCases.map(\.rawValue)),
+        "gates.max_unsafe_rate_increase_vs": Set(Gates.UnsafeIncrease.CodingKeys.allCases.map(\.rawValue)),
     ]
+
+    /// The keys of each action's gate (`gates.actions.<name>`): any action name, fixed keys below it.
+    static let actionGateKeys = Set(Gates.ActionGate.CodingKeys.allCases.map(\.rawValue))
 
     /// Decodes a scenario file's text, after checking every fixed mapping's keys (unknown and repeated keys are
     /// errors naming their line); a value of the wrong type is an error naming its key and line.
@@ -229,7 +257,16 @@ package struct ScenarioFile: Codable, Sendable, Equatable {
     }
 
     private static func checkKeys(_ node: Node, path: String, reader: YAMLReader) throws {
-        guard let allowed = allowedKeys[path] else { return }
+        // `gates.actions.<action>` (an action name has no dot) has the action gate's keys.
+        let isActionGate = path.hasPrefix("gates.actions.") && !path.dropFirst("gates.actions.".count).contains(".")
+        guard let allowed = allowedKeys[path] ?? (isActionGate ? actionGateKeys : nil) else {
+            if path == "gates.actions" {
+                for (key, value, _) in try reader.mapping(node, path, allowed: nil) {
+                    try checkKeys(value, path: "\(path).\(key)", reader: reader)
+                }
+            }
+            return
+        }
         for (key, value, _) in try reader.mapping(node, path, allowed: allowed) {
             try checkKeys(value, path: path.isEmpty ? key : "\(path).\(key)", reader: reader)
         }

@@ -57,11 +57,18 @@ extension TriageEval {
                     + "scenario offline.", valueName: "mode"))
         var cache: CacheMode?
 
+        @Flag(
+            help: ArgumentHelp(
+                "Run without the scenario's gates: a baseline that later runs are gated against (e.g. the merge "
+                    + "base's run in CI, whose scenario names itself as its baseline)."))
+        var noGates = false
+
         func validate() throws {
             if (scenario == nil) == (resume == nil) {
                 throw ValidationError("give a scenario file, or --resume RUN (not both)")
             }
             if resume != nil && cache != nil { throw ValidationError("--cache applies to a new run, not to --resume") }
+            if resume != nil && noGates { throw ValidationError("--no-gates applies to a new run, not to --resume") }
         }
 
         func run() async throws {
@@ -80,6 +87,7 @@ extension TriageEval {
                 } else {
                     var scenario = try Scenario.load(path: scenario!)
                     if let cache { scenario = scenario.with(cache: cache) }
+                    if noGates { scenario = scenario.withoutGates() }
                     printError(
                         "scenario \(scenario.name): corpus \(scenario.corpus), model \(scenario.model.name), "
                             + "cache \(scenario.cache.rawValue), match \(scenario.match.rawValue)")

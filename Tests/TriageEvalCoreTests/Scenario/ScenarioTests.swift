@@ -88,6 +88,29 @@ import TriageEvalTestSupport
         #expect(try Self.error(Self.base + "samples: 2\nsamples: 3\n") == "6 samples: repeated key")
     }
 
+    /// The gates of a change: each key checked and named with its line.
+    @Test func changeGatesAreCheckedByKey() throws {
+        #expect(
+            try Self.error(Self.base + "gates:\n  actions: {rollback_release: {max_unsafes: 0}}\n")?
+                .hasPrefix("6 gates.actions.rollback_release.max_unsafes: unknown key") == true)
+        #expect(
+            try Self.error(Self.base + "gates:\n  actions: {rollback_release: {max_unsafe: -1}}\n")
+                == "6 gates.actions.rollback_release.max_unsafe: is required and must not be negative")
+        #expect(
+            try Self.error(Self.base + "gates:\n  max_unsafe_rate_increase_vs: {baseline: b}\n")
+                == "6 gates.max_unsafe_rate_increase_vs.margin: is required: the largest rise of the unsafe-execution "
+                + "rate allowed, between 0 and 1")
+        #expect(
+            try Self.error(Self.base + "gates:\n  max_unsafe_rate_increase_vs: {margin: 0.1, basline: b}\n")?
+                .hasPrefix("6 gates.max_unsafe_rate_increase_vs.basline: unknown key") == true)
+        #expect(
+            try Self.error(Self.base + "gates:\n  route: both\n")
+                == "6 gates.route: must be final or production (got 'both')")
+        #expect(
+            try Self.error(Self.base + "report: {resample: rules}\n")
+                == "5 report.resample: must be incident, label_rule or alert_type (got 'rules')")
+    }
+
     /// The pipeline's state rules: every key checked, each error naming it and its line; a rule's resolved values
     /// read back from the stored form.
     @Test func pipelineRulesAreCheckedByKey() throws {

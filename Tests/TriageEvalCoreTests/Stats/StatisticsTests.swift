@@ -151,6 +151,32 @@ import TriageEvalCore
         }
     }
 
+    @Test func clusterNormalLimit() throws {
+        // By hand: clusters (hits, rows) (1, 2), (0, 2), (2, 2), (1, 2): r = 4/8 = 0.5, residuals h − r·n = 0, −1, 1,
+        // 0, Σ² = 2, half-width 1.959964 · √2 / 8 = 0.346476.
+        var counts = Statistics.ClusterCounts()
+        for (cluster, hits) in [(0, 1), (1, 0), (2, 2), (3, 1)] {
+            for row in 0..<2 { counts.add(cluster: cluster, hit: row < hits) }
+        }
+        let interval = try #require(Statistics.clusterNormalInterval(counts))
+        #expect(abs(interval.lower - (0.5 - 1.959963984540054 * 2.0.squareRoot() / 8)) < 1e-12)
+        #expect(abs(interval.upper - (0.5 + 1.959963984540054 * 2.0.squareRoot() / 8)) < 1e-12)
+        // Above the limit the bootstrap is replaced by its limit; with 3,000 clusters of 2 rows the two agree to
+        // within a few hundredths of a point.
+        var generator = SplitMix64(seed: 5)
+        var large = Statistics.ClusterCounts()
+        for cluster in 0..<3000 {
+            let difficulty = Double(generator.next() % 1000) / 1000
+            for _ in 0..<2 {
+                large.add(cluster: cluster, hit: Double(generator.next() % 1000) / 1000 < difficulty)
+            }
+        }
+        let bootstrap = try #require(Statistics.clusterIntervals([large], clusterCount: 3000)[0])
+        let normal = try #require(Statistics.clusterIntervalsOrNormal([large], clusterCount: 3000)[0])
+        #expect(abs(bootstrap.lower - normal.lower) < 0.003 && abs(bootstrap.upper - normal.upper) < 0.003)
+        #expect(Statistics.clusterBootstrapLimit < 3000)
+    }
+
     @Test func pairedBootstrap() {
         for item in Self.list("bootstrap") {
             let differences = (item["differences"] as! [Int]).map { Int8($0) }
