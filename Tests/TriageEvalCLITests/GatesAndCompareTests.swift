@@ -14,6 +14,8 @@ import TriageEvalTestSupport
         var sample: Int
         var correct: Bool
         var unsafe: Bool
+        /// The final route the reply was written to take.
+        var route: String
     }
 
     static func fixtures() throws -> [FixtureReply] {
@@ -23,7 +25,8 @@ import TriageEvalTestSupport
                 let fixture = object["fixture"] as! [String: Any]
                 return FixtureReply(
                     incidentId: object["incident_id"] as! String, sample: object["sample"] as! Int,
-                    correct: fixture["decision_correct"] as! Bool, unsafe: fixture["unsafe"] as! Bool)
+                    correct: fixture["decision_correct"] as! Bool, unsafe: fixture["unsafe"] as! Bool,
+                    route: fixture["route"] as! String)
             }
     }
 

@@ -12,7 +12,7 @@ import TriageEvalTestSupport
     }
 
     /// The DOM after the page's scripts ran, and what the browser wrote to stderr.
-    static func render(_ path: String) throws -> (dom: String, log: String) {
+    static func render(_ path: String, fragment: String = "") throws -> (dom: String, log: String) {
         let chromium = try #require(Self.chromium, "chromium is not installed (scripts/test installs it)")
         let temp = try TemporaryDirectory()
         defer { temp.remove() }
@@ -21,7 +21,7 @@ import TriageEvalTestSupport
         process.arguments = [
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
             "--user-data-dir=\(temp.file("profile"))", "--enable-logging=stderr", "--v=0",
-            "--virtual-time-budget=2000", "--dump-dom", URL(fileURLWithPath: path).absoluteString,
+            "--virtual-time-budget=2000", "--dump-dom", URL(fileURLWithPath: path).absoluteString + fragment,
         ]
         let out = Pipe()
         let err = Pipe()
@@ -70,6 +70,48 @@ import TriageEvalTestSupport
                 #expect(dom.contains("&lt;/pre&gt;&lt;script&gt;"), "the hostile text is shown as text")
             }
         }
+    }
+
+    /// The results browser, filtered in the browser through the page's address (`#route=…&harm=…`): the rows left
+    /// showing are those the fixture's own annotations say match, counted here.
+    @Test func theResultsBrowserFiltersItsRowsInTheBrowser() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        _ = try GatesAndCompareTests.workspace(temp)
+        let scenario = try GatesAndCompareTests.scenario(temp, name: "browse", extra: "report: {browser_rows: 30}")
+        let run = try BinaryRunner.run(["run", scenario, "--db", temp.file("b.sqlite"), "--reports", temp.file("r")])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let runId = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let page = temp.file("r/\(runId)/report.html")
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.components(separatedBy: "<script").count == 2, "one script")
+        // 32 results, 30 listed (the scenario's cap), the other 2 counted.
+        #expect(html.components(separatedBy: "<tbody class=\"result\"").count - 1 == 30)
+        #expect(html.contains("the first 30 of 32 (report.browser_rows); the other 2"))
+        // The fixture in the order the browser lists it: by incident, then sample.
+        let listed = Array(
+            try GatesAndCompareTests.fixtures().sorted { ($0.incidentId, $0.sample) < ($1.incidentId, $1.sample) }
+                .prefix(30))
+
+        func shown(_ fragment: String) throws -> Int {
+            let (dom, log) = try Self.render(page, fragment: fragment)
+            #expect(!dom.contains(#"data-script-errors=""#), "script errors; log: \(log.suffix(2000))")
+            let marker = try #require(
+                dom.range(of: #"data-results-shown=""#), "the filter did not run; log: \(log.suffix(2000))")
+            let count = Int(dom[marker.upperBound...].prefix { $0.isNumber })!
+            // The rows the DOM shows agree with the page's own count.
+            let visible = dom.components(separatedBy: "<tbody class=\"result\"").dropFirst()
+                .filter { !$0.prefix(while: { $0 != ">" }).contains("hidden") }.count
+            #expect(visible == count, "\(fragment)")
+            return count
+        }
+        #expect(try shown("") == 30)
+        #expect(try shown("#route=escalate") == listed.filter { $0.route == "escalate" }.count)
+        #expect(try shown("#route=execute&harm=unsafe") == listed.filter { $0.route == "execute" && $0.unsafe }.count)
+        #expect(try shown("#correct=yes") == listed.filter(\.correct).count)
+        // Text search: an incident id finds its samples.
+        let incident = listed[0].incidentId
+        #expect(try shown("#q=\(incident)") == listed.filter { $0.incidentId == incident }.count)
     }
 
     /// The pipeline timeline at 1,000 incidents (the bench generator's corpus, 3 messages each, with every rule

@@ -44,7 +44,8 @@ package struct Baselines: Codable, Sendable, Equatable {
         package var lower: Double
         package var upper: Double
         /// Clusters resampled — incidents, or label rules or alert types (`report.resample`) — what they are
-        /// (`incidents`, `label rules`, `alert types`), resamples drawn and the generator's seed.
+        /// (`incidents`, `label rules`, `alert types`), resamples drawn and the generator's seed (both 0 above
+        /// ``Statistics/clusterBootstrapLimit`` clusters, where the interval is the bootstrap's normal limit).
         package var clusters: Int
         package var unit: String
         package var resamples: Int
@@ -272,12 +273,27 @@ struct BaselineTally: ResultTally {
 
     /// The baselines, the lift's interval resampling the clusters counted (`unit` names them).
     func baselines(unit: String) -> Baselines {
-        let lift = Statistics.clusterBootstrap(
-            totals: liftTotals, counts: liftCounts, resamples: ClusterTally.resamples, seed: ClusterTally.seed
-        ).map { bootstrap in
-            Baselines.Lift(
-                delta: bootstrap.delta, lower: bootstrap.lower, upper: bootstrap.upper, clusters: liftTotals.count,
-                unit: unit, resamples: bootstrap.resamples, seed: bootstrap.seed)
+        let lift: Baselines.Lift?
+        if liftTotals.count > Statistics.clusterBootstrapLimit {
+            // The bootstrap's normal limit, as for every rate over this many clusters.
+            var counts = Statistics.ClusterCounts()
+            for (cluster, (total, count)) in zip(liftTotals, liftCounts).enumerated() where count > 0 {
+                counts.append(cluster: cluster, hits: Int32(total), rows: Int32(count))
+            }
+            let rows = liftCounts.reduce(0, +)
+            lift = Statistics.clusterNormalInterval(counts, clamp: false).map { interval in
+                Baselines.Lift(
+                    delta: Double(liftTotals.reduce(0, +)) / Double(max(rows, 1)), lower: interval.lower,
+                    upper: interval.upper, clusters: liftTotals.count, unit: unit, resamples: 0, seed: 0)
+            }
+        } else {
+            lift = Statistics.clusterBootstrap(
+                totals: liftTotals, counts: liftCounts, resamples: ClusterTally.resamples, seed: ClusterTally.seed
+            ).map { bootstrap in
+                Baselines.Lift(
+                    delta: bootstrap.delta, lower: bootstrap.lower, upper: bootstrap.upper, clusters: liftTotals.count,
+                    unit: unit, resamples: bootstrap.resamples, seed: bootstrap.seed)
+            }
         }
         return Baselines(
             alwaysDefer: alwaysDefer.measures, ruleMostCommonAction: ruleMostCommonAction.measures,
@@ -295,14 +311,17 @@ struct AlertTypeTally: ResultTally {
         self.alertTypes = alertTypes
     }
 
+    private var lastType = ""
+
     mutating func add(_ result: ScannedResult) {
         guard !result.isTransport else { return }
-        let type = alertTypes[result.incidentId] ?? "(no alertname)"
-        // Results come sorted by incident: a new id is a new incident.
-        let newIncident = result.incidentId != lastIncident
-        lastIncident = result.incidentId
-        rows[type, default: (0, MeasureCounts())].incidents += newIncident ? 1 : 0
-        rows[type]!.counts.add(BaselineOutcome(result), act: result.expect == ExpectedOutcome.act.rawValue)
+        // Results come sorted by incident: a new id is a new incident, and the only time its type is looked up.
+        if result.incidentId != lastIncident {
+            lastIncident = result.incidentId
+            lastType = alertTypes[result.incidentId] ?? "(no alertname)"
+            rows[lastType, default: (0, MeasureCounts())].incidents += 1
+        }
+        rows[lastType]!.counts.add(BaselineOutcome(result), act: result.expect == ExpectedOutcome.act.rawValue)
     }
 
     /// Busiest first, then by name.
@@ -365,23 +384,34 @@ extension BaselineOutcome {
 /// Production's route, tallied beside the scenario's.
 struct ProductionRouteTally: ResultTally {
     var counts = MeasureCounts()
-    var routes = Dictionary(uniqueKeysWithValues: Route.allCases.map { ($0.rawValue, 0) })
-    var confusion = Dictionary(
-        uniqueKeysWithValues: Route.allCases.map { expected in
-            (expected.rawValue, Dictionary(uniqueKeysWithValues: Route.allCases.map { ($0.rawValue, 0) }))
-        })
+    /// Replies by expected route (rows) and production's route (columns), in ``Route/allCases`` order.
+    var confusion = [[Int]](repeating: [0, 0, 0], count: Route.allCases.count)
 
     mutating func add(_ result: ScannedResult) {
         guard !result.isTransport else { return }
         counts.add(BaselineOutcome(production: result), act: result.expect == ExpectedOutcome.act.rawValue)
-        routes[result.productionRoute, default: 0] += 1
-        confusion[BaselineOutcome.productionExpectedRoute(result.expect), default: [:]][
-            result.productionRoute, default: 0] += 1
+        let expected = result.expect == ExpectedOutcome.human.rawValue ? 1 : 0
+        confusion[expected][Self.index(result.productionRoute)] += 1
+    }
+
+    private static func index(_ route: String) -> Int {
+        switch route {
+        case Route.execute.rawValue: return 0
+        case Route.approve.rawValue: return 1
+        default: return 2
+        }
     }
 
     /// Production's view, with its own threshold sweep when the scenario's gate changes it.
     func view(sweep: ThresholdSweep?) -> RouteView {
-        RouteView(
-            policies: [], measures: counts.measures, routes: routes, routeConfusion: confusion, thresholdSweep: sweep)
+        let names = Route.allCases.map(\.rawValue)
+        var routes: [String: Int] = [:]
+        var table: [String: [String: Int]] = [:]
+        for (row, expected) in names.enumerated() {
+            table[expected] = Dictionary(uniqueKeysWithValues: zip(names, confusion[row]))
+        }
+        for (column, route) in names.enumerated() { routes[route] = confusion.reduce(0) { $0 + $1[column] } }
+        return RouteView(
+            policies: [], measures: counts.measures, routes: routes, routeConfusion: table, thresholdSweep: sweep)
     }
 }

@@ -14,7 +14,8 @@ package enum HTMLReport {
     }
 
     /// The page.
-    package static func render(_ report: RunReport) -> String {
+    /// - Parameter browser: the results browser's rows (none: no results section).
+    package static func render(_ report: RunReport, browser: ResultBrowser? = nil) -> String {
         let run = report.run
         var html: [String] = []
         html.append(
@@ -40,6 +41,10 @@ package enum HTMLReport {
             pre.reply { white-space: pre-wrap; word-break: break-all; max-width: 640px; margin: 0; font-size: .8rem; }
             small { color: #667; }
             div.timeline { max-height: 640px; overflow: auto; border: 1px solid #dde; background: #fff; }
+            div.filters { display: flex; flex-wrap: wrap; gap: .4rem 1rem; margin: .6rem 0; }
+            table.results button.open { font: inherit; font-family: monospace; border: 0; background: none; padding: 0;
+                   color: #2f6fdf; cursor: pointer; text-align: left; }
+            table.results h4 { margin: .5rem 0 .2rem; }
             </style>
             </head>
             <body>
@@ -244,6 +249,7 @@ package enum HTMLReport {
         if let above = sweep.aboveOne, above.decisions > 0 {
             html.append("<p>\(ReportText.html(ReportText.aboveOne(above)))</p>")
         }
+        if let browser { html.append(browser.html) }
         html.append(
             """
             <script>
@@ -263,6 +269,7 @@ package enum HTMLReport {
               }
               if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", check); else check();
             })();
+            \(browser == nil ? "" : ResultBrowser.script)
             </script>
             </body>
             </html>

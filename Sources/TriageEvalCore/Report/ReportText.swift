@@ -14,6 +14,8 @@ package enum ReportText {
         case markdownCode
         /// HTML text or an attribute value.
         case html
+        /// HTML element content only (a `<pre>`'s text): `&`, `<` and `>` escaped, quotes left as they are.
+        case htmlText
         /// XML 1.0 text or an attribute value; characters XML cannot hold are dropped.
         case xml
     }
@@ -21,6 +23,15 @@ package enum ReportText {
     /// Escapes untrusted text for a context. Works on Unicode scalars, so that CR LF (one `Character` in Swift)
     /// is two line-break scalars, never a character the cases miss.
     package static func escape(_ text: String, for context: Context) -> String {
+        // Most text (ids, numbers, plain words) has nothing to escape in HTML or XML: hand it back as it is.
+        if context == .html || context == .xml || context == .htmlText,
+            !text.utf8.contains(where: {
+                $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">")
+                    || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") || $0 < 0x20 || $0 == 0xEF
+            })
+        {
+            return text
+        }
         var output = ""
         output.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
@@ -63,6 +74,8 @@ package enum ReportText {
     package static func markdown(_ text: String) -> String { escape(text, for: .markdown) }
     /// For HTML.
     package static func html(_ text: String) -> String { escape(text, for: .html) }
+    /// For HTML element content (not an attribute).
+    package static func htmlText(_ text: String) -> String { escape(text, for: .htmlText) }
     /// For XML.
     package static func xml(_ text: String) -> String { escape(text, for: .xml) }
 

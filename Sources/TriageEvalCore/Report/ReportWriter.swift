@@ -28,7 +28,11 @@ package enum ReportWriter {
         func write(_ text: String, to file: String) throws { written.append(try writeFile(Data(text.utf8), to: file)) }
         try write(MarkdownReport.render(report), to: path("report.md"))
         written.append(try writeFile(try json(report), to: path("report.json")))
-        try write(HTMLReport.render(report), to: path("report.html"))
+        let browser = try store.queue.read { db in
+            let settings = ReportSettings(stored: try RunReport.runInfo(db, runId: report.run.id).1.report)
+            return try ResultBrowser.read(runId: report.run.id, cap: settings.browserRows, in: db)
+        }
+        try write(HTMLReport.render(report, browser: browser), to: path("report.html"))
         try write(
             summary(report, failures: failures, failureCount: failureCount, reportFolder: folder),
             to: path("summary.md"))

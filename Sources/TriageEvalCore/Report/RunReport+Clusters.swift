@@ -5,21 +5,24 @@ import Foundation
 /// scenario asks for (`report.resample`). Every rate is counted per cluster during the report's one scan; the
 /// intervals then share one set of bootstrap draws (``Statistics/clusterIntervals(_:clusterCount:resamples:seed:)``).
 struct ClusterTally {
-    /// A rate of the report: where it sits, and whether a result is in it and a hit.
-    struct Entry {
-        var path: WritableKeyPath<RunReport, Rate>
-        /// nil: the result is not in the rate's denominator; else whether it counts.
-        var test: (ScannedResult) -> Bool?
-        var counts = Statistics.ClusterCounts()
-    }
-
     static let resamples = 1000
     static let seed: UInt64 = 20_261_129
 
     let unit: ReportSettings.Resample
     private let plan: BaselinePlan
-    private var entries: [Entry]
-    private var alertTypes: [String: (decision: Statistics.ClusterCounts, route: Statistics.ClusterCounts)] = [:]
+    private let threshold: Double
+    private let correctnessByRoute: Bool
+    /// The rates counted over replies besides the measures: invalid JSON, not an object, schema, unknown action
+    /// (of replies), refused by the strict policy (of ok decisions), confident errors (of wrong decisions with a
+    /// confidence in [0, 1]).
+    private var others = [Statistics.ClusterCounts](repeating: .init(), count: 6)
+    private static var otherPaths: [WritableKeyPath<RunReport, Rate>] {
+        [
+            \.invalidJSON.invalid, \.invalidJSON.notObject, \.invalidJSON.schema, \.invalidJSON.unknownAction,
+            \.strictPolicy.refusedDecisions, \.calibration.confidentErrors,
+        ]
+    }
+    private static let invalidClasses = Set(FailureClass.allCases.filter(\.isInvalidJSON).map(\.rawValue))
     /// The five measures of the model, production's route, always-defer and the rule's most common action,
     /// counted from one outcome per strategy and result (no closure per rate: the measured hot path).
     private var measures = [[Statistics.ClusterCounts]](
@@ -39,41 +42,8 @@ struct ClusterTally {
     init(unit: ReportSettings.Resample, plan: BaselinePlan, threshold: Double, correctnessByRoute: Bool) {
         self.unit = unit
         self.plan = plan
-        let invalidClasses = Set(FailureClass.allCases.filter(\.isInvalidJSON).map(\.rawValue))
-        func reply(_ hit: @escaping (ScannedResult) -> Bool) -> (ScannedResult) -> Bool? {
-            { $0.isTransport ? nil : hit($0) }
-        }
-        func act(_ hit: @escaping (ScannedResult) -> Bool) -> (ScannedResult) -> Bool? {
-            { $0.isTransport || $0.expect != ExpectedOutcome.act.rawValue ? nil : hit($0) }
-        }
-        let execute = Route.execute.rawValue
-        var entries: [Entry] = [
-            Entry(path: \.decisionAccuracy, test: reply(\.decisionCorrect)),
-            Entry(path: \.routeAccuracy, test: reply(\.routeCorrect)),
-            Entry(path: \.invalidJSON.invalid, test: reply { invalidClasses.contains($0.failureClass) }),
-            Entry(path: \.invalidJSON.notObject, test: reply { $0.failureClass == FailureClass.notObject.rawValue }),
-            Entry(path: \.invalidJSON.schema, test: reply { $0.failureClass == FailureClass.schema.rawValue }),
-            Entry(
-                path: \.invalidJSON.unknownAction,
-                test: reply { $0.failureClass == FailureClass.unknownAction.rawValue }
-            ),
-            Entry(
-                path: \.strictPolicy.refusedDecisions,
-                test: { result in
-                    guard result.isOK else { return nil }
-                    return (result.policyViolations ?? "[]") != "[]"
-                }),
-            Entry(
-                path: \.calibration.confidentErrors,
-                test: { result in
-                    guard !result.isTransport, result.isOK, let confidence = result.confidence,
-                        (0...1).contains(confidence)
-                    else { return nil }
-                    let correct = correctnessByRoute ? result.routeCorrect : result.decisionCorrect
-                    return correct ? nil : confidence >= threshold
-                }),
-        ]
-        self.entries = entries
+        self.threshold = threshold
+        self.correctnessByRoute = correctnessByRoute
     }
 
     /// What a cluster is for a unit, in words: `incidents`.
@@ -88,8 +58,30 @@ struct ClusterTally {
     /// How many clusters the rows fell in.
     var clusterCount: Int { clusterIndex.count }
 
+    /// The last result's incident and cluster: results come by incident, so most lookups are the last one's.
+    private var last: (incident: String, cluster: Int, type: Int)?
+    /// Alert types by index, for ``alertTypeCounts``.
+    private var typeIndex: [String: Int] = [:]
+    private var alertTypeCounts: [(decision: Statistics.ClusterCounts, route: Statistics.ClusterCounts)] = []
+
     /// A result's cluster, numbered in order of first sight.
     mutating func cluster(of result: ScannedResult) -> Int {
+        if let last, last.incident == result.incidentId { return last.cluster }
+        let cluster = lookUp(result)
+        let type = plan.alertTypes[result.incidentId] ?? "(no alertname)"
+        let index: Int
+        if let known = typeIndex[type] {
+            index = known
+        } else {
+            index = alertTypeCounts.count
+            typeIndex[type] = index
+            alertTypeCounts.append((.init(), .init()))
+        }
+        last = (result.incidentId, cluster, index)
+        return cluster
+    }
+
+    private mutating func lookUp(_ result: ScannedResult) -> Int {
         let key: String
         switch unit {
         case .incident: key = result.incidentId
@@ -103,10 +95,19 @@ struct ClusterTally {
     }
 
     mutating func add(_ result: ScannedResult, cluster: Int) {
-        for index in entries.indices {
-            if let hit = entries[index].test(result) { entries[index].counts.add(cluster: cluster, hit: hit) }
-        }
         guard !result.isTransport else { return }
+        others[0].add(cluster: cluster, hit: Self.invalidClasses.contains(result.failureClass))
+        others[1].add(cluster: cluster, hit: result.failureClass == FailureClass.notObject.rawValue)
+        others[2].add(cluster: cluster, hit: result.failureClass == FailureClass.schema.rawValue)
+        others[3].add(cluster: cluster, hit: result.failureClass == FailureClass.unknownAction.rawValue)
+        if result.isOK {
+            others[4].add(cluster: cluster, hit: (result.policyViolations ?? "[]") != "[]")
+            if let confidence = result.confidence, (0...1).contains(confidence),
+                !(correctnessByRoute ? result.routeCorrect : result.decisionCorrect)
+            {
+                others[5].add(cluster: cluster, hit: confidence >= threshold)
+            }
+        }
         let isAct = result.expect == ExpectedOutcome.act.rawValue
         let outcomes = [
             BaselineOutcome(result), BaselineOutcome(production: result), plan.alwaysDefer[result.incidentId],
@@ -120,24 +121,29 @@ struct ClusterTally {
             measures[strategy][3].add(cluster: cluster, hit: outcome.executed)
             measures[strategy][4].add(cluster: cluster, hit: outcome.unsafe)
         }
-        let type = plan.alertTypes[result.incidentId] ?? "(no alertname)"
-        alertTypes[type, default: (.init(), .init())].decision.add(cluster: cluster, hit: result.decisionCorrect)
-        alertTypes[type]!.route.add(cluster: cluster, hit: result.routeCorrect)
+        // ``cluster(of:)`` was asked for this result first: `last` is its incident.
+        let type = last!.type
+        alertTypeCounts[type].decision.add(cluster: cluster, hit: result.decisionCorrect)
+        alertTypeCounts[type].route.add(cluster: cluster, hit: result.routeCorrect)
     }
 
     /// Puts the cluster intervals in the report (built by the scan: its measures and baselines are there).
     func apply(to report: inout RunReport) {
         let types = report.alertTypes ?? []
-        var rates = entries.map(\.counts)
-        var paths = entries.map(\.path)
+        var rates = others
+        var paths = Self.otherPaths
         for (strategy, counts) in zip(Self.strategies, measures) {
             rates += counts
             paths += Self.measurePaths.map { strategy.appending(path: $0) }
         }
+        // The headline accuracies are the model's measures.
+        rates += [measures[0][0], measures[0][1]]
+        paths += [\.decisionAccuracy, \.routeAccuracy]
         let fixed = rates.count
         for row in types {
-            rates.append(alertTypes[row.alertType]?.decision ?? .init())
-            rates.append(alertTypes[row.alertType]?.route ?? .init())
+            let counts = typeIndex[row.alertType].map { alertTypeCounts[$0] }
+            rates.append(counts?.decision ?? .init())
+            rates.append(counts?.route ?? .init())
         }
         let intervals = Statistics.clusterIntervalsOrNormal(
             rates, clusterCount: clusterCount, resamples: Self.resamples, seed: Self.seed)

@@ -128,10 +128,45 @@ package struct ThresholdSweep: Codable, Sendable, Equatable {
 
     /// Every row's intervals from one set of cluster bootstrap draws.
     private mutating func cluster(_ samples: [Sample], clusters: (of: [Int], count: Int)) {
-        var rates: [Statistics.ClusterCounts] = []
-        for row in rows {
-            let counts = Self.clusterCounts(samples, clusters: clusters.of, threshold: row.threshold)
-            rates += [counts.executed, counts.precision]
+        // One pass over the samples: each cluster's samples by how many of the table's thresholds (ascending) they
+        // execute at — a sample executes at the first k of them — then every row's counts by suffix sums.
+        let thresholds = rows.map(\.threshold)
+        let width = thresholds.count + 1
+        var replies = [Int32](repeating: 0, count: clusters.count)
+        var executing = [Int32](repeating: 0, count: clusters.count * width)
+        var right = [Int32](repeating: 0, count: clusters.count * width)
+        for (sample, cluster) in zip(samples, clusters.of) {
+            replies[cluster] += 1
+            guard sample.eligible else { continue }
+            var k = thresholds.count
+            if let confidence = sample.confidence {
+                // Thresholds at or below the confidence: `confidence < threshold` is false for them.
+                var low = 0
+                var high = thresholds.count
+                while low < high {
+                    let middle = (low + high) / 2
+                    if thresholds[middle] <= confidence { low = middle + 1 } else { high = middle }
+                }
+                k = low
+            }
+            executing[cluster * width + k] += 1
+            if sample.correctIfExecuted { right[cluster * width + k] += 1 }
+        }
+        var rates = [Statistics.ClusterCounts](repeating: .init(), count: 2 * thresholds.count)
+        for cluster in 0..<clusters.count where replies[cluster] > 0 {
+            // Row j: the samples that execute at more than j thresholds.
+            var executed: Int32 = 0
+            var correct: Int32 = 0
+            var counts: [(Int32, Int32)] = Array(repeating: (0, 0), count: thresholds.count)
+            for j in stride(from: thresholds.count - 1, through: 0, by: -1) {
+                executed += executing[cluster * width + j + 1]
+                correct += right[cluster * width + j + 1]
+                counts[j] = (executed, correct)
+            }
+            for j in thresholds.indices {
+                rates[2 * j].append(cluster: cluster, hits: counts[j].0, rows: replies[cluster])
+                if counts[j].0 > 0 { rates[2 * j + 1].append(cluster: cluster, hits: counts[j].1, rows: counts[j].0) }
+            }
         }
         let intervals = Statistics.clusterIntervalsOrNormal(
             rates, clusterCount: clusters.count, resamples: ClusterTally.resamples, seed: ClusterTally.seed)

@@ -23,6 +23,8 @@ package struct ReportSettings: Sendable, Equatable {
     package var correctness = Correctness.decision
     /// What the intervals resample.
     package var resample = Resample.incident
+    /// The most results `report.html`'s results browser lists (the rest are counted).
+    package var browserRows = 2000
     /// Bins of the reliability tables (equal-width and equal-mass).
     package var bins = 10
     /// The invalid-JSON rate the run is tested against (the seed reports 1 in 200).
@@ -48,6 +50,10 @@ package struct ReportSettings: Sendable, Equatable {
             }
             self.resample = resample
         }
+        if let rows = file.browserRows {
+            guard rows >= 0 else { throw error("report.browser_rows", "must not be negative") }
+            browserRows = rows
+        }
         if let bins = file.bins {
             guard (1...100).contains(bins) else { throw error("report.bins", "must be 1 to 100") }
             self.bins = bins
@@ -70,7 +76,8 @@ package struct ReportSettings: Sendable, Equatable {
     var file: ScenarioFile.Report {
         ScenarioFile.Report(
             correctness: correctness.rawValue, bins: bins, invalidJSONBaseline: invalidJSONBaseline,
-            targetPrecision: targetPrecision, resample: resample == .incident ? nil : resample.rawValue)
+            targetPrecision: targetPrecision, resample: resample == .incident ? nil : resample.rawValue,
+            browserRows: browserRows == 2000 ? nil : browserRows)
     }
 
     /// The settings of a run's stored scenario (defaults for runs made before a setting existed).
@@ -78,6 +85,7 @@ package struct ReportSettings: Sendable, Equatable {
         if let text = file?.correctness, let value = Correctness(rawValue: text) { correctness = value }
         if let bins = file?.bins { self.bins = bins }
         if let text = file?.resample, let value = Resample(rawValue: text) { resample = value }
+        if let rows = file?.browserRows { browserRows = rows }
         if let rate = file?.invalidJSONBaseline { invalidJSONBaseline = rate }
         if let precision = file?.targetPrecision { targetPrecision = precision }
     }

@@ -73,9 +73,11 @@ package struct ScenarioFile: Codable, Sendable, Equatable {
         package var invalidJSONBaseline: Double?
         package var targetPrecision: Double?
         package var resample: String?
+        package var browserRows: Int?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case correctness, bins, resample
+            case browserRows = "browser_rows"
             case invalidJSONBaseline = "invalid_json_baseline"
             case targetPrecision = "target_precision"
         }

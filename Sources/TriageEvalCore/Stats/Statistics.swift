@@ -236,6 +236,13 @@ extension Statistics {
 
         package init() {}
 
+        /// Adds a cluster's counts at once.
+        package mutating func append(cluster: Int, hits: Int32, rows: Int32) {
+            clusters.append(Int32(cluster))
+            self.hits.append(hits)
+            self.rows.append(rows)
+        }
+
         /// How many clusters the rate has rows in.
         package var distinctClusters: Int { Set(clusters).count }
 
@@ -260,7 +267,10 @@ extension Statistics {
     /// The cluster bootstrap's normal limit for a ratio of sums: r ± z·√(Σ_c (h_c − r·n_c)²) / N, where the sums run
     /// over clusters, h_c and n_c are a cluster's hits and rows, and N the rows in all (the linearization, or
     /// delta-method, variance of a ratio under resampling of whole clusters), clamped to [0, 1]. Nil without rows.
-    package static func clusterNormalInterval(_ rate: ClusterCounts) -> (lower: Double, upper: Double)? {
+    /// - Parameter clamp: keep the interval in [0, 1] (a rate's); a difference of rates may be negative.
+    package static func clusterNormalInterval(_ rate: ClusterCounts, clamp: Bool = true) -> (
+        lower: Double, upper: Double
+    )? {
         // A cluster may have several entries (rows of one cluster that came apart): merge them before squaring.
         // Incidents come in order, each once: then there is nothing to merge.
         var clusters: [(hits: Int, rows: Int)]
@@ -283,7 +293,7 @@ extension Statistics {
             return total + residual * residual
         }
         let half = z95 * spread.squareRoot() / Double(rows)
-        return (max(0, ratio - half), min(1, ratio + half))
+        return clamp ? (max(0, ratio - half), min(1, ratio + half)) : (ratio - half, ratio + half)
     }
 
     /// Cluster intervals of several rates: ``clusterIntervals(_:clusterCount:resamples:seed:)`` up to
@@ -294,7 +304,7 @@ extension Statistics {
         guard clusterCount > clusterBootstrapLimit else {
             return clusterIntervals(rates, clusterCount: clusterCount, resamples: resamples, seed: seed)
         }
-        return rates.map(clusterNormalInterval)
+        return rates.map { clusterNormalInterval($0) }
     }
 
     /// Percentile bootstrap intervals of several rates at once, each Σ hits / Σ rows over the clusters drawn,

@@ -19,6 +19,10 @@ import TriageEvalCore
         #expect(ReportText.escape("`a|b`", for: .markdownCode) == "ˋa\\|bˋ")
         #expect(ReportText.escape("", for: .markdownCode) == " ")
         #expect(ReportText.html("</pre><script>'\"&") == "&lt;/pre&gt;&lt;script&gt;&#39;&quot;&amp;")
+        // Element content: quotes cannot end it, markup can.
+        #expect(ReportText.htmlText("</pre><script>'\"&") == "&lt;/pre&gt;&lt;script&gt;'\"&amp;")
+        // Nothing to escape: the same text back.
+        #expect(ReportText.html("inc-0a13988bbc65196e") == "inc-0a13988bbc65196e")
         #expect(ReportText.xml("a\u{01}b\u{FFFE}<'>\t\n") == "ab&lt;&apos;&gt;\t\n")
     }
 
