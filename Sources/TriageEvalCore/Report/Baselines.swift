@@ -331,7 +331,7 @@ struct AlertTypeTally: ResultTally {
                 alertType: type, incidents: row.incidents, replies: row.counts.replies,
                 decisionAccuracy: Rate(row.counts.decisionCorrect, of: row.counts.replies),
                 routeAccuracy: Rate(row.counts.routeCorrect, of: row.counts.replies),
-                unsafeExecutions: row.counts.unsafe)
+                unsafeExecutions: Rate(row.counts.unsafe, of: row.counts.replies))
         }
         .sorted { ($0.incidents, $1.alertType) > ($1.incidents, $0.alertType) }
     }

@@ -180,7 +180,7 @@ package enum HTMLReport {
                 html.append(
                     "<tr><td>\(ReportText.html(row.alertType))</td><td class=\"num\">\(row.incidents)</td>"
                         + "<td>\(rate(row.decisionAccuracy))</td><td>\(rate(row.routeAccuracy))</td>"
-                        + "<td class=\"num\">\(row.unsafeExecutions) of \(row.replies)</td></tr>")
+                        + "<td>\(rate(row.unsafeExecutions))</td></tr>")
             }
             html.append("</table>")
         }

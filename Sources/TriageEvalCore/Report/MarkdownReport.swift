@@ -202,7 +202,7 @@ package enum MarkdownReport {
         for row in rows {
             lines.append(
                 "| \(ReportText.markdown(row.alertType)) | \(row.incidents) | \(ReportText.rate(row.decisionAccuracy)) | "
-                    + "\(ReportText.rate(row.routeAccuracy)) | \(row.unsafeExecutions) of \(row.replies) |")
+                    + "\(ReportText.rate(row.routeAccuracy)) | \(ReportText.rate(row.unsafeExecutions)) |")
         }
         lines.append("")
         return lines

@@ -37,6 +37,8 @@ extension RunReport {
     }
 
     private static let invalidClasses = FailureClass.allCases.filter(\.isInvalidJSON).map(\.rawValue)
+    /// Rows handed from the report's reader thread at a time.
+    private static let scanBatch = 4096
     private static let exampleClasses = FailureClass.allCases.filter { $0 != .ok && $0 != .transport }.map(\.rawValue)
 
     /// Reads every result of a run once, feeding each tally, and assembles the report from them.
@@ -68,8 +70,7 @@ extension RunReport {
 
         let statement = try RawStatement(db, sql: ScannedResult.sql)
         statement.bind(1, runId)
-        while try statement.step() {
-            let result = ScannedResult(statement)
+        func tally(_ result: ScannedResult) {
             sources.add(result)
             outcomes.add(result)
             scores.add(result)
@@ -87,6 +88,40 @@ extension RunReport {
                 baselines.add(result)
             }
         }
+
+        // SQLite's stepping and the rows' decoding on a thread of their own, the tallies on this one: the two cores
+        // share the report's one scan. The reader has the connection to itself until it signals `done` (this thread
+        // touches no SQLite before then).
+        let batches = BoundedQueue<[ScannedResult]>(capacity: 4)
+        let failure = ThreadFailure()
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) let reading = statement
+        DispatchQueue(label: "triage-eval.report-reader").async {
+            do {
+                var batch: [ScannedResult] = []
+                batch.reserveCapacity(Self.scanBatch)
+                while try reading.step() {
+                    batch.append(ScannedResult(reading))
+                    guard batch.count == Self.scanBatch else { continue }
+                    guard batches.put(batch) else { break }
+                    batch.removeAll(keepingCapacity: true)
+                }
+                if !batch.isEmpty { _ = batches.put(batch) }
+            } catch {
+                failure.error = error
+            }
+            batches.close()
+            done.signal()
+        }
+        defer {
+            batches.close()
+            done.wait()
+        }
+        while let batch = batches.take() {
+            for result in batch { tally(result) }
+        }
+        // The queue closed when the reader stepped past the last row: the connection is this thread's again.
+        if let error = failure.error { throw error }
 
         let replies = outcomes.replies
         let failureClasses = outcomes.failureClasses

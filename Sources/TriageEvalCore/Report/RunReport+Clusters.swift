@@ -62,7 +62,8 @@ struct ClusterTally {
     private var last: (incident: String, cluster: Int, type: Int)?
     /// Alert types by index, for ``alertTypeCounts``.
     private var typeIndex: [String: Int] = [:]
-    private var alertTypeCounts: [(decision: Statistics.ClusterCounts, route: Statistics.ClusterCounts)] = []
+    private var alertTypeCounts:
+        [(decision: Statistics.ClusterCounts, route: Statistics.ClusterCounts, unsafe: Statistics.ClusterCounts)] = []
 
     /// A result's cluster, numbered in order of first sight.
     mutating func cluster(of result: ScannedResult) -> Int {
@@ -75,7 +76,7 @@ struct ClusterTally {
         } else {
             index = alertTypeCounts.count
             typeIndex[type] = index
-            alertTypeCounts.append((.init(), .init()))
+            alertTypeCounts.append((.init(), .init(), .init()))
         }
         last = (result.incidentId, cluster, index)
         return cluster
@@ -125,6 +126,7 @@ struct ClusterTally {
         let type = last!.type
         alertTypeCounts[type].decision.add(cluster: cluster, hit: result.decisionCorrect)
         alertTypeCounts[type].route.add(cluster: cluster, hit: result.routeCorrect)
+        alertTypeCounts[type].unsafe.add(cluster: cluster, hit: result.unsafe)
     }
 
     /// Puts the cluster intervals in the report (built by the scan: its measures and baselines are there).
@@ -144,6 +146,7 @@ struct ClusterTally {
             let counts = typeIndex[row.alertType].map { alertTypeCounts[$0] }
             rates.append(counts?.decision ?? .init())
             rates.append(counts?.route ?? .init())
+            rates.append(counts?.unsafe ?? .init())
         }
         let intervals = Statistics.clusterIntervalsOrNormal(
             rates, clusterCount: clusterCount, resamples: Self.resamples, seed: Self.seed)
@@ -153,11 +156,13 @@ struct ClusterTally {
                 intervals[index], clusters: rates[index].distinctClusters, method: method)
         }
         for index in types.indices {
-            let decision = fixed + 2 * index
+            let first = fixed + 3 * index
             report.alertTypes![index].decisionAccuracy = report.alertTypes![index].decisionAccuracy.clustered(
-                intervals[decision], clusters: rates[decision].distinctClusters, method: method)
+                intervals[first], clusters: rates[first].distinctClusters, method: method)
             report.alertTypes![index].routeAccuracy = report.alertTypes![index].routeAccuracy.clustered(
-                intervals[decision + 1], clusters: rates[decision + 1].distinctClusters, method: method)
+                intervals[first + 1], clusters: rates[first + 1].distinctClusters, method: method)
+            report.alertTypes![index].unsafeExecutions = report.alertTypes![index].unsafeExecutions.clustered(
+                intervals[first + 2], clusters: rates[first + 2].distinctClusters, method: method)
         }
         // The final route's measures are the headline's.
         if let measures = report.measures { report.finalRoute?.measures = measures }

@@ -28,17 +28,19 @@ package struct Rate: Codable, Sendable, Equatable {
 
     /// The rate with a cluster bootstrap's interval in place of Wilson's (unchanged when there is none).
     ///
-    /// A rate of 0 or 1 has no spread for the bootstrap to see — every resample gives the same value, and the
-    /// percentile interval would be 0–0, certainty from no evidence. Such a rate gets Wilson's interval with each of
-    /// its `clusters` counted as one observation instead: what Wilson would say if every sample of a cluster were a
-    /// copy of the first, the least it can honestly claim.
+    /// Resampling needs clusters to resample: a rate of 0 or 1 has no spread for the bootstrap to see (every
+    /// resample gives the same value, and the interval would be 0–0, certainty from no evidence), and a rate over
+    /// fewer than ``minimumClusters`` clusters has too few for its spread to mean much (two incidents each right
+    /// in one of two samples give 50–50%). Such a rate gets Wilson's interval with each of its `clusters` counted
+    /// as one observation instead: what Wilson would say if every sample of a cluster were a copy of the first,
+    /// the least it can honestly claim.
     package func clustered(
         _ interval: (lower: Double, upper: Double)?, clusters: Int, method: String = Rate.clusterBootstrap
     ) -> Rate {
         guard let interval, denominator > 0 else { return self }
         var rate = self
-        if count == 0 || count == denominator {
-            let bounds = Statistics.wilson(successes: count == 0 ? 0 : clusters, trials: clusters)
+        if count == 0 || count == denominator || clusters < Rate.minimumClusters {
+            let bounds = Statistics.wilson(rate: Double(count) / Double(denominator), trials: Double(clusters))
             rate.lower = bounds?.lower
             rate.upper = bounds?.upper
         } else {
@@ -50,6 +52,9 @@ package struct Rate: Codable, Sendable, Equatable {
     }
 
     package static let clusterBootstrap = "cluster_bootstrap"
+    /// Fewer clusters than this, and a rate's cluster interval is Wilson's over its clusters (see
+    /// ``clustered(_:clusters:method:)``).
+    package static let minimumClusters = 30
     /// The cluster bootstrap's normal limit, used above ``Statistics/clusterBootstrapLimit`` clusters.
     package static let clusterNormal = "cluster_normal"
 
@@ -306,7 +311,8 @@ package struct RunReport: Codable, Sendable, Equatable {
         package var replies: Int
         package var decisionAccuracy: Rate
         package var routeAccuracy: Rate
-        package var unsafeExecutions: Int
+        /// Unsafe executions / the type's replies.
+        package var unsafeExecutions: Rate
     }
 
     /// Incidents of the corpus, labelled or not.

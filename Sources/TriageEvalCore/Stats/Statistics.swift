@@ -12,8 +12,13 @@ package enum Statistics {
     /// for small rates such as an invalid-JSON rate of 1 in 200. Nil when there are no trials.
     package static func wilson(successes: Int, trials: Int, z: Double = z95) -> (lower: Double, upper: Double)? {
         guard trials > 0 else { return nil }
-        let n = Double(trials)
-        let p = Double(successes) / n
+        return wilson(rate: Double(successes) / Double(trials), trials: Double(trials), z: z)
+    }
+
+    /// The Wilson score interval of an observed rate over a number of trials that need not be whole: an effective
+    /// sample size.
+    package static func wilson(rate p: Double, trials n: Double, z: Double = z95) -> (lower: Double, upper: Double)? {
+        guard n > 0 else { return nil }
         let z2 = z * z
         let denominator = 1 + z2 / n
         let center = (p + z2 / (2 * n)) / denominator
