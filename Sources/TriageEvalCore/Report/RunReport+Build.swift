@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 extension RunReport {
     /// The stored facts of a run.
@@ -118,7 +119,8 @@ extension RunReport {
             done.wait()
         }
         while let batch = batches.take() {
-            for result in batch { tally(result) }
+            // By index: each result is borrowed from the batch, not copied out of it.
+            for index in batch.indices { tally(batch[index]) }
         }
         // The queue closed when the reader stepped past the last row: the connection is this thread's again.
         if let error = failure.error { throw error }
@@ -139,6 +141,17 @@ extension RunReport {
             baseline: settings.invalidJSONBaseline,
             pAboveBaseline: pValue,
             aboveBaseline: replies > 0 && pValue < 0.05)
+        // The scenario's sweep and production's (with the approval gate on) side by side, one on each core.
+        let sweepInputs = [sweep.samples] + (info.approvalGate ? [sweep.productionSamples] : [])
+        let sweepClustering = clusters.map { (of: sweepClusters, count: $0.clusterCount) }
+        let computed = Mutex<[Int: ThresholdSweep]>([:])
+        DispatchQueue.concurrentPerform(iterations: sweepInputs.count) { index in
+            let result = ThresholdSweep.compute(
+                sweepInputs[index], replies: replies, currentThreshold: info.threshold,
+                targetPrecision: settings.targetPrecision, clusters: sweepClustering)
+            computed.withLock { $0[index] = result }
+        }
+        let sweeps = computed.withLock { (final: $0[0]!, production: $0[1]) }
         let pricing = config.model?.pricing
         let unit = clusters.map { ClusterTally.plural($0.unit) } ?? "incidents"
         var report = RunReport(
@@ -160,12 +173,7 @@ extension RunReport {
             measures: baselines.model.measures,
             baselines: baselines.baselines(unit: unit),
             alertTypes: alertTypes.table,
-            productionRoute: production.view(
-                sweep: info.approvalGate
-                    ? ThresholdSweep.compute(
-                        sweep.productionSamples, replies: replies, currentThreshold: info.threshold,
-                        targetPrecision: settings.targetPrecision,
-                        clusters: clusters.map { (sweepClusters, $0.clusterCount) }) : nil),
+            productionRoute: production.view(sweep: sweeps.production),
             finalRoute: RouteView(
                 policies: info.approvalGate ? ["approval_gate"] : [], measures: baselines.model.measures,
                 routes: scores.routes, routeConfusion: scores.confusion, thresholdSweep: nil),
@@ -179,10 +187,7 @@ extension RunReport {
             calibration: Calibration.compute(
                 calibration.pairs, excluded: calibration.excluded, bins: settings.bins, threshold: info.threshold,
                 correctness: settings.correctness.rawValue),
-            thresholdSweep: ThresholdSweep.compute(
-                sweep.samples, replies: replies, currentThreshold: info.threshold,
-                targetPrecision: settings.targetPrecision,
-                clusters: clusters.map { (sweepClusters, $0.clusterCount) }),
+            thresholdSweep: sweeps.final,
             gates: [],
             pipeline: try PipelineReport.build(db, runId: runId, config: config)
         )
