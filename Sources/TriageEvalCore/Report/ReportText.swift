@@ -140,9 +140,10 @@ package enum ReportText {
 
     /// The lift over always-defer: `+12.3 pp (95% CI +4.1 to +20.0 pp; bootstrap over 100 incidents)`.
     package static func lift(_ lift: Baselines.Lift) -> String {
-        String(
-            format: "%+.1f pp (95%% CI %+.1f to %+.1f pp; bootstrap over %d ", lift.delta * 100, lift.lower * 100,
-            lift.upper * 100, lift.clusters) + lift.unit + ")"
+        // Above the bootstrap's limit the interval is its normal limit, which draws nothing (`resamples` 0).
+        String(format: "%+.1f pp (95%% CI %+.1f to %+.1f pp; ", lift.delta * 100, lift.lower * 100, lift.upper * 100)
+            + (lift.resamples > 0 ? "bootstrap" : "the bootstrap's normal limit") + " over \(lift.clusters) "
+            + lift.unit + ")"
     }
 
     /// The baselines table's rows: a name and the measure.

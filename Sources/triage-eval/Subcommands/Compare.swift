@@ -11,10 +11,13 @@ extension TriageEval {
                 difference with a paired bootstrap interval (seeded: the same seed gives the same interval), the \
                 exact McNemar test, every flip (worse and better, with both decisions), the invalid-JSON and \
                 calibration deltas and, when the catalogs differ, what changed and which labelled incidents name \
-                the changed actions. Writes reports/<A>-vs-<B>/: compare.md, compare.json, summary.md, junit.xml.
+                the changed actions. With more than one sample per incident in either run, the bootstrap resamples \
+                incidents (all pairs of one together) and its one-sided test decides significance in place of \
+                McNemar's. Writes reports/<A>-vs-<B>/: compare.md, compare.json, summary.md, junit.xml.
 
                 Exit codes: 0 ok; 1 with --fail-on-regression when B is significantly worse (one-sided exact \
-                McNemar p < --alpha); 2 a set-up error (unknown run).
+                McNemar p < --alpha, or the incident bootstrap's with several samples per incident); 2 a set-up \
+                error (unknown run).
 
                 Examples:
                   triage-eval compare demo-plain-20261129T101500Z demo-json-20261129T102000Z
