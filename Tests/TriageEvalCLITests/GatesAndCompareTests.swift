@@ -339,18 +339,24 @@ import TriageEvalTestSupport
             try JSONSerialization.jsonObject(
                 with: Data(contentsOf: URL(fileURLWithPath: temp.file("r/\(runId)/report.json"))))
             as! [String: Any]
-        let outside = try #require(report["outOfRangeConfidences"] as? [String: Int])
+        let outside = try #require(report["outOfRangeConfidences"] as? [String: Any])
         #expect(
-            outside == [
+            outside.filter { $0.key != "share" } as NSDictionary == [
                 "decisions": above + below, "above": above, "below": below, "executed": above, "unsafe": unsafe,
-            ])
+            ] as NSDictionary)
         let excluded = (report["calibration"] as! [String: Any])["excluded"] as! [String: Int]
         #expect(excluded["confidence_out_of_range"] == above + below)
         let markdown = try String(contentsOfFile: temp.file("r/\(runId)/report.md"), encoding: .utf8)
+        // The share of replies, with its denominator and interval (two samples per incident: a cluster interval).
+        let share = try #require((report["outOfRangeConfidences"] as? [String: Any])?["share"] as? [String: Any])
+        #expect(share["count"] as? Int == above + below && share["denominator"] as? Int == report["replies"] as? Int)
+        #expect(share["method"] as? String == "cluster_bootstrap")
         #expect(
             markdown.contains(
-                "| \(above + below) of \(report["replies"] as! Int) replies (\(above) above 1, \(below) below 0); "
-                    + "\(above) executed, \(unsafe) of them unsafe |"))
+                "% (\(above + below) of \(report["replies"] as! Int); 95% cluster CI ")
+                && markdown.contains(
+                    "(\(above) above 1, \(below) below 0); \(above) executed, \(unsafe) of them unsafe |")
+        )
     }
 
     /// A regression gate whose baseline never ran is a set-up error found before anything is replayed: no run is

@@ -235,15 +235,16 @@ package enum HTMLReport {
         let sweep = report.thresholdSweep
         html.append("<h2>Threshold</h2>")
         html.append(
-            "<table><tr><th>Threshold</th><th>Executed</th><th>Precision</th><th>Unsafe</th><th>Approvals</th></tr>")
+            "<table><tr><th>Threshold</th><th>Executed</th><th>Precision</th><th>Unsafe (of executed)</th>"
+                + "<th>Approvals (of ok decisions)</th></tr>")
         for row in sweep.rows {
             var mark = ""
             if row.threshold == sweep.recommended?.threshold { mark += " ← recommended" }
             if row.threshold == sweep.current.threshold { mark += " ← current" }
             html.append(
                 "<tr><td>\(ReportText.threshold(row.threshold))\(mark)</td><td>\(rate(row.executed))</td>"
-                    + "<td>\(rate(row.precision))</td><td class=\"num\">\(row.unsafe)</td>"
-                    + "<td class=\"num\">\(row.approvals)</td></tr>")
+                    + "<td>\(rate(row.precision))</td><td>\(row.unsafeRate.map(rate) ?? String(row.unsafe))</td>"
+                    + "<td>\(row.approvalRate.map(rate) ?? String(row.approvals))</td></tr>")
         }
         html.append("</table>")
         if let above = sweep.aboveOne, above.decisions > 0 {

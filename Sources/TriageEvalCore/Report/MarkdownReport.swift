@@ -125,10 +125,11 @@ package enum MarkdownReport {
                 + "valid selector and namespace) would not: \(ReportText.rate(strict.refusedDecisions)) of ok decisions, "
                 + "\(strict.refusedExecutions) of them routed to execute.")
         lines.append("")
-        lines.append("| Violation | Count |")
-        lines.append("|---|---|")
+        lines.append("| Violation | Violations | ok decisions with one |")
+        lines.append("|---|---|---|")
         for kind in PolicyViolation.Kind.allCases {
-            lines.append("| \(kind.rawValue) | \(strict.violations[kind.rawValue] ?? 0) |")
+            let decisions = strict.decisionsByKind?[kind.rawValue].map(ReportText.rate) ?? "–"
+            lines.append("| \(kind.rawValue) | \(strict.violations[kind.rawValue] ?? 0) | \(decisions) |")
         }
         lines.append("")
         return lines.joined(separator: "\n")
@@ -320,7 +321,8 @@ package enum MarkdownReport {
                     + "\(current.unsafe) unsafe).")
         }
         lines.append("")
-        lines.append("| Threshold | Executed | Precision (95% CI) | Unsafe | Approvals |")
+        lines.append(
+            "| Threshold | Executed | Precision (95% CI) | Unsafe (of executed) | Approvals (of ok decisions) |")
         lines.append("|---|---|---|---|---|")
         for row in sweep.rows {
             var mark = ""
@@ -328,7 +330,8 @@ package enum MarkdownReport {
             if row.threshold == current.threshold { mark += " ← current" }
             lines.append(
                 "| \(ReportText.threshold(row.threshold))\(mark) | \(ReportText.rate(row.executed)) | \(ReportText.rate(row.precision)) | "
-                    + "\(row.unsafe) | \(row.approvals) |")
+                    + "\(row.unsafeRate.map(ReportText.rate) ?? String(row.unsafe)) | "
+                    + "\(row.approvalRate.map(ReportText.rate) ?? String(row.approvals)) |")
         }
         lines.append("")
         if let above = sweep.aboveOne, above.decisions > 0 {

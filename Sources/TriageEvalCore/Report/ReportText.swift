@@ -134,7 +134,8 @@ package enum ReportText {
     /// Out-of-range confidences with their denominator: `12 of 200 replies (9 above 1, 3 below 0); 9 executed, 2
     /// of them unsafe`.
     package static func outOfRange(_ outside: RunReport.OutOfRangeConfidences, replies: Int) -> String {
-        "\(outside.decisions) of \(replies) replies (\(outside.above) above 1, \(outside.below) below 0); "
+        (outside.share.map(rate) ?? "\(outside.decisions) of \(replies) replies")
+            + " (\(outside.above) above 1, \(outside.below) below 0); "
             + "\(outside.executed) executed, \(outside.unsafe) of them unsafe"
     }
 
@@ -232,6 +233,8 @@ package struct ReportTable: Sendable {
         case text(String)
         /// A count (right-aligned in HTML).
         case number(Int)
+        /// A rate with its denominator and interval (``ReportText/rate(_:)``: our own digits, nothing to escape).
+        case rate(Rate)
         /// An identifier (`code` in HTML).
         case identifier(String)
         /// Untrusted model text: a code span in Markdown, a `pre` in HTML; `clipped` adds ` …`.
@@ -258,6 +261,7 @@ package struct ReportTable: Sendable {
                         switch cell {
                         case .text(let text), .identifier(let text): return ReportText.markdown(text)
                         case .number(let count): return String(count)
+                        case .rate(let rate): return ReportText.rate(rate)
                         case .modelText(let text, let clipped):
                             return "`\(ReportText.escape(text, for: .markdownCode))`\(clipped ? " …" : "")"
                         }
@@ -275,6 +279,7 @@ package struct ReportTable: Sendable {
                 switch cell {
                 case .text(let text): html += "<td>\(ReportText.html(text))</td>"
                 case .number(let count): html += "<td class=\"num\">\(count)</td>"
+                case .rate(let rate): html += "<td>\(ReportText.html(ReportText.rate(rate)))</td>"
                 case .identifier(let text): html += "<td><code>\(ReportText.html(text))</code></td>"
                 case .modelText(let text, let clipped):
                     html += "<td><pre class=\"reply\">\(ReportText.html(text))\(clipped ? " …" : "")</pre></td>"
@@ -294,12 +299,14 @@ extension InvalidJSONReport {
             let note =
                 failureClass == .truncated
                 ? "\(truncatedAtMaxTokens) stopped at the token limit (stop_reason: max_tokens)" : ""
-            table.rows.append([.text(failureClass.rawValue), .number(byClass[failureClass.rawValue] ?? 0), .text(note)])
+            let count: ReportTable.Cell =
+                byClassRate?[failureClass.rawValue].map { .rate($0) }
+                ?? .number(byClass[failureClass.rawValue] ?? 0)
+            table.rows.append([.text(failureClass.rawValue), count, .text(note)])
         }
-        table.rows.append([.text(FailureClass.notObject.rawValue), .number(notObject.count), .text("valid JSON")])
-        table.rows.append([.text(FailureClass.schema.rawValue), .number(schema.count), .text("valid JSON")])
-        table.rows.append(
-            [.text(FailureClass.unknownAction.rawValue), .number(unknownAction.count), .text("valid decision")])
+        table.rows.append([.text(FailureClass.notObject.rawValue), .rate(notObject), .text("valid JSON")])
+        table.rows.append([.text(FailureClass.schema.rawValue), .rate(schema), .text("valid JSON")])
+        table.rows.append([.text(FailureClass.unknownAction.rawValue), .rate(unknownAction), .text("valid decision")])
         return table
     }
 

@@ -133,6 +133,8 @@ extension RunReport {
             replies: replies,
             invalid: Rate(invalid, of: replies),
             byClass: Dictionary(uniqueKeysWithValues: invalidClasses.map { ($0, failureClasses[$0] ?? 0) }),
+            byClassRate: Dictionary(
+                uniqueKeysWithValues: invalidClasses.map { ($0, Rate(failureClasses[$0] ?? 0, of: replies)) }),
             truncatedAtMaxTokens: outcomes.truncatedAtMaxTokens,
             notObject: Rate(failureClasses[FailureClass.notObject.rawValue] ?? 0, of: replies),
             schema: Rate(failureClasses[FailureClass.schema.rawValue] ?? 0, of: replies),

@@ -15,14 +15,19 @@ struct ClusterTally {
     /// The rates counted over replies besides the measures: invalid JSON, not an object, schema, unknown action
     /// (of replies), refused by the strict policy (of ok decisions), confident errors (of wrong decisions with a
     /// confidence in [0, 1]).
-    private var others = [Statistics.ClusterCounts](repeating: .init(), count: 6)
+    private var others = [Statistics.ClusterCounts](repeating: .init(), count: 7)
     private static var otherPaths: [WritableKeyPath<RunReport, Rate>] {
         [
             \.invalidJSON.invalid, \.invalidJSON.notObject, \.invalidJSON.schema, \.invalidJSON.unknownAction,
-            \.strictPolicy.refusedDecisions, \.calibration.confidentErrors,
+            \.strictPolicy.refusedDecisions, \.calibration.confidentErrors, \.outOfRangeConfidences!.share!,
         ]
     }
     private static let invalidClasses = Set(FailureClass.allCases.filter(\.isInvalidJSON).map(\.rawValue))
+    /// Each invalid-JSON class, and each kind of strict-policy violation (ok decisions with one), per cluster.
+    private static let invalidClassNames = FailureClass.allCases.filter(\.isInvalidJSON).map(\.rawValue)
+    private static let violationKinds = PolicyViolation.Kind.allCases.map(\.rawValue)
+    private var byClass = [Statistics.ClusterCounts](repeating: .init(), count: invalidClassNames.count)
+    private var byKind = [Statistics.ClusterCounts](repeating: .init(), count: violationKinds.count)
     /// The five measures of the model, production's route, always-defer and the rule's most common action,
     /// counted from one outcome per strategy and result (no closure per rate: the measured hot path).
     private var measures = [[Statistics.ClusterCounts]](
@@ -101,8 +106,19 @@ struct ClusterTally {
         others[1].add(cluster: cluster, hit: result.failureClass == FailureClass.notObject.rawValue)
         others[2].add(cluster: cluster, hit: result.failureClass == FailureClass.schema.rawValue)
         others[3].add(cluster: cluster, hit: result.failureClass == FailureClass.unknownAction.rawValue)
+        for (index, name) in Self.invalidClassNames.enumerated() {
+            byClass[index].add(cluster: cluster, hit: result.failureClass == name)
+        }
+        let outside = result.isOK && result.confidence.map { $0.isFinite && !(0...1).contains($0) } == true
+        others[6].add(cluster: cluster, hit: outside)
         if result.isOK {
-            others[4].add(cluster: cluster, hit: (result.policyViolations ?? "[]") != "[]")
+            let text = result.policyViolations ?? "[]"
+            others[4].add(cluster: cluster, hit: text != "[]")
+            let kinds =
+                text == "[]" ? [] : PolicyTally.kinds((try? JSONParser.parse(text))?.arrayElements ?? [])
+            for (index, kind) in Self.violationKinds.enumerated() {
+                byKind[index].add(cluster: cluster, hit: kinds.contains(kind))
+            }
             if let confidence = result.confidence, (0...1).contains(confidence),
                 !(correctnessByRoute ? result.routeCorrect : result.decisionCorrect)
             {
@@ -141,6 +157,10 @@ struct ClusterTally {
         // The headline accuracies are the model's measures.
         rates += [measures[0][0], measures[0][1]]
         paths += [\.decisionAccuracy, \.routeAccuracy]
+        rates += byClass
+        paths += Self.invalidClassNames.map { \RunReport.invalidJSON.byClassRate![$0]! }
+        rates += byKind
+        paths += Self.violationKinds.map { \RunReport.strictPolicy.decisionsByKind![$0]! }
         let fixed = rates.count
         for row in types {
             let counts = typeIndex[row.alertType].map { alertTypeCounts[$0] }

@@ -135,6 +135,8 @@ struct PolicyTally: ResultTally {
     var refused = 0
     var refusedExecutions = 0
     var violationKinds = Dictionary(uniqueKeysWithValues: PolicyViolation.Kind.allCases.map { ($0.rawValue, 0) })
+    /// ok decisions with at least one violation of each kind.
+    var decisionsWithKind = Dictionary(uniqueKeysWithValues: PolicyViolation.Kind.allCases.map { ($0.rawValue, 0) })
 
     mutating func add(_ result: ScannedResult) {
         guard result.isOK else { return }
@@ -147,12 +149,19 @@ struct PolicyTally: ResultTally {
         for violation in violations {
             if let kind = violation["kind"]?.stringValue { violationKinds[kind, default: 0] += 1 }
         }
+        for kind in Self.kinds(violations) { decisionsWithKind[kind, default: 0] += 1 }
+    }
+
+    /// The distinct kinds of a decision's violations.
+    static func kinds(_ violations: [JSONValue]) -> Set<String> {
+        Set(violations.compactMap { $0["kind"]?.stringValue })
     }
 
     var summary: StrictPolicySummary {
         StrictPolicySummary(
             refusedDecisions: Rate(refused, of: okDecisions), refusedExecutions: refusedExecutions,
-            violations: violationKinds)
+            violations: violationKinds,
+            decisionsByKind: decisionsWithKind.mapValues { Rate($0, of: okDecisions) })
     }
 }
 
@@ -170,8 +179,11 @@ struct CalibrationTally: ResultTally {
     var outOfRangeUnsafe = 0
 
     var outOfRange: RunReport.OutOfRangeConfidences {
-        .init(above: above, below: below, executed: outOfRangeExecuted, unsafe: outOfRangeUnsafe)
+        .init(
+            above: above, below: below, executed: outOfRangeExecuted, unsafe: outOfRangeUnsafe, replies: replies)
     }
+    /// Replies seen (transport failures apart): the out-of-range share's denominator.
+    var replies = 0
 
     init(byRoute: Bool) {
         self.byRoute = byRoute
@@ -179,6 +191,7 @@ struct CalibrationTally: ResultTally {
 
     mutating func add(_ result: ScannedResult) {
         guard !result.isTransport else { return }
+        replies += 1
         guard result.isOK else {
             excluded["not_ok", default: 0] += 1
             return

@@ -99,6 +99,9 @@ package struct StrictPolicySummary: Codable, Sendable, Equatable {
     package var refusedExecutions: Int
     /// Violations by kind.
     package var violations: [String: Int]
+    /// Per kind, ok decisions with at least one such violation / ok decisions; nil in a report written before it
+    /// was kept.
+    package var decisionsByKind: [String: Rate]?
 }
 
 /// Where a run's replies came from, and what they cost.
@@ -142,6 +145,8 @@ package struct InvalidJSONReport: Codable, Sendable, Equatable {
     package var invalid: Rate
     /// Invalid JSON by class: empty, wrapped, truncated, syntax.
     package var byClass: [String: Int]
+    /// Each invalid-JSON class as a rate of the replies; nil in a report written before it was kept.
+    package var byClassRate: [String: Rate]?
     /// Truncated replies whose call stopped at the token limit (`stop_reason: max_tokens`).
     package var truncatedAtMaxTokens: Int
     /// Valid JSON that is not an object / not a valid decision / names an unknown action.
@@ -293,13 +298,16 @@ package struct RunReport: Codable, Sendable, Equatable {
         /// Routed to execute (the run's route), and of those the unsafe executions.
         package var executed: Int
         package var unsafe: Int
+        /// ``decisions`` / replies, with its interval; nil in a report written before it was kept.
+        package var share: Rate?
 
-        package init(above: Int = 0, below: Int = 0, executed: Int = 0, unsafe: Int = 0) {
+        package init(above: Int = 0, below: Int = 0, executed: Int = 0, unsafe: Int = 0, replies: Int? = nil) {
             decisions = above + below
             self.above = above
             self.below = below
             self.executed = executed
             self.unsafe = unsafe
+            share = replies.map { Rate(above + below, of: $0) }
         }
     }
 

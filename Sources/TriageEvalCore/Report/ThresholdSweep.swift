@@ -20,6 +20,10 @@ package struct ThresholdSweep: Codable, Sendable, Equatable {
         package var unsafe: Int
         /// Decisions a person must approve.
         package var approvals: Int
+        /// ``unsafe`` / executed and ``approvals`` / ok decisions, with their intervals; nil in a report written
+        /// before they were kept.
+        package var unsafeRate: Rate?
+        package var approvalRate: Rate?
     }
 
     /// The decisions that only the threshold routes (not asking for a human, not held by the gate) and whose
@@ -133,10 +137,13 @@ package struct ThresholdSweep: Codable, Sendable, Equatable {
         let thresholds = rows.map(\.threshold)
         let width = thresholds.count + 1
         var replies = [Int32](repeating: 0, count: clusters.count)
+        var okDecisions = [Int32](repeating: 0, count: clusters.count)
         var executing = [Int32](repeating: 0, count: clusters.count * width)
         var right = [Int32](repeating: 0, count: clusters.count * width)
+        var harmful = [Int32](repeating: 0, count: clusters.count * width)
         for (sample, cluster) in zip(samples, clusters.of) {
             replies[cluster] += 1
+            if sample.ok { okDecisions[cluster] += 1 }
             guard sample.eligible else { continue }
             var k = thresholds.count
             if let confidence = sample.confidence {
@@ -151,31 +158,45 @@ package struct ThresholdSweep: Codable, Sendable, Equatable {
             }
             executing[cluster * width + k] += 1
             if sample.correctIfExecuted { right[cluster * width + k] += 1 }
+            if sample.unsafeIfExecuted { harmful[cluster * width + k] += 1 }
         }
-        var rates = [Statistics.ClusterCounts](repeating: .init(), count: 2 * thresholds.count)
+        // Per row: executed of replies, right of executed, unsafe of executed, approvals of ok decisions.
+        var rates = [Statistics.ClusterCounts](repeating: .init(), count: 4 * thresholds.count)
         for cluster in 0..<clusters.count where replies[cluster] > 0 {
             // Row j: the samples that execute at more than j thresholds.
             var executed: Int32 = 0
             var correct: Int32 = 0
-            var counts: [(Int32, Int32)] = Array(repeating: (0, 0), count: thresholds.count)
+            var unsafe: Int32 = 0
+            var counts: [(Int32, Int32, Int32)] = Array(repeating: (0, 0, 0), count: thresholds.count)
             for j in stride(from: thresholds.count - 1, through: 0, by: -1) {
                 executed += executing[cluster * width + j + 1]
                 correct += right[cluster * width + j + 1]
-                counts[j] = (executed, correct)
+                unsafe += harmful[cluster * width + j + 1]
+                counts[j] = (executed, correct, unsafe)
             }
             for j in thresholds.indices {
-                rates[2 * j].append(cluster: cluster, hits: counts[j].0, rows: replies[cluster])
-                if counts[j].0 > 0 { rates[2 * j + 1].append(cluster: cluster, hits: counts[j].1, rows: counts[j].0) }
+                rates[4 * j].append(cluster: cluster, hits: counts[j].0, rows: replies[cluster])
+                if counts[j].0 > 0 {
+                    rates[4 * j + 1].append(cluster: cluster, hits: counts[j].1, rows: counts[j].0)
+                    rates[4 * j + 2].append(cluster: cluster, hits: counts[j].2, rows: counts[j].0)
+                }
+                if okDecisions[cluster] > 0 {
+                    rates[4 * j + 3].append(
+                        cluster: cluster, hits: okDecisions[cluster] - counts[j].0, rows: okDecisions[cluster])
+                }
             }
         }
         let intervals = Statistics.clusterIntervalsOrNormal(
             rates, clusterCount: clusters.count, resamples: ClusterTally.resamples, seed: ClusterTally.seed)
         let method = Rate.clusterMethod(clusters: clusters.count)
+        func clustered(_ rate: Rate?, _ position: Int) -> Rate? {
+            rate?.clustered(intervals[position], clusters: rates[position].distinctClusters, method: method)
+        }
         for index in rows.indices {
-            rows[index].executed = rows[index].executed.clustered(
-                intervals[2 * index], clusters: rates[2 * index].distinctClusters, method: method)
-            rows[index].precision = rows[index].precision.clustered(
-                intervals[2 * index + 1], clusters: rates[2 * index + 1].distinctClusters, method: method)
+            rows[index].executed = clustered(rows[index].executed, 4 * index)!
+            rows[index].precision = clustered(rows[index].precision, 4 * index + 1)!
+            rows[index].unsafeRate = clustered(rows[index].unsafeRate, 4 * index + 2)
+            rows[index].approvalRate = clustered(rows[index].approvalRate, 4 * index + 3)
         }
         // The current and recommended thresholds are rows of the table.
         current = rows.first { $0.threshold == current.threshold } ?? current
@@ -234,7 +255,9 @@ package struct ThresholdSweep: Codable, Sendable, Equatable {
             Row(
                 threshold: threshold, executed: Rate(executedFrom[index], of: replies),
                 precision: Rate(correctFrom[index], of: executedFrom[index]), unsafe: unsafeFrom[index],
-                approvals: okCount - executedFrom[index])
+                approvals: okCount - executedFrom[index],
+                unsafeRate: Rate(unsafeFrom[index], of: executedFrom[index]),
+                approvalRate: Rate(okCount - executedFrom[index], of: okCount))
         }
 
         /// The lowest threshold in [0, 1] that qualifies. Only the stated confidences change what executes, so

@@ -235,6 +235,8 @@ import TriageEvalCore
             ])
         let low = sweep.rows[12]  // 0.6: all 46 stated ones and the NaN one
         #expect(low.executed.count == 47 && low.precision.count == 41 && low.unsafe == 1 && low.approvals == 2)
+        // With their denominators: 1 unsafe of 47 executed; 2 approvals of the 49 ok decisions (40 + 1 + 5 + 2 + 1).
+        #expect(low.unsafeRate == Rate(1, of: 47) && low.approvalRate == Rate(2, of: 49))
         let middle = sweep.rows[13]  // 0.65: the 0.6 ones stay out
         #expect(middle.executed.count == 42 && middle.precision.count == 41 && middle.unsafe == 0)
         let high = sweep.rows[18]  // 0.9
