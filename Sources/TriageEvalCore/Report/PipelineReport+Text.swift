@@ -59,11 +59,15 @@ extension PipelineReport {
         }
         rows += [
             [.text("Invalid JSON / planned messages with a reply"), .text(ReportText.rate(invalidJSON)), .text("")],
-            [.text("Executes on resolved messages"), .number(executesOnResolved), .text("")],
             [
-                .text("Decisions naming another incident_id (of them executed)"),
-                .text("\(decisionIdMismatches) (\(decisionIdMismatchExecutes))"), .text(""),
+                .text("Executes on resolved messages / planned resolved messages"),
+                .rate(Rate(executesOnResolved, of: kinds.first { $0.kind == "resolved" }?.planned ?? 0)), .text(""),
             ],
+            [
+                .text("Decisions naming another incident_id / planned messages"),
+                .rate(Rate(decisionIdMismatches, of: planned)), .text(""),
+            ],
+            [.text("… of them routed to execute"), .number(decisionIdMismatchExecutes), .text("")],
         ]
         return ReportTable(header: ["Measure", "Over the replay", "Per day of production time"], rows: rows)
     }
