@@ -16,7 +16,8 @@ struct TriageEval: AsyncParsableCommand {
               triage-eval run scenarios/demo.yaml
             """,
         subcommands: [
-            Ingest.self, Capture.self, Run.self, Report.self, Compare.self, Export.self, Cache.self, Decision.self,
+            Ingest.self, Capture.self, Run.self, Shards.self, Merge.self, Report.self, Compare.self, Export.self,
+            Cache.self, Decision.self,
             Prompt.self,
             CatalogCommand.self, PipelineCommand.self, Audit.self,
         ]

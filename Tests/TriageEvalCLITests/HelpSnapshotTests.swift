@@ -5,7 +5,8 @@ import TriageEvalTestSupport
 /// Every `--help` text, as users read it, against its golden file in `Fixtures/snapshots/help/`.
 @Suite struct HelpSnapshotTests {
     static let commands: [[String]] = [
-        [], ["ingest"], ["capture"], ["run"], ["report"], ["compare"], ["export"], ["cache"], ["cache", "import"],
+        [], ["ingest"], ["capture"], ["run"], ["shards"], ["merge"], ["report"], ["compare"], ["export"], ["cache"],
+        ["cache", "import"],
         ["cache", "export"], ["decision"], ["decision", "check"], ["prompt"],
         ["prompt", "system"], ["prompt", "user"], ["prompt", "incident"], ["catalog"], ["catalog", "lint"],
         ["pipeline"], ["pipeline", "lint"], ["audit"], ["audit", "verify"], ["audit", "export"],

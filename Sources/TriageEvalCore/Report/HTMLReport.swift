@@ -104,6 +104,9 @@ package enum HTMLReport {
                 + "\(report.coverage.unlabelled) unlabelled; \(report.coverage.replayed) replayed. Replies: \(report.sources.cacheHits) cached, "
                 + "\(report.sources.liveCalls) live, \(report.sources.staleReplies) stale (same-event).</p>")
         html.append("<p>\(ReportText.html(ReportText.intervals(report.intervals)))</p>")
+        if let note = ReportText.shardNote(run, coverage: report.coverage) {
+            html.append("<p><strong>\(ReportText.html(note))</strong></p>")
+        }
         if !report.gates.isEmpty {
             html.append(
                 "<h2>Gates</h2><table><tr><th>Gate</th><th>Limit</th><th>Value</th><th>Result</th><th></th></tr>")

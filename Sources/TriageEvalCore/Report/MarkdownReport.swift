@@ -29,6 +29,10 @@ package enum MarkdownReport {
         lines.append("| System prompt sha256 | \(run.systemPromptSha256.prefix(12))… |")
         lines.append("| Status | \(run.status) |")
         lines.append("")
+        if let note = ReportText.shardNote(run, coverage: report.coverage) {
+            lines.append(note)
+            lines.append("")
+        }
         lines.append("## Summary")
         lines.append("")
         lines.append(

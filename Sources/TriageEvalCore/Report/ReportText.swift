@@ -89,6 +89,22 @@ package enum ReportText {
             + (rate.isClustered ? "cluster CI" : "CI") + String(format: " %.1f–%.1f%%)", lower * 100, upper * 100)
     }
 
+    /// The sentence saying a run is one shard of a fan-out (partial), or was merged from shards; nil otherwise.
+    package static func shardNote(_ run: RunReport.RunInfo, coverage: RunReport.Coverage) -> String? {
+        if let shard = run.shard {
+            let parts = shard.split(separator: "/")
+            return "Partial run: shard \(parts.first ?? "?") of \(parts.last ?? "?") (run --shard \(shard)), "
+                + "\(coverage.replayed) of the \(coverage.labelled) labelled incidents — those whose id hashes to this "
+                + "shard. Every rate here is this shard's alone, and the pipeline's state rules run only in the merge "
+                + "(triage-eval merge), over every message in time order."
+        }
+        if let count = run.mergedShards {
+            return "Merged from \(count) shards (run --shard I/\(count) each; triage-eval merge): the shards' replies "
+                + "and results, with the pipeline replay run once here over every message in time order."
+        }
+        return nil
+    }
+
     /// The sentence saying how a report's intervals were computed.
     package static func intervals(_ method: IntervalMethod?) -> String {
         guard let method, method.method != IntervalMethod.wilson.method, let clusters = method.clusters else {

@@ -118,6 +118,10 @@ package enum ReportWriter {
                 + "(\(report.coverage.replayed) labelled incidents × \(run.samples) samples): \(report.replies) "
                 + "replies, \(report.results - report.replies) transport failures.")
         lines.append("")
+        if let note = ReportText.shardNote(run, coverage: report.coverage) {
+            lines.append(note)
+            lines.append("")
+        }
         lines.append("| Measure | Value |")
         lines.append("|---|---|")
         lines.append("| Decision accuracy | \(ReportText.rate(report.decisionAccuracy)) |")

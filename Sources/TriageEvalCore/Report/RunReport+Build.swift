@@ -14,7 +14,7 @@ extension RunReport {
             samples: run.samples, threshold: run.threshold,
             approvalGate: run.approvalGate, catalogPath: catalog.path, catalogSha256: catalog.sha256,
             systemPromptSha256: run.systemPromptSha256, status: run.status, startedAt: run.startedAt,
-            finishedAt: run.finishedAt)
+            finishedAt: run.finishedAt, shard: run.shard, mergedShards: run.mergedShards)
         return (info, config)
     }
 

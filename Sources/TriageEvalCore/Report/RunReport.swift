@@ -233,6 +233,10 @@ package struct RunReport: Codable, Sendable, Equatable {
         package var status: String
         package var startedAt: String
         package var finishedAt: String?
+        /// The shard this run is (`I/N`, `run --shard`): a partial run; nil for a whole run.
+        package var shard: String?
+        /// For a run merged from shards (`merge`), how many; nil otherwise.
+        package var mergedShards: Int?
     }
 
     /// A decoding parameter of the run's requests beside production's request. The seed's triage service calls

@@ -100,6 +100,7 @@ extension Runner {
         cached: [CachedReply?],
         corpus: CorpusLoader.Summary,
         started: Date,
+        expectedResults: Int,
         beforeComplete: () async throws -> Void = {}
     ) async throws -> Outcome {
         stop.arm()
@@ -134,11 +135,10 @@ extension Runner {
         }
         // The pipeline replay is written once its replies are in, before the run can be marked complete.
         try await beforeComplete()
-        let expected = try await store.queue.read { db in
+        let stored = try await store.queue.read { db in
             try ResultRecord.count(db, runId: runId)
         }
-        let labelled = try await store.queue.read { db in try Store.labelCount(ofRun: runId, in: db) }
-        if expected == min(labelled, scenario.limit ?? labelled) * scenario.samples {
+        if stored == expectedResults {
             let finished = clock.now()
             try await store.queue.write { db in try RunRecord.markComplete(db, id: runId, at: finished) }
         }
@@ -168,9 +168,9 @@ extension Runner {
             redactor = Redactor(secret: key)
         }
         let client = try self.client ?? CurlHTTPClient(connections: scenario.concurrency)
-        let limiter = RateLimiter(
-            requestsPerMinute: scenario.rateLimit.requestsPerMinute, tokensPerMinute: scenario.rateLimit.tokensPerMinute
-        )
+        // A shard keeps to its part of the limits (one API key's, shared by the shards) unless told otherwise.
+        let limits = scenario.effectiveRateLimit
+        let limiter = RateLimiter(requestsPerMinute: limits.requestsPerMinute, tokensPerMinute: limits.tokensPerMinute)
         let policy = RetryPolicy(maxAttempts: scenario.retry.maxAttempts)
         let call = LiveCall(
             results: results, context: context, provider: provider, baseURL: baseURL, authorization: authorization,
@@ -249,7 +249,7 @@ extension Runner {
                             item,
                             reply: reply.text.map(Judge.Reply.text)
                                 ?? .transportFailure(reply.error ?? "no reply text"),
-                            replyId: reply.id, cacheHit: true, stale: reply.stale)
+                            replyId: reply.id, cacheHit: reply.cacheHit, stale: reply.stale)
                     }
                     return (slice, rows)
                 }

@@ -90,6 +90,8 @@ package struct Runner: Sendable {
         var error: String?
         /// Recorded under another system prompt (a `same-event` reuse).
         var stale: Bool
+        /// Whether the result counts as a cache hit: false only for a reply a shard of a merged run called for.
+        var cacheHit = true
     }
 
     /// Everything that stays the same across the items of a run.
@@ -131,7 +133,8 @@ package struct Runner: Sendable {
         return try await withLease(runId: runId) {
             try await execute(
                 runId: runId, scenario: scenario, planner: planner, items: items + calls,
-                cached: cached + calls.map { _ in nil }, corpus: corpus, started: started
+                cached: cached + calls.map { _ in nil }, corpus: corpus, started: started,
+                expectedResults: Self.replayed(labels, scenario).count * scenario.samples
             ) {
                 try writePipeline(pipeline, runId: runId, scenario: scenario, planner: planner)
             }
@@ -157,8 +160,9 @@ package struct Runner: Sendable {
         guard file.text == run.scenarioText else {
             throw RunError.scenarioChanged(runId: runId, path: run.scenarioPath)
         }
-        // The run's own cache mode, which a command-line override may have set.
+        // The run's own cache mode, which a command-line override may have set, and its own shard.
         let scenario = file.with(cache: CacheMode(rawValue: run.cacheMode) ?? file.cache)
+            .with(shard: run.shard.flatMap(Shard.init))
         let (planner, labels) = try prepare(scenario)
         // The run is judged against the labels it started with: resuming against edited labels would mix two.
         let labelDigest = LabelSetRecord.digest(labels.map(LabelRecord.init), corpus: scenario.corpus)
@@ -183,7 +187,8 @@ package struct Runner: Sendable {
         return try await withLease(runId: runId) {
             try await execute(
                 runId: runId, scenario: scenario, planner: planner, items: items + calls,
-                cached: cached + calls.map { _ in nil }, corpus: CorpusLoader.Summary(), started: started
+                cached: cached + calls.map { _ in nil }, corpus: CorpusLoader.Summary(), started: started,
+                expectedResults: Self.replayed(labels, scenario).count * scenario.samples
             ) {
                 try writePipeline(pipeline, runId: runId, scenario: scenario, planner: planner)
             }
@@ -194,7 +199,7 @@ package struct Runner: Sendable {
 
     /// A replay (`cache: replay`) calls no model: every item must have a stored reply.
     /// - Throws: ``RunError/missingReplies(model:match:missing:total:)``.
-    private static func checkReplayed(_ items: [WorkItem], cached: [CachedReply?], scenario: Scenario) throws {
+    static func checkReplayed(_ items: [WorkItem], cached: [CachedReply?], scenario: Scenario) throws {
         guard scenario.cache == .replay else { return }
         let missing = zip(items, cached).filter { $0.1 == nil }.map(\.0)
         if !missing.isEmpty {
@@ -208,7 +213,7 @@ package struct Runner: Sendable {
     /// it needs listed (`cache: record`); nil without a `pipeline:` section.
     /// - Parameter items: the incident replay's items, whose requests the pipeline replay never calls again.
     /// - Throws: ``PipelineError`` (no receive times), ``RunError/missingMessageReplies(model:match:missing:planned:)``.
-    private func pipelineReplay(
+    func pipelineReplay(
         _ scenario: Scenario, planner: Planner, labels: [Label], items: [WorkItem]
     ) throws -> PipelineReplay? {
         guard let settings = scenario.pipeline else { return nil }
@@ -245,7 +250,8 @@ package struct Runner: Sendable {
         return try store.queue.read { db in
             try PipelineReplay.prepare(
                 scenario: scenario, settings: settings, planner: planner, timeScale: timeScale,
-                incidents: scenario.limit.map { _ in Set(Self.replayed(labels, scenario).map(\.incidentId)) },
+                incidents: scenario.limit == nil && scenario.shard == nil
+                    ? nil : Set(Self.replayed(labels, scenario).map(\.incidentId)),
                 rule: rule, dispatch: dispatch, state: state, in: db)
         }
     }
@@ -291,10 +297,14 @@ package struct Runner: Sendable {
 
     /// Judges and stores the pipeline replay's messages, once the run's calls are done: a replay as prepared, a
     /// recording read again with the replies it recorded (a failed call's message is a transport failure).
-    private func writePipeline(
+    ///
+    /// A shard (`run --shard`) only gets the replies of its incidents' messages: the state rules couple incidents
+    /// over time (idempotency keys, deploys, the parallelism queue, approvals, the audit chain), so they run once,
+    /// in the merge, over every message in time order.
+    func writePipeline(
         _ replay: PipelineReplay?, runId: String, scenario: Scenario, planner: Planner
     ) throws {
-        guard var replay else { return }
+        guard var replay, scenario.shard == nil else { return }
         if scenario.cache == .record { replay = replay.afterRecording() }
         let judge = Judge(catalog: planner.catalog, threshold: scenario.threshold, approvalGate: scenario.approvalGate)
         let progress = Progress(
@@ -313,7 +323,7 @@ package struct Runner: Sendable {
         }
     }
 
-    private func prepare(_ scenario: Scenario) throws -> (Planner, [Label]) {
+    func prepare(_ scenario: Scenario) throws -> (Planner, [Label]) {
         let catalog = try Catalog.load(path: scenario.catalogPath)
         let template = try scenario.templatePath.map { try Planner.loadTemplate(path: $0) } ?? Planner.seedTemplate
         let planner = Planner(catalog: catalog, template: template)
@@ -333,13 +343,16 @@ package struct Runner: Sendable {
         return (planner, labels)
     }
 
-    /// The labelled incidents a run replays: all of them, or the first `limit` by id. (Every label is stored with
-    /// the run, so the report counts the corpus's labels whatever the limit.)
+    /// The labelled incidents a run replays: all of them, or the first `limit` by id; of those, a shard's
+    /// (``Shard``), so that the shards of a limited run make up the limited run. (Every label is stored with the
+    /// run, so the report counts the corpus's labels whatever the limit.)
     static func replayed(_ labels: [Label], _ scenario: Scenario) -> [Label] {
-        scenario.limit.map { Array(labels.prefix($0)) } ?? labels
+        let limited = scenario.limit.map { Array(labels.prefix($0)) } ?? labels
+        guard let shard = scenario.shard else { return limited }
+        return limited.filter { shard.contains($0.incidentId) }
     }
 
-    private func workItems(scenario: Scenario, planner: Planner, labels: [Label]) throws -> [WorkItem] {
+    func workItems(scenario: Scenario, planner: Planner, labels: [Label]) throws -> [WorkItem] {
         let system = planner.systemPrompt
         let systemSha256 = Digest.sha256Hex(system)
         var items: [WorkItem] = []
@@ -373,7 +386,7 @@ package struct Runner: Sendable {
     /// One indexed query per incident (`reply_event`: incident, user message, provider, model, sample — and the
     /// rowid, so a sample's replies come oldest first without a sort) reads its replies; a row is matched to its
     /// item by sample number, and only the rows that are used are decoded.
-    private func lookUp(_ items: [WorkItem], scenario: Scenario, systemSha256: String) throws -> [CachedReply?] {
+    func lookUp(_ items: [WorkItem], scenario: Scenario, systemSha256: String) throws -> [CachedReply?] {
         var found = [CachedReply?](repeating: nil, count: items.count)
         guard scenario.cache == .replay || scenario.cache == .record, !items.isEmpty else { return found }
         let current = Array(systemSha256.utf8)
@@ -413,7 +426,9 @@ package struct Runner: Sendable {
         return found
     }
 
-    private func createRun(scenario: Scenario, planner: Planner, labels: [Label]) throws -> String {
+    func createRun(
+        scenario: Scenario, planner: Planner, labels: [Label], mergedShards: Int? = nil
+    ) throws -> String {
         let catalog = planner.catalog
         let started = clock.now()
         let now = UTCTimestamp.string(started)
@@ -421,7 +436,10 @@ package struct Runner: Sendable {
             let labelSetId = try LabelSetRecord.save(labels.map(LabelRecord.init), corpus: scenario.corpus, in: db)
             let corpusIncidents = try IncidentRecord.count(db, corpus: scenario.corpus)
             let catalogId = try CatalogRecord.save(db, catalog, at: now)
-            let id = try RunRecord.newId(db, scenario: scenario.name, at: started)
+            // A shard's id names it: the shards of one fan-out start in the same second, each in its own store,
+            // and their reports may share a folder.
+            let name = scenario.shard.map { "\(scenario.name)-shard\($0.index)of\($0.count)" } ?? scenario.name
+            let id = try RunRecord.newId(db, scenario: name, at: started)
             try RunRecord(
                 id: id, scenario: scenario.name, scenarioPath: scenario.path, scenarioText: scenario.text,
                 config: scenario.file.storedJSON, corpus: scenario.corpus,
@@ -429,7 +447,8 @@ package struct Runner: Sendable {
                 provider: scenario.model.provider.rawValue, model: scenario.model.name, samples: scenario.samples,
                 threshold: scenario.threshold, approvalGate: scenario.approvalGate, cacheMode: scenario.cache.rawValue,
                 matchMode: scenario.match.rawValue, status: "running", startedAt: now, finishedAt: nil,
-                labelSetId: labelSetId, corpusIncidents: corpusIncidents
+                labelSetId: labelSetId, corpusIncidents: corpusIncidents, shard: scenario.shard?.description,
+                mergedShards: mergedShards
             ).insert(db)
             return id
         }

@@ -29,6 +29,18 @@ package struct RateLimit: Sendable, Equatable {
     package var requestsPerMinute: Double?
     /// Tokens per minute, counting prompt and completion (nil: unlimited).
     package var tokensPerMinute: Double?
+    /// Whether each shard of a sharded run (`run --shard I/N`) may use the whole limits (each shard has its own
+    /// API key or quota). By default the limits are one key's, shared: each shard gets 1/N of them.
+    package var perShard = false
+
+    /// The limits one shard of `count` keeps to.
+    package func forShard(of count: Int) -> RateLimit {
+        guard !perShard, count > 1 else { return self }
+        var limits = self
+        limits.requestsPerMinute = requestsPerMinute.map { $0 / Double(count) }
+        limits.tokensPerMinute = tokensPerMinute.map { $0 / Double(count) }
+        return limits
+    }
 }
 
 /// Retries of failed calls.
@@ -117,6 +129,9 @@ package struct Scenario: Sendable, Equatable {
     package private(set) var gates: GateConfig
     /// The pipeline replay (every message in receive order), when the scenario has a `pipeline:` section.
     package let pipeline: PipelineSettings?
+    /// The part of the work this run does, when it is one shard of a fan-out (`run --shard I/N`); nil for all of
+    /// it. Not part of the file: a command-line setting, stored with the run.
+    package private(set) var shard: Shard? = nil
     /// The scenario file's text, stored with the run (a resumed run checks it has not changed).
     package let text: String
 
@@ -132,6 +147,18 @@ package struct Scenario: Sendable, Equatable {
         var copy = self
         copy.cache = cache
         return copy
+    }
+
+    /// The same scenario as one shard of a fan-out (`run --shard I/N`), or the whole of it (nil).
+    package func with(shard: Shard?) -> Scenario {
+        var copy = self
+        copy.shard = shard
+        return copy
+    }
+
+    /// The rate limits this run keeps to: the scenario's, or a shard's part of them.
+    package var effectiveRateLimit: RateLimit {
+        shard.map { rateLimit.forShard(of: $0.count) } ?? rateLimit
     }
 
     /// The scenario without its gates: a baseline's run, which later runs are gated against.
@@ -176,7 +203,8 @@ package struct Scenario: Sendable, Equatable {
             policy: ScenarioFile.Policy(approvalGate: approvalGate), cache: cache.rawValue, match: match.rawValue,
             concurrency: concurrency,
             rateLimit: ScenarioFile.RateLimit(
-                requestsPerMinute: rateLimit.requestsPerMinute, tokensPerMinute: rateLimit.tokensPerMinute),
+                requestsPerMinute: rateLimit.requestsPerMinute, tokensPerMinute: rateLimit.tokensPerMinute,
+                perShard: rateLimit.perShard ? true : nil),
             retry: ScenarioFile.Retry(maxAttempts: retry.maxAttempts, budget: retry.budget),
             report: report.file, gates: gates.file, pipeline: pipeline?.file, corpusDirectory: corpusDirectory)
     }
@@ -265,7 +293,8 @@ private struct Resolution {
         let concurrency = file.concurrency ?? 4
         guard (1...1024).contains(concurrency) else { throw error("concurrency", "must be between 1 and 1024") }
         let rateLimit = RateLimit(
-            requestsPerMinute: file.rateLimit?.requestsPerMinute, tokensPerMinute: file.rateLimit?.tokensPerMinute)
+            requestsPerMinute: file.rateLimit?.requestsPerMinute, tokensPerMinute: file.rateLimit?.tokensPerMinute,
+            perShard: file.rateLimit?.perShard ?? false)
         for (key, limit) in [
             ("requests_per_minute", rateLimit.requestsPerMinute), ("tokens_per_minute", rateLimit.tokensPerMinute),
         ] {

@@ -50,10 +50,13 @@ package struct ScenarioFile: Codable, Sendable, Equatable {
     package struct RateLimit: Codable, Sendable, Equatable {
         package var requestsPerMinute: Double?
         package var tokensPerMinute: Double?
+        /// Each shard of a sharded run may use the whole limits (default false: they are divided among the shards).
+        package var perShard: Bool?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case requestsPerMinute = "requests_per_minute"
             case tokensPerMinute = "tokens_per_minute"
+            case perShard = "per_shard"
         }
     }
 

@@ -174,12 +174,4 @@ extension Store {
         while let row = try rows.next() { expectations[row[0]] = row[1] }
         return expectations
     }
-
-    /// How many labels a run's set has (0 for a run without one).
-    static func labelCount(ofRun runId: String, in db: Database) throws -> Int {
-        try Int.fetchOne(
-            db,
-            sql: "SELECT labelSet.labelCount FROM labelSet JOIN run ON run.labelSetId = labelSet.id WHERE run.id = ?",
-            arguments: [runId]) ?? 0
-    }
 }

@@ -506,6 +506,15 @@ extension Store {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v12-run-shard") { db in
+            try db.execute(
+                sql: """
+                    -- The shard a run is (`run --shard I/N`: 'I/N'), NULL for a whole run; and for a merged run,
+                    -- how many shards it was merged from.
+                    ALTER TABLE run ADD COLUMN shard TEXT;
+                    ALTER TABLE run ADD COLUMN mergedShards INTEGER;
+                    """)
+        }
         return migrator
     }
 }

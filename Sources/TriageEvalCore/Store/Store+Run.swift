@@ -31,6 +31,10 @@ struct RunRecord: Codable, FetchableRecord, PersistableRecord {
     var labelSetId: Int64?
     /// How many incidents the corpus had when the run started.
     var corpusIncidents: Int?
+    /// The shard this run is (`I/N`, ``Shard``); nil for a whole run.
+    var shard: String? = nil
+    /// For a run merged from shards (`merge`), how many.
+    var mergedShards: Int? = nil
 
     enum Columns {
         static let id = Column(CodingKeys.id)

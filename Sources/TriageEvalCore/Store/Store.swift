@@ -43,6 +43,11 @@ package final class Store: Sendable {
         Self.lastOpened.withLock { $0 = path }
         let configuration = Self.configuration(readonly: false)
         do {
+            // A store in a folder that does not exist yet (a fresh volume's `shards/`) gets the folder.
+            let folder = (path as NSString).deletingLastPathComponent
+            if path != ":memory:", !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            }
             if path == ":memory:" {
                 queue = try DatabaseQueue(configuration: configuration)
             } else {
@@ -95,6 +100,17 @@ package final class Store: Sendable {
             return try DatabaseQueue(path: path, configuration: Self.configuration(readonly: true))
         } catch {
             throw StoreError.cannotOpen(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Copies everything the write-ahead log holds into the file itself and empties the log, so the file alone is
+    /// the whole store: a shard's store is copied as one file (an Argo artifact), and a process that ends without
+    /// closing its connections would otherwise leave the newest pages in `-wal` beside it.
+    /// - Throws: store errors.
+    package func checkpoint() throws {
+        guard path != ":memory:" else { return }
+        try queue.writeWithoutTransaction { db in
+            _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
         }
     }
 

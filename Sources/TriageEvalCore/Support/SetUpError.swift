@@ -85,3 +85,4 @@ extension PipelineExporter.ExportError: SetUpError {}
 extension PlannerError: SetUpError {}
 extension IncidentError: SetUpError {}
 extension AuditLog.AuditError: SetUpError {}
+extension MergeError: SetUpError {}

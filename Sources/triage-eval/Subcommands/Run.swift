@@ -35,6 +35,7 @@ extension TriageEval {
                 Examples:
                   triage-eval run scenarios/demo.yaml
                   triage-eval run --resume demo-20261129T101500Z
+                  triage-eval run scenarios/live/k8s-week-claude.yaml --shard 2/3 --db shard-2.sqlite
                 """
         )
 
@@ -57,6 +58,15 @@ extension TriageEval {
                     + "scenario offline.", valueName: "mode"))
         var cache: CacheMode?
 
+        @Option(
+            help: ArgumentHelp(
+                "Do one shard of the work: the labelled incidents whose id hashes to shard I of N (from 1), in this "
+                    + "store; 'triage-eval merge' joins the N shards' stores. A shard's report is partial and has no "
+                    + "gates; its rate limits are the scenario's divided by N (rate_limit.per_shard: true keeps them "
+                    + "whole). Started again on the same store, a shard continues its unfinished run.",
+                valueName: "I/N"))
+        var shard: Shard?
+
         @Flag(
             help: ArgumentHelp(
                 "Run without the scenario's gates: a baseline that later runs are gated against (e.g. the merge "
@@ -69,6 +79,9 @@ extension TriageEval {
             }
             if resume != nil && cache != nil { throw ValidationError("--cache applies to a new run, not to --resume") }
             if resume != nil && noGates { throw ValidationError("--no-gates applies to a new run, not to --resume") }
+            if resume != nil && shard != nil {
+                throw ValidationError("--shard applies to a new run (a resumed run keeps its own shard)")
+            }
         }
 
         func run() async throws {
@@ -87,11 +100,16 @@ extension TriageEval {
                 } else {
                     var scenario = try Scenario.load(path: scenario!)
                     if let cache { scenario = scenario.with(cache: cache) }
-                    if noGates { scenario = scenario.withoutGates() }
+                    // A shard's rates are partial: the merge applies the gates.
+                    if noGates || shard != nil { scenario = scenario.withoutGates() }
+                    scenario = scenario.with(shard: shard)
                     printError(
                         "scenario \(scenario.name): corpus \(scenario.corpus), model \(scenario.model.name), "
-                            + "cache \(scenario.cache.rawValue), match \(scenario.match.rawValue)")
-                    outcome = try await runner.run(scenario)
+                            + "cache \(scenario.cache.rawValue), match \(scenario.match.rawValue)"
+                            + (shard.map { ", shard \($0)" } ?? ""))
+                    outcome = try await runner.start(scenario) { runId in
+                        printError("continuing shard \(shard!)'s unfinished run \(runId) in this store")
+                    }
                 }
             } catch RunError.interrupted(let runId, let done, let total) {
                 printError(
@@ -108,6 +126,8 @@ extension TriageEval {
                         + "\(ingest.quarantined) quarantined; \(outcome.corpus.replies.imported) replies imported")
             }
             print(outcome.runId)
+            // The store file alone holds the run (a shard's store is copied as one file).
+            try reportingSetupErrors { try store.checkpoint() }
             try writeRunReports(runId: outcome.runId, store: store, options: reportOptions) {
                 printError("wrote \($0)")
             }
@@ -136,3 +156,8 @@ extension TriageEval {
 }
 
 extension CacheMode: ExpressibleByArgument {}
+
+extension Shard: ExpressibleByArgument {
+    /// Parses `--shard I/N`.
+    public init?(argument: String) { self.init(argument) }
+}

@@ -10,6 +10,8 @@ Calls for an incident take its behaviours in order (the last one repeats); other
 A BEHAVIOUR is an object:
   status        HTTP status (default 200)
   text          the reply text (default: a valid decision for the incident, no actions, confidence 0.9)
+  choices       reply texts, one picked by the SHA-256 of the user message ("{incident}" becomes the incident's
+                id): a deterministic answer that varies by message, whatever order the calls come in
   stop_reason   "end_turn" / "max_tokens" (written as OpenAI's "stop" / "length" on that API)
   delay         seconds to wait before answering
   retry_after   a retry-after header value
@@ -21,6 +23,7 @@ A BEHAVIOUR is an object:
                 prefix would ("sk-***" and the rest)
 Every request is appended to LOG.jsonl: path, model, incident_id, whether an API key header came, the time.
 """
+import hashlib
 import json
 import sys
 import threading
@@ -88,6 +91,10 @@ class Handler(BaseHTTPRequestHandler):
             return
         text = plan.get("text", json.dumps({"incident_id": incident, "actions": [], "confidence": 0.9,
                                              "needs_human": False}))
+        if plan.get("choices"):
+            choices = plan["choices"]
+            pick = int.from_bytes(hashlib.sha256(user.encode()).digest()[:8], "big") % len(choices)
+            text = choices[pick].replace("{incident}", incident)
         if echoed:
             text = f"your headers were {echoed}"
         stop = plan.get("stop_reason", "end_turn")
