@@ -185,7 +185,11 @@ extension Runner {
                     path: path, runId: run.id, what: "another system prompt (catalog or template)")
             }
             if labelSha != labelDigest {
-                throw MergeError.mismatch(path: path, runId: run.id, what: "other labels")
+                // A label's source names its file by the path the scenario was given: shards and merge must name
+                // the scenario alike (the template passes one parameter to all).
+                throw MergeError.mismatch(
+                    path: path, runId: run.id,
+                    what: "other labels (or the same ones, reached through another path to the scenario file)")
             }
             if run.provider != scenario.model.provider.rawValue || run.model != scenario.model.name {
                 throw MergeError.mismatch(path: path, runId: run.id, what: "another model")
