@@ -137,7 +137,7 @@ import TriageEvalTestSupport
         #expect(fanout.stderr.contains("killing the shard (SIGKILL)"))
         #expect(fanout.stderr.contains("shard(2/3): retrying (retryStrategy limit 3)"))
         let retry = try String(contentsOfFile: "\(fanout.workdir)/shard(2-3).attempt-2.log", encoding: .utf8)
-        #expect(retry.contains("continuing shard 2/3's unfinished run"), "\(retry)")
+        #expect(retry.contains("continuing shard 2/3's run"), "\(retry)")
         // The retry called only what the killed attempt had not stored: at most the calls in flight (concurrency
         // 8) were made twice.
         let fanoutCalls = try server.requests().count - singleCalls
@@ -183,6 +183,91 @@ import TriageEvalTestSupport
         #expect(
             seen.count == Set(seen).count
                 && seen.count == (singleReport["coverage"] as! [String: Any])["replayed"] as? Int)
+    }
+
+    /// A shard whose calls failed in transport (after its retries) is not done: it exits 1, which the template's
+    /// retryStrategy retries, and the same command continues the run and calls again only what failed; the merge
+    /// then takes it.
+    @Test func aShardWhoseCallsFailedExitsOneAndTheSameCommandRetriesThem() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let split = try BinaryRunner.run(
+            [
+                "shards", Repository.path("scenarios/k8s-week-pipeline.yaml"), "--count", "1", "--db",
+                temp.file("s.sqlite"),
+            ])
+        #expect(split.status == 0, "\(split.stderr)")
+        let incident = try #require(
+            try DatabaseQueue(path: temp.file("s.sqlite")).read {
+                try String.fetchOne($0, sql: "SELECT id FROM incident ORDER BY id LIMIT 1")
+            })
+        // The incident's first two calls are cut off (connection reset); its later ones, and every other, answer.
+        var script = Self.replies
+        script["incidents"] = [incident: [["reset": true], ["reset": true], [:]]]
+        let server = try FakeProvider(script: script, directory: temp)
+        defer { server.stop() }
+        let scenario = try temp.write(
+            "failing.yaml",
+            String(contentsOfFile: Self.recordingScenario(temp, port: server.port), encoding: .utf8)
+                .replacingOccurrences(of: "retry: {max_attempts: 5}", with: "retry: {max_attempts: 1}"))
+        let key = ["ANTHROPIC_API_KEY": "sk-fanout-test"]
+        let command = [
+            "run", scenario, "--shard", "1/1", "--db", temp.file("shard.sqlite"), "--reports", temp.file("r"),
+        ]
+        let failed = try BinaryRunner.run(command, environment: key)
+        #expect(failed.status == 1, "\(failed.stderr)")
+        #expect(failed.stderr.contains("run the same command again"), "\(failed.stderr)")
+        let callsBefore = try server.requests().count
+        let retried = try BinaryRunner.run(command, environment: key)
+        #expect(retried.status == 0, "\(retried.stderr)")
+        #expect(retried.stderr.contains("continuing shard 1/1's run"), "\(retried.stderr)")
+        let retriedCalls = try server.requests().count - callsBefore
+        // Only what failed is called again: the incident's cut-off calls (one or two, as its messages go), never
+        // the shard's ~1,200 others.
+        #expect((1...2).contains(retriedCalls), "only the failed calls are made again, not \(retriedCalls)")
+        let again = try BinaryRunner.run(command, environment: key)
+        #expect(again.status == 0 && again.stderr.contains("is complete: writing its reports"), "\(again.stderr)")
+        #expect(try server.requests().count - callsBefore == retriedCalls, "a complete shard calls nothing")
+        let merged = try BinaryRunner.run(
+            [
+                "merge", scenario, temp.file("shard.sqlite"), "--db", temp.file("merged.sqlite"), "--reports",
+                temp.file("r"),
+            ])
+        #expect(merged.status == 0, "\(merged.stderr)")
+    }
+
+    /// Production plans every message, labelled or not, and so does the merge: each shard records the messages of
+    /// every incident that hashes to it, so a corpus with unlabelled incidents merges to the single run too.
+    @Test func unlabelledIncidentsMessagesAreRecordedByTheirShard() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let corpus = temp.file("k8s-week-partial")
+        try FileManager.default.copyItem(atPath: Repository.path("corpora/k8s-week"), toPath: corpus)
+        // The first 20 of the 44 rules: the incidents only later rules matched are unlabelled.
+        let labels = try String(contentsOfFile: "\(corpus)/labels.yaml", encoding: .utf8)
+        let rules = labels.components(separatedBy: "\n  - match:")
+        try (rules.prefix(21).joined(separator: "\n  - match:") + "\n")
+            .write(toFile: "\(corpus)/labels.yaml", atomically: true, encoding: .utf8)
+        let server = try FakeProvider(script: Self.replies, directory: temp)
+        defer { server.stop() }
+        let scenario = try temp.write(
+            "partial.yaml",
+            String(contentsOfFile: Self.recordingScenario(temp, port: server.port), encoding: .utf8)
+                .replacingOccurrences(of: Repository.path("corpora/k8s-week") + "\n", with: corpus + "\n"))
+        let key = ["ANTHROPIC_API_KEY": "sk-fanout-test"]
+        let single = try BinaryRunner.run(
+            ["run", scenario, "--db", temp.file("single.sqlite"), "--reports", temp.file("single-reports")],
+            environment: key)
+        #expect(single.status == 0, "\(single.stderr)")
+        let singleReport = try Self.report(
+            temp.file("single-reports"), single.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        let coverage = try #require(singleReport["coverage"] as? [String: Any])
+        #expect((coverage["unlabelled"] as? Int ?? 0) > 20, "\(coverage)")
+        let fanout = try Self.fanout(2, scenario, workdir: temp.file("fanout"), environment: key)
+        #expect(fanout.status == 0, "\(fanout.stderr)")
+        let merged = try Self.report(
+            "\(fanout.workdir)/work/reports", fanout.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(Self.differences(Self.comparable(merged), Self.comparable(singleReport)) == [])
     }
 
     /// Offline (cache: replay of the shipped replies), two shards through the template's steps merge to the same

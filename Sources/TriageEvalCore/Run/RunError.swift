@@ -18,6 +18,8 @@ package enum RunError: LocalizedError, Equatable {
     case noBaselineRun(String, gate: String)
     case runIncomplete(String)
     case replayedElsewhere(runId: String, pid: Int, host: String)
+    case unrecordedCalls(runId: String, count: Int)
+    case shardFailures(runId: String, count: Int)
 
     package var errorDescription: String? {
         switch self {
@@ -53,10 +55,24 @@ package enum RunError: LocalizedError, Equatable {
         case .replayedElsewhere(let runId, let pid, let host):
             return "run \(runId) is being replayed by process \(pid) on \(host); let it finish (or stop it) "
                 + "before resuming"
+        case .unrecordedCalls(let runId, let count):
+            return "shard run \(runId): the calls of \(count) pipeline messages failed and stored no reply; the run "
+                + "stays unfinished: run the same command again (or triage-eval run --resume \(runId)) to retry them"
+        case .shardFailures(let runId, let count):
+            return "shard run \(runId): \(count) calls failed in transport; the merge needs them: run the same "
+                + "command again (or triage-eval run --resume \(runId)) to retry them"
         case .runIncomplete(let id):
             return "run \(id) is not complete (finish it with: triage-eval run --resume \(id))"
         case .interrupted(let runId, let done, let total):
             return "interrupted after \(done) of \(total) samples; continue with: triage-eval run --resume \(runId)"
+        }
+    }
+
+    /// Whether the error says a shard's calls failed (run the same command again), not that its set-up is wrong.
+    package var isShardRetry: Bool {
+        switch self {
+        case .unrecordedCalls, .shardFailures: return true
+        default: return false
         }
     }
 

@@ -83,7 +83,10 @@ extension Runner {
     /// Runs `body` holding the run's lease (``RunLease``), so that a second process replaying the same run is
     /// refused before it calls anything; the lease is released however `body` ends.
     func withLease<T>(runId: String, _ body: () async throws -> T) async throws -> T {
-        try await store.queue.write { db in try RunLease.acquire(db, runId: runId) }
+        let takeOver = takesOverOtherHostsLease
+        try await store.queue.write { db in
+            try RunLease.acquire(db, runId: runId, takeOverOtherHosts: takeOver)
+        }
         let result: Result<T, any Error>
         do { result = .success(try await body()) } catch { result = .failure(error) }
         try? await store.queue.write { db in try RunLease.release(db, runId: runId) }

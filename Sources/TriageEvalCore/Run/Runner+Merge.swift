@@ -47,7 +47,8 @@ package enum MergeError: LocalizedError, Equatable {
             return "the shards recorded no reply for \(missing.count) of \(planned) planned pipeline messages:\n  "
                 + missing.prefix(20).joined(separator: "\n  ")
                 + (missing.count > 20 ? "\n  … and \(missing.count - 20) more" : "")
-                + "\n(were the shards run with this scenario's pipeline section?)"
+                + "\n(each shard records its incidents' messages: finish the shards those incidents hash to with "
+                + "the same run --shard command)"
         }
     }
 }
@@ -70,21 +71,82 @@ extension Runner {
         var stale: Bool
     }
 
-    /// Starts a shard of a run (`run SCENARIO --shard I/N`), or continues the shard's unfinished run in this
-    /// store, as ``resume(runId:)`` would: a shard retried on the same store (a pod's retry, a killed process)
-    /// calls only what is missing. A whole scenario starts a run as ``run(_:)``.
-    /// - Throws: as ``run(_:)`` and ``resume(runId:)``.
-    package func start(_ scenario: Scenario, continued: (String) -> Void = { _ in }) async throws -> Outcome {
+    /// What ``start(_:said:)`` did with a shard's earlier run in this store.
+    package enum ShardStart: Sendable, Equatable {
+        /// No earlier run: a new one.
+        case new
+        /// Continued an unfinished run, or retried a finished one's failed calls.
+        case continued(String)
+        /// The shard's run is complete with nothing to retry: it is the result (its reports are written again).
+        case complete(String)
+    }
+
+    /// Starts a shard of a run (`run SCENARIO --shard I/N`) — or, when this store already holds the shard's run
+    /// of the same scenario file, continues it as ``resume(runId:)`` would (an unfinished run, or a finished one
+    /// with calls that failed in transport), or returns it when it is complete: the same command, retried on the
+    /// same store (a pod's retry, a killed process), calls only what is missing. A lease another host left is
+    /// taken over (a retried pod has a new host name). A whole scenario starts a run as ``run(_:)``.
+    /// - Throws: as ``run(_:)`` and ``resume(runId:)``; ``RunError/shardFailures(runId:count:)`` when calls of
+    ///   the shard failed in transport (the merge refuses them; the same command retries them).
+    package func start(_ scenario: Scenario, said: (ShardStart) -> Void = { _ in }) async throws -> Outcome {
         guard let shard = scenario.shard else { return try await run(scenario) }
-        let unfinished = try await store.queue.read { db in
-            try RunRecord.filter(
-                RunRecord.Columns.status == "running" && Column("shard") == shard.description
-                    && Column("scenarioText") == scenario.text && Column("cacheMode") == scenario.cache.rawValue
-            ).order(RunRecord.Columns.startedAt.desc, RunRecord.Columns.id.desc).fetchOne(db)
+        let earlier = try await store.queue.read { db -> (RunRecord, Int)? in
+            guard
+                let run = try RunRecord.filter(
+                    Column("shard") == shard.description && Column("scenarioText") == scenario.text
+                        && Column("cacheMode") == scenario.cache.rawValue
+                ).order(RunRecord.Columns.startedAt.desc, RunRecord.Columns.id.desc).fetchOne(db)
+            else { return nil }
+            return (run, try Self.retryableFailures(db, runId: run.id))
         }
-        guard let unfinished else { return try await run(scenario) }
-        continued(unfinished.id)
-        return try await resume(runId: unfinished.id)
+        var runner = self
+        runner.takesOverOtherHostsLease = true
+        let outcome: Outcome
+        switch earlier {
+        case nil:
+            said(.new)
+            outcome = try await run(scenario)
+        case let (run, failures)? where run.status == "running" || failures > 0:
+            said(.continued(run.id))
+            outcome = try await runner.resume(runId: run.id)
+        case let (run, _)?:
+            said(.complete(run.id))
+            return Outcome(runId: run.id, corpus: CorpusLoader.Summary(), results: 0, cacheHits: 0, calls: 0)
+        }
+        let failures = try await store.queue.read { db in try Self.retryableFailures(db, runId: outcome.runId) }
+        if failures > 0 { throw RunError.shardFailures(runId: outcome.runId, count: failures) }
+        return outcome
+    }
+
+    /// A run's results whose call failed in transport and stored no reply: what a resume retries. (A stored reply
+    /// that is an error — a timeout recorded with a corpus, say — is a result like any other.)
+    static func retryableFailures(_ db: Database, runId: String) throws -> Int {
+        try Int.fetchOne(
+            db, sql: "SELECT count(*) FROM result WHERE runId = ? AND failureClass = ? AND replyId IS NULL",
+            arguments: [runId, FailureClass.transport.rawValue]) ?? 0
+    }
+
+    /// How many of a recording pipeline replay's calls have no stored reply (their call failed).
+    func unrecordedCalls(_ replay: PipelineReplay) throws -> Int {
+        guard !replay.calls.isEmpty else { return 0 }
+        return try store.queue.read { db in
+            let statement = try RawStatement(
+                db,
+                sql: """
+                    SELECT 1 FROM reply
+                    WHERE incidentId = ? AND userSha256 = ? AND provider = ? AND model = ? AND sample = ? LIMIT 1
+                    """)
+            var missing = 0
+            for call in replay.calls {
+                statement.bind(1, call.incidentId)
+                statement.bind(2, call.request.userSha256)
+                statement.bind(3, call.request.provider)
+                statement.bind(4, call.request.model)
+                statement.bind(5, Int64(call.request.sample))
+                if try statement.firstInteger() == nil { missing += 1 }
+            }
+            return missing
+        }
     }
 
     /// Merges the shards of a run (`run --shard I/N` on N machines, each with its own store) into one run of the
@@ -161,13 +223,7 @@ extension Runner {
                     return nil
                 }
                 let labelSha = try run.labelSetId.flatMap { try LabelSetRecord.fetchOne(db, key: $0)?.sha256 }
-                // Calls that failed in transport stored no reply: a resume of the shard retries them. (A stored
-                // reply that is an error — say a timeout recorded with a corpus — is a result like any other.)
-                let failures =
-                    try Int.fetchOne(
-                        db,
-                        sql: "SELECT count(*) FROM result WHERE runId = ? AND failureClass = ? AND replyId IS NULL",
-                        arguments: [run.id, FailureClass.transport.rawValue]) ?? 0
+                let failures = try Self.retryableFailures(db, runId: run.id)
                 return (run, labelSha, failures)
             }
             guard let (run, labelSha, failures) = found, let shard = run.shard.flatMap(Shard.init) else {

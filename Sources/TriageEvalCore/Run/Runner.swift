@@ -44,6 +44,8 @@ package struct Runner: Sendable {
     package var stop: StopRequest
     /// Where the run's id, start and finish times come from.
     package var clock: RunClock
+    /// Whether a lease another host left is taken over (``RunLease``): a shard continuing its run on a pod's retry.
+    var takesOverOtherHostsLease = false
 
     package init(
         store: Store, progressStyle: Progress.Style = .silent, client: (any HTTPClient)? = nil,
@@ -248,11 +250,18 @@ package struct Runner: Sendable {
             settings, scenario: scenario, catalog: planner.catalog, dispatch: dispatch, labels: labels)
         try UserMessageDigests.update(store: store, corpus: scenario.corpus, progressStyle: progressStyle)
         return try store.queue.read { db in
-            try PipelineReplay.prepare(
+            // The incidents whose messages are planned: all; under a limit, the limited run's; in a shard, the
+            // shard's — every incident of the corpus that hashes to it, labelled or not (production plans
+            // every message, and the merge replays them all).
+            var incidents: Set<String>? = nil
+            if scenario.limit != nil {
+                incidents = Set(Self.replayed(labels, scenario).map(\.incidentId))
+            } else if let shard = scenario.shard {
+                incidents = try IncidentRecord.allIds(db).filter(shard.contains)
+            }
+            return try PipelineReplay.prepare(
                 scenario: scenario, settings: settings, planner: planner, timeScale: timeScale,
-                incidents: scenario.limit == nil && scenario.shard == nil
-                    ? nil : Set(Self.replayed(labels, scenario).map(\.incidentId)),
-                rule: rule, dispatch: dispatch, state: state, in: db)
+                incidents: incidents, rule: rule, dispatch: dispatch, state: state, in: db)
         }
     }
 
@@ -304,7 +313,14 @@ package struct Runner: Sendable {
     func writePipeline(
         _ replay: PipelineReplay?, runId: String, scenario: Scenario, planner: Planner
     ) throws {
-        guard var replay, scenario.shard == nil else { return }
+        guard var replay else { return }
+        if scenario.shard != nil {
+            // The shard is done only when every call its messages needed has a reply: a failed one (nothing is
+            // stored for it) leaves the run unfinished, for the same command to continue.
+            let unrecorded = try unrecordedCalls(replay)
+            if unrecorded > 0 { throw RunError.unrecordedCalls(runId: runId, count: unrecorded) }
+            return
+        }
         if scenario.cache == .record { replay = replay.afterRecording() }
         let judge = Judge(catalog: planner.catalog, threshold: scenario.threshold, approvalGate: scenario.approvalGate)
         let progress = Progress(

@@ -7,17 +7,26 @@ import Glibc
 /// The process replaying a run (table `runLease`): a run is replayed by one process at a time.
 ///
 /// Taken in one write transaction before any call is made, released when the replay ends; a lease whose process
-/// has died (killed, crashed) on this host is taken over.
+/// has died (killed, crashed) on this host is taken over — and, for a shard's retry, a lease left by another host
+/// (a pod's retry runs on a new host, once the attempt before it has ended).
 package enum RunLease {
+    /// The environment variable that names this host for the lease instead of its host name (`scripts/fanout-local`
+    /// gives each attempt its own, as each of a retried step's pods has its own).
+    package static let hostVariable = "TRIAGE_EVAL_HOST"
+
     /// Takes the lease of a run for this process.
+    /// - Parameter takeOverOtherHosts: take over a lease another host holds (its process cannot be checked from
+    ///   here): for a shard's store, whose attempts a workflow engine runs one at a time.
     /// - Throws: ``RunError/replayedElsewhere(runId:pid:host:)`` while another live process holds it.
-    package static func acquire(_ db: Database, runId: String) throws {
+    package static func acquire(_ db: Database, runId: String, takeOverOtherHosts: Bool = false) throws {
         let pid = Int64(getpid())
-        let host = ProcessInfo.processInfo.hostName
+        let environment = ProcessInfo.processInfo.environment
+        let host = environment[hostVariable].flatMap { $0.isEmpty ? nil : $0 } ?? ProcessInfo.processInfo.hostName
         if let row = try Row.fetchOne(db, sql: "SELECT pid, host FROM runLease WHERE runId = ?", arguments: [runId]) {
             let holder: Int64 = row["pid"]
             let holderHost: String = row["host"]
-            if holder != pid, holderHost != host || isAlive(holder) {
+            let heldElsewhere = holderHost != host && !takeOverOtherHosts
+            if holder != pid || holderHost != host, heldElsewhere || (holderHost == host && isAlive(holder)) {
                 throw RunError.replayedElsewhere(runId: runId, pid: Int(holder), host: holderHost)
             }
         }

@@ -6,6 +6,7 @@ import Synchronization
 package enum StoreError: LocalizedError, Equatable {
     case cannotOpen(path: String, reason: String)
     case newerSchema(path: String, migration: String)
+    case notCheckpointed(path: String)
 
     package var errorDescription: String? {
         switch self {
@@ -13,6 +14,9 @@ package enum StoreError: LocalizedError, Equatable {
             return "\(path): cannot open the SQLite store: \(reason)"
         case .newerSchema(let path, let migration):
             return "\(path): made by a newer triage-eval (unknown migration '\(migration)'); upgrade triage-eval"
+        case .notCheckpointed(let path):
+            return "\(path): another connection kept the write-ahead log (\(path)-wal) from being copied into the "
+                + "file; the file alone does not hold the run yet (keep the -wal file beside it)"
         }
     }
 }
@@ -109,8 +113,12 @@ package final class Store: Sendable {
     /// - Throws: store errors.
     package func checkpoint() throws {
         guard path != ":memory:" else { return }
-        try queue.writeWithoutTransaction { db in
-            _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        // The first column is 1 when a reader blocked the checkpoint: the file alone would then miss pages.
+        let busy = try queue.writeWithoutTransaction { db in
+            try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)").map { $0[0] as Int } ?? 0
+        }
+        if busy != 0 {
+            throw StoreError.notCheckpointed(path: path)
         }
     }
 

@@ -29,7 +29,8 @@ extension TriageEval {
                 With SOURCE_DATE_EPOCH set (Unix seconds, the reproducible-builds convention), the run's id and \
                 times are that time, so its reports are the same bytes on every machine.
 
-                Exit codes: 0 ok (every gate passed); 1 a gate failed; 2 a set-up error (bad scenario, a replay \
+                Exit codes: 0 ok (every gate passed); 1 a gate failed, or a shard's calls failed in transport (the \
+                same command retries them); 2 a set-up error (bad scenario, a replay \
                 miss, a missing API key, an unreachable or refusing server); 70 an internal error; 130 interrupted.
 
                 Examples:
@@ -63,7 +64,8 @@ extension TriageEval {
                 "Do one shard of the work: the labelled incidents whose id hashes to shard I of N (from 1), in this "
                     + "store; 'triage-eval merge' joins the N shards' stores. A shard's report is partial and has no "
                     + "gates; its rate limits are the scenario's divided by N (rate_limit.per_shard: true keeps them "
-                    + "whole). Started again on the same store, a shard continues its unfinished run.",
+                    + "whole). Started again on the same store, a shard continues its run (retrying calls that "
+                    + "failed; exit 1 when some still fail) or, when complete, reuses it.",
                 valueName: "I/N"))
         var shard: Shard?
 
@@ -107,10 +109,21 @@ extension TriageEval {
                         "scenario \(scenario.name): corpus \(scenario.corpus), model \(scenario.model.name), "
                             + "cache \(scenario.cache.rawValue), match \(scenario.match.rawValue)"
                             + (shard.map { ", shard \($0)" } ?? ""))
-                    outcome = try await runner.start(scenario) { runId in
-                        printError("continuing shard \(shard!)'s unfinished run \(runId) in this store")
+                    outcome = try await runner.start(scenario) { start in
+                        switch start {
+                        case .new: break
+                        case .continued(let runId):
+                            printError("continuing shard \(shard!)'s run \(runId) in this store")
+                        case .complete(let runId):
+                            printError("shard \(shard!)'s run \(runId) in this store is complete: writing its reports")
+                        }
                     }
                 }
+            } catch let error as RunError where error.isShardRetry {
+                // A shard whose calls failed: exit 1, which the fan-out's retryStrategy retries (it does not retry
+                // a set-up error's 2); the same command continues the run.
+                printError("error: " + (error.errorDescription ?? "\(error)"))
+                throw ExitCode(1)
             } catch RunError.interrupted(let runId, let done, let total) {
                 printError(
                     "interrupted after \(done) of \(total) samples; continue with: triage-eval run --resume \(runId)")
