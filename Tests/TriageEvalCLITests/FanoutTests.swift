@@ -352,8 +352,17 @@ import TriageEvalTestSupport
         let bad = try BinaryRunner.run(["run", scenario, "--shard", "4/3", "--db", temp.file("x.sqlite")])
         #expect(bad.status == 64 && bad.stderr.contains("4/3"))
 
+        // The merge reads copies: the shards' files are left as they came, with no -wal or -shm beside them (an
+        // input artifact's folder may be read-only).
+        func shardFiles() throws -> [String: Data] {
+            let names = try FileManager.default.contentsOfDirectory(atPath: temp.path).filter { $0.hasPrefix("shard-") }
+            return try Dictionary(
+                uniqueKeysWithValues: names.map { ($0, try Data(contentsOf: URL(fileURLWithPath: temp.file($0)))) })
+        }
+        let before = try shardFiles()
         let whole3 = try merge(["shard-1.sqlite", "shard-2.sqlite", "shard-3.sqlite"])
         #expect(whole3.status == 0, "\(whole3.stderr)")
+        #expect(try shardFiles() == before)
     }
 
     /// The template is a valid Argo Workflows 3.6.9 WorkflowTemplate — checked with every object closed to
@@ -361,6 +370,16 @@ import TriageEvalTestSupport
     /// triage-eval's shards, run and merge, and which takes the API key from a Secret into the environment,
     /// never into an argument.
     @Test func theTemplateIsAValidWorkflowTemplateThatKeepsTheKeyOutOfItsArguments() throws {
+        // The fixture is the shared schema's copy (Fixtures/argo/PROVENANCE.md), checked against it where it is.
+        let shared = Repository.path("../shared/argo/workflow-schema-v3.6.9.json")
+        if FileManager.default.fileExists(atPath: shared) {
+            #expect(
+                try Data(contentsOf: URL(fileURLWithPath: shared))
+                    == Data(
+                        contentsOf: URL(
+                            fileURLWithPath: Repository.path(
+                                "Tests/TriageEvalCLITests/Fixtures/argo/workflow-schema-v3.6.9.json"))))
+        }
         let output = try Python.run(
             """
             import json, sys, yaml, jsonschema

@@ -168,7 +168,14 @@ extension Runner {
         let corpus = try CorpusLoader(store: store, progressStyle: progressStyle)
             .load(directory: scenario.corpusDirectory, provider: scenario.model.provider.rawValue)
         let (planner, labels) = try prepare(scenario)
-        let shards = try shardRuns(shardStores, scenario: scenario, planner: planner, labels: labels)
+        // The shards' stores are read from copies: opening a store may migrate it and makes its -wal and -shm
+        // files, and an input artifact's folder may be read-only (or another user's); the inputs stay as they came.
+        let scratch = FileManager.default.temporaryDirectory
+            .appendingPathComponent("triage-eval-merge-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let shards = try shardRuns(
+            shardStores, scenario: scenario, planner: planner, labels: labels, scratch: scratch)
         let started = Date()
         var results: [SampleKey: ShardResult] = [:]
         for shard in shards {
@@ -206,14 +213,19 @@ extension Runner {
 
     /// Finds each store's shard run of the scenario, checks it and the set of shards.
     private func shardRuns(
-        _ paths: [String], scenario: Scenario, planner: Planner, labels: [Label]
+        _ paths: [String], scenario: Scenario, planner: Planner, labels: [Label], scratch: String
     ) throws -> [ShardRun] {
         let systemSha256 = Digest.sha256Hex(planner.systemPrompt)
         let labelDigest = LabelSetRecord.digest(labels.map(LabelRecord.init), corpus: scenario.corpus)
         var runs: [ShardRun] = []
         for path in paths {
             guard FileManager.default.fileExists(atPath: path) else { throw MergeError.noStore(path: path) }
-            let shardStore = try Store(path: path)
+            let copy = (scratch as NSString).appendingPathComponent("shard-\(runs.count + 1).sqlite")
+            // With the write-ahead log beside it, if a process left one.
+            for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: path + suffix) {
+                try FileManager.default.copyItem(atPath: path + suffix, toPath: copy + suffix)
+            }
+            let shardStore = try Store(path: copy)
             let found = try shardStore.queue.read { db -> (RunRecord, String?, Int)? in
                 let candidates = try RunRecord.filter(
                     Column("shard") != nil && Column("scenarioText") == scenario.text
