@@ -97,7 +97,7 @@ extension Runner {
                         && Column("cacheMode") == scenario.cache.rawValue
                 ).order(RunRecord.Columns.startedAt.desc, RunRecord.Columns.id.desc).fetchOne(db)
             else { return nil }
-            return (run, try Self.retryableFailures(db, runId: run.id))
+            return (run, try ResultRecord.retryableFailureCount(db, runId: run.id))
         }
         var runner = self
         runner.takesOverOtherHostsLease = true
@@ -113,37 +113,22 @@ extension Runner {
             said(.complete(run.id))
             return Outcome(runId: run.id, corpus: CorpusLoader.Summary(), results: 0, cacheHits: 0, calls: 0)
         }
-        let failures = try await store.queue.read { db in try Self.retryableFailures(db, runId: outcome.runId) }
+        let failures = try await store.queue.read { db in
+            try ResultRecord.retryableFailureCount(db, runId: outcome.runId)
+        }
         if failures > 0 { throw RunError.shardFailures(runId: outcome.runId, count: failures) }
         return outcome
-    }
-
-    /// A run's results whose call failed in transport and stored no reply: what a resume retries. (A stored reply
-    /// that is an error — a timeout recorded with a corpus, say — is a result like any other.)
-    static func retryableFailures(_ db: Database, runId: String) throws -> Int {
-        try Int.fetchOne(
-            db, sql: "SELECT count(*) FROM result WHERE runId = ? AND failureClass = ? AND replyId IS NULL",
-            arguments: [runId, FailureClass.transport.rawValue]) ?? 0
     }
 
     /// How many of a recording pipeline replay's calls have no stored reply (their call failed).
     func unrecordedCalls(_ replay: PipelineReplay) throws -> Int {
         guard !replay.calls.isEmpty else { return 0 }
         return try store.queue.read { db in
-            let statement = try RawStatement(
-                db,
-                sql: """
-                    SELECT 1 FROM reply
-                    WHERE incidentId = ? AND userSha256 = ? AND provider = ? AND model = ? AND sample = ? LIMIT 1
-                    """)
+            let statement = try RawStatement(db, sql: ReplyRecord.eventKeyExistsSQL)
             var missing = 0
-            for call in replay.calls {
-                statement.bind(1, call.incidentId)
-                statement.bind(2, call.request.userSha256)
-                statement.bind(3, call.request.provider)
-                statement.bind(4, call.request.model)
-                statement.bind(5, Int64(call.request.sample))
-                if try statement.firstInteger() == nil { missing += 1 }
+            for call in replay.calls
+            where try !ReplyRecord.exists(with: statement, incidentId: call.incidentId, request: call.request) {
+                missing += 1
             }
             return missing
         }
@@ -235,7 +220,7 @@ extension Runner {
                     return nil
                 }
                 let labelSha = try run.labelSetId.flatMap { try LabelSetRecord.fetchOne(db, key: $0)?.sha256 }
-                let failures = try Self.retryableFailures(db, runId: run.id)
+                let failures = try ResultRecord.retryableFailureCount(db, runId: run.id)
                 return (run, labelSha, failures)
             }
             guard let (run, labelSha, failures) = found, let shard = run.shard.flatMap(Shard.init) else {
@@ -315,35 +300,6 @@ extension Runner {
             results[SampleKey(incidentId: incidentId, sample: row[1])] = ShardResult(
                 replyId: reply.id, text: reply.text, error: reply.error, cacheHit: row[3], stale: row[4])
         }
-    }
-}
-
-extension ReplyRecord {
-    /// A stored reply identical to another store's: the same keys, text, error and status; for a live call's
-    /// reply, recorded at the same time (two live calls are two replies, whatever they said).
-    static let identicalSQL = """
-        SELECT id FROM reply
-        WHERE incidentId = ? AND userSha256 = ? AND provider = ? AND model = ? AND sample = ?
-          AND requestSha256 IS ? AND systemSha256 IS ? AND text IS ? AND error IS ? AND httpStatus IS ?
-          AND ((?11 AND source = 'live' AND recordedAt = ?12) OR (NOT ?11 AND source <> 'live'))
-        ORDER BY id LIMIT 1
-        """
-
-    /// The id of a stored reply identical to this one (``identicalSQL``), if any.
-    func identical(with statement: RawStatement) throws -> Int64? {
-        statement.bind(1, incidentId)
-        statement.bind(2, userSha256)
-        statement.bind(3, provider)
-        statement.bind(4, model)
-        statement.bind(5, Int64(sample))
-        statement.bind(6, requestSha256)
-        statement.bind(7, systemSha256)
-        statement.bind(8, text)
-        statement.bind(9, error)
-        statement.bind(10, httpStatus.map(Int64.init))
-        statement.bind(11, source == "live")
-        statement.bind(12, recordedAt)
-        return try statement.firstInteger()
     }
 }
 

@@ -301,3 +301,48 @@ extension ReplyRecord {
         return selector.replies
     }
 }
+
+extension ReplyRecord {
+    /// A stored reply identical to another store's: the same keys, text, error and status; for a live call's
+    /// reply, recorded at the same time (two live calls are two replies, whatever they said).
+    static let identicalSQL = """
+        SELECT id FROM reply
+        WHERE incidentId = ? AND userSha256 = ? AND provider = ? AND model = ? AND sample = ?
+          AND requestSha256 IS ? AND systemSha256 IS ? AND text IS ? AND error IS ? AND httpStatus IS ?
+          AND ((?11 AND source = 'live' AND recordedAt = ?12) OR (NOT ?11 AND source <> 'live'))
+        ORDER BY id LIMIT 1
+        """
+
+    /// The id of a stored reply identical to this one (``identicalSQL``), if any.
+    func identical(with statement: RawStatement) throws -> Int64? {
+        statement.bind(1, incidentId)
+        statement.bind(2, userSha256)
+        statement.bind(3, provider)
+        statement.bind(4, model)
+        statement.bind(5, Int64(sample))
+        statement.bind(6, requestSha256)
+        statement.bind(7, systemSha256)
+        statement.bind(8, text)
+        statement.bind(9, error)
+        statement.bind(10, httpStatus.map(Int64.init))
+        statement.bind(11, source == "live")
+        statement.bind(12, recordedAt)
+        return try statement.firstInteger()
+    }
+
+    /// Whether a reply is stored under an event key (incident, user message, provider, model, sample).
+    static let eventKeyExistsSQL = """
+        SELECT 1 FROM reply
+        WHERE incidentId = ? AND userSha256 = ? AND provider = ? AND model = ? AND sample = ? LIMIT 1
+        """
+
+    /// Whether a reply to a request's event key is stored, with a statement prepared from ``eventKeyExistsSQL``.
+    static func exists(with statement: RawStatement, incidentId: String, request: ModelRequest) throws -> Bool {
+        statement.bind(1, incidentId)
+        statement.bind(2, request.userSha256)
+        statement.bind(3, request.provider)
+        statement.bind(4, request.model)
+        statement.bind(5, Int64(request.sample))
+        return try statement.firstInteger() != nil
+    }
+}

@@ -121,6 +121,14 @@ struct ResultRecord: Sendable, TableRecord {
     }
 
     /// How many of a run's results are transport failures (calls to retry).
+    /// A run's results whose call failed in transport and stored no reply: what a resume calls again. (A stored
+    /// reply that is an error — a timeout recorded with a corpus, say — is a result like any other.)
+    static func retryableFailureCount(_ db: Database, runId: String) throws -> Int {
+        try Int.fetchOne(
+            db, sql: "SELECT count(*) FROM result WHERE runId = ? AND failureClass = ? AND replyId IS NULL",
+            arguments: [runId, FailureClass.transport.rawValue]) ?? 0
+    }
+
     static func transportFailureCount(_ db: Database, runId: String) throws -> Int {
         try ResultRecord.filter(Columns.runId == runId && Columns.failureClass == FailureClass.transport.rawValue)
             .fetchCount(db)
