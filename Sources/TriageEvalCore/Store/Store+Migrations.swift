@@ -515,6 +515,14 @@ extension Store {
                     ALTER TABLE run ADD COLUMN mergedShards INTEGER;
                     """)
         }
+        migrator.registerMigration("v13-repeat-timeline") { db in
+            try db.execute(
+                sql: """
+                    -- A corpus's repeats in receive order (the rowid, their id, ends the key): the pipeline replay
+                    -- merges them with its deliveries (delivery_timeline) instead of sorting every sighting.
+                    CREATE INDEX deliveryRepeat_timeline ON deliveryRepeat(receivedAt, ingestedAt);
+                    """)
+        }
         return migrator
     }
 }

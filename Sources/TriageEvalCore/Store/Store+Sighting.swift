@@ -23,60 +23,101 @@ package struct DeliverySighting: Sendable, Equatable {
         self.ingestOrder = ingestOrder
     }
 
-    /// The sightings of a corpus (or of one incident in it), as one query: a delivery's first sighting and its
-    /// repeats, without a re-ingest of a file already read (the same delivery from the same source, which is not
-    /// another message), in receive order — sightings without a receive time first — and, among equal times, in
-    /// the order they were stored; each with the stored digest of its delivery's user message under an encoding.
-    /// Parameters: ?1 the corpus, ?2 the encoding, and ?3 the incident when `filter` names one.
-    private static func timelineSQL(deliveries: String, filter: String) -> String {
-        """
-        SELECT s.deliveryId, s.source, s.receivedAt, s.incidentId, s.status, e.userSha256 FROM (
-            SELECT d.id AS deliveryId, d.source, d.receivedAt, d.incidentId, d.status, d.ingestedAt, 0 AS isRepeat,
-                d.id AS k
-            FROM \(deliveries) WHERE d.corpus = ?1\(filter)
-            UNION ALL
-            SELECT d.id, r.source, r.receivedAt, d.incidentId, d.status, r.ingestedAt, 1, r.id
-            FROM \(deliveries) CROSS JOIN deliveryRepeat r ON r.deliveryId = d.id
-            WHERE d.corpus = ?1\(filter) AND r.source != d.source AND NOT EXISTS (
+    /// The two halves of a corpus's sightings (or one incident's), each in receive order — a delivery's first
+    /// sightings, and its repeats without a re-ingest of a file already read (the same delivery from the same
+    /// source, which is not another message) — each with the stored digest of its delivery's user message under
+    /// an encoding. Columns: delivery id, source, receive time, incident, status, ingest time, digest, and the
+    /// sighting's own id. ``Timeline`` merges them.
+    /// Parameters: ?1 the corpus, ?2 the encoding, and ?3 the incident when `incident` is true.
+    private static func timelineSQL(repeats: Bool, incident: Bool) -> String {
+        let deliveries =
+            incident ? "delivery d INDEXED BY delivery_incident" : "delivery d INDEXED BY delivery_timeline"
+        let filter = incident ? "d.corpus = ?1 AND d.incidentId = ?3" : "d.corpus = ?1"
+        let digest =
+            "LEFT JOIN deliveryEvent e ON e.deliveryId = d.id AND e.incidentId = d.incidentId AND e.encoding = ?2"
+        guard repeats else {
+            return """
+                SELECT d.id, d.source, d.receivedAt, d.incidentId, d.status, d.ingestedAt, e.userSha256, d.id
+                FROM \(deliveries) \(digest)
+                WHERE \(filter)
+                ORDER BY d.receivedAt, d.ingestedAt, d.id
+                """
+        }
+        // A corpus's repeats are read in the order of their own timeline index, so that neither half is sorted
+        // as a whole (a sort of a million sightings held the first message back for seconds); one incident's
+        // are few, and are found from its deliveries.
+        let repeatsJoin =
+            incident
+            ? "\(deliveries) CROSS JOIN deliveryRepeat r ON r.deliveryId = d.id"
+            : "deliveryRepeat r INDEXED BY deliveryRepeat_timeline CROSS JOIN delivery d ON d.id = r.deliveryId"
+        return """
+            SELECT d.id, r.source, r.receivedAt, d.incidentId, d.status, r.ingestedAt, e.userSha256, r.id
+            FROM \(repeatsJoin) \(digest)
+            WHERE \(filter) AND r.source != d.source AND NOT EXISTS (
                 SELECT 1 FROM deliveryRepeat p WHERE p.deliveryId = r.deliveryId AND p.source = r.source AND p.id < r.id)
-        ) s
-        LEFT JOIN deliveryEvent e ON e.deliveryId = s.deliveryId AND e.incidentId = s.incidentId AND e.encoding = ?2
-        ORDER BY s.receivedAt, s.ingestedAt, s.isRepeat, s.k
-        """
+            ORDER BY r.receivedAt, r.ingestedAt, r.id
+            """
     }
 
-    /// A corpus's sightings in receive order (``timelineSQL(deliveries:filter:)``), read one at a time: a corpus of
-    /// any size is never held in memory. Its order is the pipeline replay's message order.
-    final class Timeline {
-        private let statement: RawStatement
+    /// A corpus's sightings in receive order, read one at a time: a corpus of any size is never held in memory.
+    /// Its order is the pipeline replay's message order: by receive time — sightings without one first — and,
+    /// among equal times, in the order they were stored (ingest time; of one ingest, a delivery's first sighting
+    /// before a repeat, then by id). The two halves of ``timelineSQL(repeats:incident:)``, each read in that
+    /// order, are merged.
+    package final class Timeline {
+        private let deliveries: RawStatement
+        private let repeats: RawStatement
+        /// Whether each half's statement is on a row (nil before its first step).
+        private var onDelivery: Bool?
+        private var onRepeat: Bool?
         private var position = 0
 
         /// The sightings of a corpus, or of one incident of it.
-        init(_ db: Database, corpus: String, encoding: Int, incidentId: String? = nil) throws {
-            // The corpus's scan reads the timeline index alone (no body page); one incident's, its deliveries.
-            statement = try RawStatement(
-                db,
-                sql: incidentId == nil
-                    ? timelineSQL(deliveries: "delivery d INDEXED BY delivery_timeline", filter: "")
-                    : timelineSQL(
-                        deliveries: "delivery d INDEXED BY delivery_incident", filter: " AND d.incidentId = ?3"))
-            statement.bind(1, corpus)
-            statement.bind(2, Int64(encoding))
-            if let incidentId { statement.bind(3, incidentId) }
+        package init(_ db: Database, corpus: String, encoding: Int, incidentId: String? = nil) throws {
+            deliveries = try RawStatement(db, sql: timelineSQL(repeats: false, incident: incidentId != nil))
+            repeats = try RawStatement(db, sql: timelineSQL(repeats: true, incident: incidentId != nil))
+            for statement in [deliveries, repeats] {
+                statement.bind(1, corpus)
+                statement.bind(2, Int64(encoding))
+                if let incidentId { statement.bind(3, incidentId) }
+            }
         }
 
         /// The next sighting and its delivery's stored user-message digest (nil when none is stored); nil after
         /// the last.
-        func next() throws -> (sighting: DeliverySighting, userSha256: String?)? {
-            guard try statement.step() else { return nil }
+        package func next() throws -> (sighting: DeliverySighting, userSha256: String?)? {
+            if onDelivery == nil { onDelivery = try deliveries.step() }
+            if onRepeat == nil { onRepeat = try repeats.step() }
+            let statement: RawStatement
+            switch (onDelivery!, onRepeat!) {
+            case (false, false): return nil
+            case (true, false): statement = deliveries
+            case (false, true): statement = repeats
+            case (true, true): statement = Self.precedes(repeats, deliveries) ? repeats : deliveries
+            }
             defer { position += 1 }
-            return (
+            let row = (
                 DeliverySighting(
                     deliveryId: Int64(statement.int(0)), source: statement.text(1) ?? "",
                     receivedAt: statement.double(2), incidentId: statement.text(3),
                     status: statement.text(4) ?? "", ingestOrder: position),
-                statement.text(5)
+                statement.text(6)
             )
+            if statement === deliveries { onDelivery = try deliveries.step() } else { onRepeat = try repeats.step() }
+            return row
+        }
+
+        /// Whether the repeat on `later` comes strictly before the delivery on `delivery`: an earlier receive time
+        /// (none is earliest, as SQLite orders NULL), else an earlier ingest time. Of one time and one ingest, the
+        /// delivery comes first.
+        private static func precedes(_ later: RawStatement, _ delivery: RawStatement) -> Bool {
+            let (a, b) = (later.double(2), delivery.double(2))
+            if a != b {
+                guard let b else { return false }
+                guard let a else { return true }
+                return a < b
+            }
+            return later.withBytes(5) { a in delivery.withBytes(5) { b in a.lexicographicallyPrecedes(b) } }
         }
     }
 
