@@ -210,8 +210,8 @@ package struct PipelineReplay: Sendable {
     /// Judges every planned message and stores one `pipelineMessage` row per message, replacing the run's rows.
     ///
     /// With a `reader` (a second connection to the store), the messages are read, their replies looked up and
-    /// judged, and the state rules stepped on them, on another thread, while this one writes the rows: each thread
-    /// is one SQLite connection, and the rows to write are most of this one's work.
+    /// judged on another thread while this one writes the rows: reading and writing take about as long each, and
+    /// each is one SQLite connection.
     func write(
         runId: String, judge: Judge, progress: Progress? = nil, reader: DatabaseQueue? = nil, in db: Database
     ) throws {
@@ -220,10 +220,27 @@ package struct PipelineReplay: Sendable {
         var texts = RawStatement.Texts()
         var written = 0
         var planned = 0
+        // The state rules step on the messages as they are written, in receive order.
+        var simulation = state.map { PipelineSimulation(rules: $0.rules, labels: $0.labels) }
         let writer = try PipelineStateRecord.Writer(db: db, runId: runId)
         if let state {
             try writer.deploys(state.rules.deploys?.timeline ?? DeployTimeline([]))
             try writer.settings(state.settings)
+        }
+        let sinks = PipelineSimulation.Sinks(
+            workflow: writer.workflow, approval: writer.approval,
+            audit: { try writer.audit($0, seq: $1, ordinal: $2) })
+        func step(_ row: Row) throws {
+            let message = row.message
+            guard simulation != nil, message.incidentId != nil else { return }
+            let judged = row.planned ? row.judged : nil
+            try simulation!.message(
+                PipelineSimulation.Message(
+                    seq: message.seq, targets: row.targets, time: message.productionTime,
+                    incidentId: message.incidentId, kind: message.kind, route: judged?.finalRoute,
+                    calls: judged?.calls ?? [], executeWorkflows: judged?.executeWorkflows ?? [],
+                    approveWorkflows: judged?.approveWorkflows ?? [], approveDispatch: judged?.approveDispatch),
+                sinks: sinks)
         }
         func store(_ row: Row) throws {
             let message = row.message
@@ -269,20 +286,12 @@ package struct PipelineReplay: Sendable {
                 insertDispatch.bind(9, dispatched.droppedActions.map(Int64.init))
                 try insertDispatch.run(texts: texts)
             }
+            try step(row)
             written += 1
             if written % 1024 == 0 { progress?.advance(by: 1024) }
         }
-        func store(_ outputs: [StateStepper.Output]) throws {
-            for output in outputs {
-                switch output {
-                case .workflow(let run): try writer.workflow(run)
-                case .approval(let request): try writer.approval(request)
-                case .audit(let link, let seq, let ordinal): try writer.audit(link, seq: seq, ordinal: ordinal)
-                }
-            }
-        }
         if let reader {
-            let queue = BoundedQueue<(rows: [Row], state: [StateStepper.Output])>(capacity: 4)
+            let queue = BoundedQueue<[Row]>(capacity: 4)
             let failure = ThreadFailure()
             let replay = self
             // A dispatch queue's thread, not a `Thread`: a thread of our own that used libdispatch (GRDB's queue,
@@ -290,22 +299,17 @@ package struct PipelineReplay: Sendable {
             // (swift-corelibs-libdispatch on Linux; caught by ThreadSanitizer as a SEGV in _dispatch_cache_cleanup).
             DispatchQueue(label: "triage-eval.pipeline-reader").async {
                 do {
-                    // The state rules step here, in receive order, as the rows are made: what they put out goes to
-                    // the writer with the batch of rows it came from.
-                    let stepper = replay.state.map { StateStepper($0) }
                     try reader.read { readerDb in
                         var rows: [Row] = []
                         rows.reserveCapacity(Self.batchSize)
                         try replay.replay(judge: judge, in: readerDb) { row, _ in
-                            try stepper?.step(row)
                             rows.append(row)
                             guard rows.count == Self.batchSize else { return }
                             // The writer closed the queue: it failed, so reading stops too.
-                            guard queue.put((rows, stepper?.take() ?? [])) else { throw CancellationError() }
+                            guard queue.put(rows) else { throw CancellationError() }
                             rows.removeAll(keepingCapacity: true)
                         }
-                        try stepper?.finish()
-                        _ = queue.put((rows, stepper?.take() ?? []))
+                        if !rows.isEmpty { _ = queue.put(rows) }
                     }
                 } catch is CancellationError {
                 } catch {
@@ -314,75 +318,16 @@ package struct PipelineReplay: Sendable {
                 queue.close()
             }
             defer { queue.close() }
-            while let batch = queue.take() {
-                for row in batch.rows { try store(row) }
-                try store(batch.state)
+            while let rows = queue.take() {
+                for row in rows { try store(row) }
             }
             if let error = failure.error { throw error }
         } else {
-            let stepper = state.map { StateStepper($0) }
-            try replay(judge: judge, in: db) { row, _ in
-                try store(row)
-                try stepper?.step(row)
-                try store(stepper?.take() ?? [])
-            }
-            try stepper?.finish()
-            try store(stepper?.take() ?? [])
+            try replay(judge: judge, in: db) { row, _ in try store(row) }
         }
+        try simulation?.finish(sinks: sinks)
         progress?.advance(by: written % 1024)
         progress?.finish(note: "\(planned) planned")
-    }
-
-    /// The state rules (``PipelineSimulation``) stepped on a replay's rows in receive order, what they put out
-    /// gathered until it is taken (to be stored on the writer's connection).
-    final class StateStepper {
-        /// A row the state rules put out, for `PipelineStateRecord.Writer`.
-        enum Output: Sendable {
-            case workflow(PipelineSimulation.WorkflowRun)
-            case approval(PipelineSimulation.ApprovalRequest)
-            case audit(AuditChain.Link, seq: Int, ordinal: Int)
-        }
-
-        /// The gathered output, which the sinks append to.
-        private final class Gathered {
-            var outputs: [Output] = []
-        }
-
-        private var simulation: PipelineSimulation
-        private let gathered = Gathered()
-        private let sinks: PipelineSimulation.Sinks
-
-        init(_ state: StateRules) {
-            simulation = PipelineSimulation(rules: state.rules, labels: state.labels)
-            let gathered = gathered
-            sinks = PipelineSimulation.Sinks(
-                workflow: { gathered.outputs.append(.workflow($0)) },
-                approval: { gathered.outputs.append(.approval($0)) },
-                audit: { gathered.outputs.append(.audit($0, seq: $1, ordinal: $2)) })
-        }
-
-        /// Steps the rules on a row (a message of no incident does not concern them).
-        func step(_ row: Row) throws {
-            let message = row.message
-            guard message.incidentId != nil else { return }
-            let judged = row.planned ? row.judged : nil
-            try simulation.message(
-                PipelineSimulation.Message(
-                    seq: message.seq, targets: row.targets, time: message.productionTime,
-                    incidentId: message.incidentId, kind: message.kind, route: judged?.finalRoute,
-                    calls: judged?.calls ?? [], executeWorkflows: judged?.executeWorkflows ?? [],
-                    approveWorkflows: judged?.approveWorkflows ?? [], approveDispatch: judged?.approveDispatch),
-                sinks: sinks)
-        }
-
-        /// Lets the rest of the timed events happen (after the last row).
-        func finish() throws { try simulation.finish(sinks: sinks) }
-
-        /// The output gathered since the last take.
-        func take() -> [Output] {
-            defer { gathered.outputs.removeAll(keepingCapacity: true) }
-            return gathered.outputs
-        }
     }
 
     // MARK: - The replay
