@@ -284,8 +284,10 @@ import TriageEvalTestSupport
     /// A replay keeps each delivery's user-message digest in the store (`deliveryEvent`) and a rerun reads it
     /// instead of encoding the event again: the digests equal the SHA-256 of Python's `json.dumps` of each stored
     /// body with its incident id inserted; a digest is what a rerun looks replies up by (a wrong one leaves that
-    /// message without a reply); one of another encoding is never read. The rows a replay writes without checking
-    /// their foreign keys one by one pass `PRAGMA foreign_key_check`.
+    /// message without a reply); one of another encoding is never read. Beside each digest are the delivery's
+    /// deploy targets, equal to its alerts' labels as Python reads them; a row without them (a store from before
+    /// them) is computed again. The rows a replay writes without checking their foreign keys one by one pass
+    /// `PRAGMA foreign_key_check`.
     @Test func aRerunFindsRepliesByTheDigestsTheStoreKeeps() throws {
         let temp = try TemporaryDirectory()
         defer { temp.remove() }
@@ -296,12 +298,28 @@ import TriageEvalTestSupport
             """
             import hashlib, json, sqlite3, sys
             db = sqlite3.connect(sys.argv[1])
-            digests = {(d, i): (e, s) for d, i, e, s in db.execute(
-                "SELECT deliveryId, incidentId, encoding, userSha256 FROM deliveryEvent")}
+            digests = {(d, i): (e, s) for d, i, e, s, t in db.execute(
+                "SELECT deliveryId, incidentId, encoding, userSha256, targets FROM deliveryEvent")}
+            stored = {(d, i): t for d, i, t in db.execute("SELECT deliveryId, incidentId, targets FROM deliveryEvent")}
+            def targets(body):
+                # The distinct [service, namespace, deployment, cluster] of the alerts' labels (a string or null).
+                found = []
+                alerts = json.loads(body).get("alerts")
+                for alert in alerts if isinstance(alerts, list) else []:
+                    if not isinstance(alert, dict):
+                        continue
+                    labels = alert.get("labels") if isinstance(alert.get("labels"), dict) else {}
+                    target = [labels.get(k) if isinstance(labels.get(k), str) else None
+                              for k in ("service", "namespace", "deployment", "cluster")]
+                    if target not in found:
+                        found.append(target)
+                return found
             deliveries = db.execute("SELECT id, incidentId, body FROM delivery WHERE incidentId IS NOT NULL").fetchall()
             for delivery, incident, body in deliveries:
                 user = json.dumps({"incident_id": incident, **json.loads(body)})
                 assert digests[(delivery, incident)] == (1, hashlib.sha256(user.encode()).hexdigest()), delivery
+                assert json.loads(stored[(delivery, incident)]) == targets(body), (delivery, stored[(delivery, incident)])
+                assert targets(body), delivery
             assert len(digests) == len(deliveries), (len(digests), len(deliveries))
             assert db.execute("PRAGMA foreign_key_check").fetchall() == []
             print(len(digests))
@@ -327,6 +345,23 @@ import TriageEvalTestSupport
         let rerun = try Self.exportedRows(temp, againRun) as NSArray
         #expect(rerun.isEqual(to: try Self.exportedRows(temp, firstRun)))
         #expect(rerun.count == 7)
+
+        // Rows without targets, as a store from before them has: computed again, digests and targets.
+        let before = try Python.run(
+            "import sqlite3, sys\nprint(sqlite3.connect(sys.argv[1]).execute("
+                + "'SELECT group_concat(targets, \"|\") FROM (SELECT targets FROM deliveryEvent ORDER BY deliveryId)'"
+                + ").fetchone()[0])", temp.file("s.sqlite"))
+        _ = try Python.run(update, temp.file("s.sqlite"), "UPDATE deliveryEvent SET targets = NULL")
+        let (upgraded, upgradedRun) = try Self.run(temp, scenario)
+        #expect(upgraded.status == 0, "\(upgraded.stderr)")
+        #expect(upgraded.stderr.contains("5 user-message digests stored"), "\(upgraded.stderr)")
+        let after = try Python.run(
+            "import sqlite3, sys\nprint(sqlite3.connect(sys.argv[1]).execute("
+                + "'SELECT group_concat(targets, \"|\") FROM (SELECT targets FROM deliveryEvent ORDER BY deliveryId)'"
+                + ").fetchone()[0])", temp.file("s.sqlite"))
+        #expect(after == before && !before.contains("None"), "\(before) \(after)")
+        #expect(
+            (try Self.exportedRows(temp, upgradedRun) as NSArray).isEqual(to: try Self.exportedRows(temp, firstRun)))
     }
 
     /// `cache: record` calls the model once per planning whose sample is not stored — the n-th planning of a

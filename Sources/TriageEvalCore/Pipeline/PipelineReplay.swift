@@ -193,7 +193,7 @@ package struct PipelineReplay: Sendable {
         var untimed = 0
         var total = 0
         var example: String?
-        while let (sighting, _) = try timeline.next() {
+        while let (sighting, _, _) = try timeline.next() {
             total += 1
             if sighting.receivedAt == nil {
                 untimed += 1
@@ -491,6 +491,8 @@ package struct PipelineReplay: Sendable {
         var row: Row
         var user: UserMessage?
         var replyIndex: Int?
+        /// Its delivery's deploy targets as the store keeps them (nil when it has none).
+        var storedTargets: String?
     }
 
     /// Reads the messages in receive order and gives out each with the reply it takes — judged when a judge is
@@ -546,7 +548,7 @@ package struct PipelineReplay: Sendable {
             let earlier = try DeliverySighting.Timeline(
                 db, corpus: scenario.corpus, encoding: encoding, incidentId: incidentId)
             var state: Incident?
-            while let (row, userSha256) = try earlier.next() {
+            while let (row, userSha256, _) = try earlier.next() {
                 if row.deliveryId == sighting.deliveryId && row.source == sighting.source { break }
                 _ = try advance(row, userSha256: userSha256, incident: &state)
             }
@@ -556,16 +558,20 @@ package struct PipelineReplay: Sendable {
         // The verdict on a planning without a reply (its call failed), the same for all.
         let noReply = judge.map { Judged(nil, judge: $0, dispatch: dispatch, planner: state?.planner) }
         // The targets of the deliveries whose decisions submit Workflows, read on this thread (the writer's is the
-        // busier), a delivery once while it is remembered (a repeat comes back within hours).
+        // busier), a delivery once while it is remembered (a repeat comes back within hours): as the store keeps
+        // them beside the delivery's digest, else (no digest stored) from its body.
         let deploys = state?.rules.deploys?.timeline
         let bodies = deploys == nil ? nil : try DeliverySighting.BodyReader(db)
         var targetsByDelivery: [Int64: [DeployTimeline.Target]] = [:]
-        func targets(of deliveryId: Int64, timeline: DeployTimeline) throws -> [DeployTimeline.Target] {
+        func targets(
+            of deliveryId: Int64, stored: String?, timeline: DeployTimeline
+        ) throws -> [DeployTimeline.Target] {
             if let known = targetsByDelivery[deliveryId] { return known }
             if targetsByDelivery.count >= 65_536 { targetsByDelivery.removeAll(keepingCapacity: true) }
-            let targets =
-                try bodies?.withBody(of: deliveryId) { DeployTimeline.targets(body: $0).filter(timeline.mayMatch) }
-                ?? []
+            let all =
+                try stored.flatMap(DeployTimeline.targets(storedText:))
+                ?? bodies?.withBody(of: deliveryId) { DeployTimeline.targets(body: $0) } ?? []
+            let targets = all.filter(timeline.mayMatch)
             targetsByDelivery[deliveryId] = targets
             return targets
         }
@@ -597,7 +603,8 @@ package struct PipelineReplay: Sendable {
                         row.judged = noReply
                     }
                     if let deploys, !deploys.deploys.isEmpty, row.judged?.submitsWorkflows == true {
-                        row.targets = try targets(of: row.message.deliveryId, timeline: deploys)
+                        row.targets = try targets(
+                            of: row.message.deliveryId, stored: pending.storedTargets, timeline: deploys)
                     }
                 }
                 try visit(row, batchCalls[position])
@@ -606,7 +613,7 @@ package struct PipelineReplay: Sendable {
             batchCalls.removeAll(keepingCapacity: true)
         }
 
-        while let (sighting, userSha256) = try timeline.next() {
+        while let (sighting, userSha256, storedTargets) = try timeline.next() {
             guard let receivedAt = sighting.receivedAt else {
                 throw PipelineError.noReceiveTimes(
                     corpus: scenario.corpus, missing: 1, total: 1, example: sighting.source)
@@ -638,7 +645,8 @@ package struct PipelineReplay: Sendable {
                 kind: kind)
             seq += 1
             var pending = Pending(
-                row: Row(message: message, planned: user != nil, occurrence: occurrence, reply: nil, reused: false))
+                row: Row(message: message, planned: user != nil, occurrence: occurrence, reply: nil, reused: false),
+                storedTargets: storedTargets)
             if let user, let occurrence, let incidentId = sighting.incidentId {
                 let (index, reused, call) = try reply(
                     user, of: incident!, occurrence: occurrence, incidentId: incidentId,

@@ -8,9 +8,13 @@ import GRDB
 /// event), and encoding every event of a large corpus is most of a replay's preparation; the digest depends only on
 /// the body, the incident id and the encoder (``Planner/userMessageEncoding``), so it is computed once. A
 /// recording, or a scenario matching replies by their exact request, still encodes the events it needs as text.
+///
+/// Beside each digest the delivery's deploy targets are kept (``DeployTimeline/storedText(_:)``): deploy
+/// suppression needs them for every message whose decision submits Workflows, and walking the bodies for them was
+/// a sixth of a replay's reading.
 enum UserMessageDigests {
-    /// Computes and stores the digests of a corpus's deliveries that have none under the current encoding, a
-    /// window of deliveries at a time on every core. A body that is not a JSON event is left without one: the
+    /// Computes and stores the digests (and deploy targets) of a corpus's deliveries that have none under the
+    /// current encoding, a window of deliveries at a time on every core. A body that is not a JSON event is left without one: the
     /// replay that plans it encodes it again and reports the error.
     /// - Parameters:
     ///   - store: the store.
@@ -54,7 +58,8 @@ enum UserMessageDigests {
     }
 
     /// Encodes the user message of each delivery as the event of its incident, a window of deliveries at a time
-    /// on every core, and stores each digest; the digest of each, or why its body is not a JSON event, in order.
+    /// on every core, and stores each digest with the delivery's deploy targets; the digest of each, or why its body
+    /// is not a JSON event, in order.
     private static func compute(
         _ deliveries: [DeliveryEventRecord.DeliveryOfIncident], progress: Progress?, in db: Database
     ) throws -> [Result<String, PlannerError>] {
@@ -67,18 +72,38 @@ enum UserMessageDigests {
             let window = deliveries[start..<min(start + 4096, deliveries.count)]
             let bodies = try window.map { try DeliverySighting.body(db, deliveryId: $0.deliveryId) ?? [] }
             let results = IncidentEvents.userMessages(bodies: bodies, incidentIds: window.map(\.incidentId))
-            for (delivery, result) in zip(window, results) {
+            let targets = storedTargets(of: bodies)
+            for ((delivery, result), targets) in zip(zip(window, results), targets) {
                 digests.append(result.map(\.sha256))
                 guard case .success(let message) = result else { continue }
                 insert.bind(1, delivery.deliveryId)
                 insert.bind(2, delivery.incidentId)
                 insert.bind(3, Int64(encoding))
                 insert.bind(4, message.sha256)
+                insert.bind(5, targets)
                 try insert.run()
             }
             progress?.advance(by: window.count)
             start += window.count
         }
         return digests
+    }
+
+    /// The deploy targets of each body as the store keeps them, in order, on every core.
+    private static func storedTargets(of bodies: [[UInt8]]) -> [String] {
+        var texts = [String](repeating: "", count: bodies.count)
+        let threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, bodies.count))
+        texts.withUnsafeMutableBufferPointer { buffer in
+            // Each thread writes its own indices (thread, thread + threads, …) only.
+            nonisolated(unsafe) let output = buffer
+            DispatchQueue.concurrentPerform(iterations: threads) { thread in
+                var index = thread
+                while index < bodies.count {
+                    output[index] = DeployTimeline.storedText(DeployTimeline.targets(body: bodies[index]))
+                    index += threads
+                }
+            }
+        }
+        return texts
     }
 }

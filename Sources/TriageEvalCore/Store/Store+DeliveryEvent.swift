@@ -8,8 +8,8 @@ enum DeliveryEventRecord {
         var incidentId: String
     }
 
-    /// The deliveries of a corpus, with their incident, whose user-message digest is not stored under `encoding`,
-    /// by id.
+    /// The deliveries of a corpus, with their incident, whose user-message digest is not stored under `encoding`
+    /// (or is stored without its deploy targets, by a store older than them), by id.
     static func missing(_ db: Database, corpus: String, encoding: Int) throws -> [DeliveryOfIncident] {
         let rows = try Row.fetchCursor(
             db,
@@ -17,7 +17,8 @@ enum DeliveryEventRecord {
                 SELECT d.id, d.incidentId FROM delivery d
                 WHERE d.corpus = ? AND d.incidentId IS NOT NULL AND NOT EXISTS (
                     SELECT 1 FROM deliveryEvent e
-                    WHERE e.deliveryId = d.id AND e.incidentId = d.incidentId AND e.encoding = ?)
+                    WHERE e.deliveryId = d.id AND e.incidentId = d.incidentId AND e.encoding = ?
+                        AND e.targets IS NOT NULL)
                 ORDER BY d.id
                 """,
             arguments: [corpus, encoding])
@@ -49,13 +50,14 @@ enum DeliveryEventRecord {
         }
     }
 
-    /// The statement that stores one digest: deliveryId, incidentId, encoding, userSha256.
+    /// The statement that stores one digest: deliveryId, incidentId, encoding, userSha256, and the delivery's deploy
+    /// targets (``DeployTimeline/storedText(_:)``).
     static func insert(_ db: Database) throws -> RawStatement {
         try RawStatement(
             db,
             sql: """
-                INSERT OR REPLACE INTO deliveryEvent (deliveryId, incidentId, encoding, userSha256)
-                VALUES (?, ?, ?, ?)
+                INSERT OR REPLACE INTO deliveryEvent (deliveryId, incidentId, encoding, userSha256, targets)
+                VALUES (?, ?, ?, ?, ?)
                 """)
     }
 

@@ -523,6 +523,17 @@ extension Store {
                     CREATE INDEX deliveryRepeat_timeline ON deliveryRepeat(receivedAt, ingestedAt);
                     """)
         }
+        migrator.registerMigration("v14-delivery-event-targets") { db in
+            try db.execute(
+                sql: """
+                    -- The distinct deploy targets of the delivery's alerts (their service, namespace, deployment
+                    -- and cluster labels), derived from the body beside its digest so that the pipeline replay's
+                    -- deploy suppression reads them with the timeline instead of walking every body again: a JSON
+                    -- list of [service, namespace, deployment, cluster] lists, null for a label an alert lacks.
+                    -- NULL for a row stored before this column: the digest step computes the row again.
+                    ALTER TABLE deliveryEvent ADD COLUMN targets TEXT;
+                    """)
+        }
         return migrator
     }
 }

@@ -27,7 +27,7 @@ package struct DeliverySighting: Sendable, Equatable {
     /// sightings, and its repeats without a re-ingest of a file already read (the same delivery from the same
     /// source, which is not another message) — each with the stored digest of its delivery's user message under
     /// an encoding. Columns: delivery id, source, receive time, incident, status, ingest time, digest, and the
-    /// sighting's own id. ``Timeline`` merges them.
+    /// delivery's stored deploy targets. ``Timeline`` merges them.
     /// Parameters: ?1 the corpus, ?2 the encoding, and ?3 the incident when `incident` is true.
     private static func timelineSQL(repeats: Bool, incident: Bool) -> String {
         let deliveries =
@@ -37,7 +37,7 @@ package struct DeliverySighting: Sendable, Equatable {
             "LEFT JOIN deliveryEvent e ON e.deliveryId = d.id AND e.incidentId = d.incidentId AND e.encoding = ?2"
         guard repeats else {
             return """
-                SELECT d.id, d.source, d.receivedAt, d.incidentId, d.status, d.ingestedAt, e.userSha256, d.id
+                SELECT d.id, d.source, d.receivedAt, d.incidentId, d.status, d.ingestedAt, e.userSha256, e.targets
                 FROM \(deliveries) \(digest)
                 WHERE \(filter)
                 ORDER BY d.receivedAt, d.ingestedAt, d.id
@@ -51,7 +51,7 @@ package struct DeliverySighting: Sendable, Equatable {
             ? "\(deliveries) CROSS JOIN deliveryRepeat r ON r.deliveryId = d.id"
             : "deliveryRepeat r INDEXED BY deliveryRepeat_timeline CROSS JOIN delivery d ON d.id = r.deliveryId"
         return """
-            SELECT d.id, r.source, r.receivedAt, d.incidentId, d.status, r.ingestedAt, e.userSha256, r.id
+            SELECT d.id, r.source, r.receivedAt, d.incidentId, d.status, r.ingestedAt, e.userSha256, e.targets
             FROM \(repeatsJoin) \(digest)
             WHERE \(filter) AND r.source != d.source AND NOT EXISTS (
                 SELECT 1 FROM deliveryRepeat p WHERE p.deliveryId = r.deliveryId AND p.source = r.source AND p.id < r.id)
@@ -83,9 +83,9 @@ package struct DeliverySighting: Sendable, Equatable {
             }
         }
 
-        /// The next sighting and its delivery's stored user-message digest (nil when none is stored); nil after
-        /// the last.
-        package func next() throws -> (sighting: DeliverySighting, userSha256: String?)? {
+        /// The next sighting, its delivery's stored user-message digest and its stored deploy targets
+        /// (``DeployTimeline/storedText(_:)``; each nil when none is stored); nil after the last.
+        package func next() throws -> (sighting: DeliverySighting, userSha256: String?, targets: String?)? {
             if onDelivery == nil { onDelivery = try deliveries.step() }
             if onRepeat == nil { onRepeat = try repeats.step() }
             let statement: RawStatement
@@ -101,7 +101,8 @@ package struct DeliverySighting: Sendable, Equatable {
                     deliveryId: Int64(statement.int(0)), source: statement.text(1) ?? "",
                     receivedAt: statement.double(2), incidentId: statement.text(3),
                     status: statement.text(4) ?? "", ingestOrder: position),
-                statement.text(6)
+                statement.text(6),
+                statement.text(7)
             )
             if statement === deliveries { onDelivery = try deliveries.step() } else { onRepeat = try repeats.step() }
             return row
@@ -161,8 +162,8 @@ package struct DeliverySighting: Sendable, Equatable {
         return (row?[0] ?? 0, row?[1] ?? 0)
     }
 
-    /// Delivery bodies read one by one, each lent in place (the pipeline replay reads a body per delivery whose
-    /// decision submits Workflows, for its alerts' deploy targets).
+    /// Delivery bodies read one by one, each lent in place (the pipeline replay reads the body of a delivery whose
+    /// decision submits Workflows for its alerts' deploy targets when the store has none for it).
     final class BodyReader {
         private let statement: RawStatement
 

@@ -35,8 +35,8 @@ import TriageEvalTestSupport
                            (14, 2, 'f3:2', 160, 't3'),  -- a second repeat from f3:2: a re-ingest
                            (15, 4, 'g:2', 10, 't1'),    -- another corpus's
                            (16, 1, 'f4:1', NULL, 't1'); -- untimed, as delivery 3: after it
-                    INSERT INTO deliveryEvent (deliveryId, incidentId, encoding, userSha256)
-                    VALUES (1, 'inc-a', 1, 'h1');
+                    INSERT INTO deliveryEvent (deliveryId, incidentId, encoding, userSha256, targets)
+                    VALUES (1, 'inc-a', 1, 'h1', '[["web", null, null, null]]');
                     """)
         }
         return store
@@ -44,12 +44,12 @@ import TriageEvalTestSupport
 
     private static func read(
         _ store: Store, encoding: Int = 1, incidentId: String? = nil
-    ) throws -> [(source: String, deliveryId: Int64, digest: String?, order: Int)] {
+    ) throws -> [(source: String, deliveryId: Int64, digest: String?, targets: String?, order: Int)] {
         try store.queue.read { db in
             let timeline = try DeliverySighting.Timeline(db, corpus: "c", encoding: encoding, incidentId: incidentId)
-            var rows: [(String, Int64, String?, Int)] = []
-            while let (sighting, digest) = try timeline.next() {
-                rows.append((sighting.source, sighting.deliveryId, digest, sighting.ingestOrder))
+            var rows: [(String, Int64, String?, String?, Int)] = []
+            while let (sighting, digest, targets) = try timeline.next() {
+                rows.append((sighting.source, sighting.deliveryId, digest, targets, sighting.ingestOrder))
             }
             return rows
         }
@@ -65,6 +65,9 @@ import TriageEvalTestSupport
         #expect(rows.map(\.order) == Array(0..<8))
         // Delivery 1's digest under encoding 1, with each of its sightings; none under another encoding.
         #expect(rows.map(\.digest) == [nil, "h1", nil, "h1", nil, "h1", nil, nil])
+        // Its stored deploy targets come with them.
+        let web = #"[["web", null, null, null]]"#
+        #expect(rows.map(\.targets) == [nil, web, nil, web, nil, web, nil, nil])
         #expect(try Self.read(store, encoding: 2).allSatisfy { $0.digest == nil })
     }
 

@@ -142,6 +142,40 @@ package struct DeployTimeline: Sendable, Equatable {
         return targets
     }
 
+    /// Targets as the store keeps them beside a delivery's digest (`deliveryEvent.targets`): a JSON list of
+    /// `[service, namespace, deployment, cluster]` lists, `null` for a label an alert lacks.
+    package static func storedText(_ targets: [Target]) -> String {
+        PythonJSONEncoder.string(
+            .array(
+                targets.map { target in
+                    .array(
+                        [target.service, target.namespace, target.deployment, target.cluster].map {
+                            $0.map(JSONValue.string) ?? .null
+                        })
+                }))
+    }
+
+    /// Targets read back from ``storedText(_:)``; nil for a text that is not such a list.
+    package static func targets(storedText text: String) -> [Target]? {
+        guard let elements = (try? JSONParser.parse(text))?.arrayElements else { return nil }
+        var targets: [Target] = []
+        targets.reserveCapacity(elements.count)
+        for element in elements {
+            guard let fields = element.arrayElements, fields.count == 4 else { return nil }
+            var values: [String?] = []
+            for field in fields {
+                if case .null = field {
+                    values.append(nil)
+                } else {
+                    guard let value = field.stringValue else { return nil }
+                    values.append(value)
+                }
+            }
+            targets.append(Target(service: values[0], namespace: values[1], deployment: values[2], cluster: values[3]))
+        }
+        return targets
+    }
+
     /// Whether a deploy is of an alert's service: the alert's `service` label names it, or — for an alert without
     /// one — its `namespace` and `deployment` labels do. Where both name a cluster, the clusters must agree (a
     /// deploy to one cluster says nothing about another).

@@ -99,6 +99,25 @@ import TriageEvalTestSupport
         )
     }
 
+    @Test func targetsAreStoredAsAJSONListOfFourFieldListsAndReadBack() {
+        let targets: [DeployTimeline.Target] = [
+            .init(service: "cart", cluster: "eu"), .init(namespace: "media", deployment: "web \"v2\"\u{e9}"), .init(),
+        ]
+        let text = DeployTimeline.storedText(targets)
+        // Written by hand: json.dumps of the lists, null for a missing label, non-ASCII escaped.
+        #expect(
+            text
+                == #"[["cart", null, null, "eu"], [null, "media", "web \"v2\"\u00e9", null], [null, null, null, null]]"#
+        )
+        #expect(DeployTimeline.targets(storedText: text) == targets)
+        #expect(DeployTimeline.storedText([]) == "[]")
+        #expect(DeployTimeline.targets(storedText: "[]") == [])
+        // Anything else is no stored list (the replay then reads the body).
+        for bad in ["", "{}", #"[["a", null, null]]"#, #"[["a", 1, null, null]]"#, "[1]"] {
+            #expect(DeployTimeline.targets(storedText: bad) == nil, "\(bad)")
+        }
+    }
+
     @Test func timelinesAreReadFromJSONLinesAndGrafanaExportsWithErrorsNamingTheirPlace() throws {
         let temp = try TemporaryDirectory()
         defer { temp.remove() }
