@@ -122,6 +122,32 @@ package final class Store: Sendable {
         }
     }
 
+    /// ``checkpoint()``, with `work` done meanwhile: the log is copied into the file on a connection of its own
+    /// while `work` runs — a run's reports read the store meanwhile, and copying the log of a large replay (half a
+    /// GiB for a million messages) takes seconds — and emptied once `work` is done.
+    ///
+    /// The copy is SQLite's passive checkpoint, which neither waits for the readers nor blocks them; the checkpoint
+    /// that follows has nothing left to copy. It is made whether `work` throws or not (a failed gate still leaves
+    /// the store whole).
+    /// - Throws: what ``checkpoint()`` throws, else what `work` throws.
+    package func checkpoint<T>(during work: () throws -> T) throws -> T {
+        guard path != ":memory:" else { return try work() }
+        let copied = DispatchGroup()
+        let path = self.path
+        copied.enter()
+        DispatchQueue.global().async {
+            defer { copied.leave() }
+            // Best effort: the checkpoint below does whatever this one could not.
+            guard let copier = try? DatabaseQueue(path: path, configuration: Self.configuration(readonly: false))
+            else { return }
+            _ = try? copier.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+        }
+        let result = Result { try work() }
+        copied.wait()
+        try checkpoint()
+        return try result.get()
+    }
+
     /// Resolves the store path: an explicit flag, else `TRIAGE_EVAL_DB`, else the default.
     package static func resolvePath(flag: String?, environment: [String: String]) -> String {
         if let flag, !flag.isEmpty { return flag }

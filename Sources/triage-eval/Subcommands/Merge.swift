@@ -59,9 +59,13 @@ extension TriageEval {
                 return
             }
             print(outcome.runId)
-            try reportingSetupErrors { try store.checkpoint() }
-            try writeRunReports(runId: outcome.runId, store: store, options: reportOptions) {
-                printError("wrote \($0)")
+            // The merged store's log is copied into its file while the reports are written.
+            try reportingSetupErrors {
+                try store.checkpoint {
+                    try writeRunReports(runId: outcome.runId, store: store, options: reportOptions) {
+                        printError("wrote \($0)")
+                    }
+                }
             }
         }
 

@@ -139,10 +139,14 @@ extension TriageEval {
                         + "\(ingest.quarantined) quarantined; \(outcome.corpus.replies.imported) replies imported")
             }
             print(outcome.runId)
-            // The store file alone holds the run (a shard's store is copied as one file).
-            try reportingSetupErrors { try store.checkpoint() }
-            try writeRunReports(runId: outcome.runId, store: store, options: reportOptions) {
-                printError("wrote \($0)")
+            // The store file alone holds the run (a shard's store is copied as one file): its log is copied into it
+            // while the reports are written.
+            try reportingSetupErrors {
+                try store.checkpoint {
+                    try writeRunReports(runId: outcome.runId, store: store, options: reportOptions) {
+                        printError("wrote \($0)")
+                    }
+                }
             }
         }
 
