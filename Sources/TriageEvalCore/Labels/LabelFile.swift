@@ -21,21 +21,43 @@ package struct IncidentFacts: Sendable, Equatable {
     package static func fetch(corpus: String, in db: Database) throws -> [IncidentFacts] {
         let rows = try IncidentRecord.withFirstBody(db, corpus: corpus)
         var facts: [IncidentFacts] = []
+        // A window of incidents at a time, their bodies parsed on every core (a corpus of 100,000 incidents
+        // parses 100,000 bodies before its run starts).
+        var window: [IncidentFacts] = []
+        var bodies: [[UInt8]] = []
+        func flush() {
+            for (incident, labels) in zip(window, bodies.concurrentMap(labels(body:))) {
+                facts.append(
+                    IncidentFacts(
+                        id: incident.id, receiver: incident.receiver, alertname: incident.alertname, labels: labels))
+            }
+            window.removeAll(keepingCapacity: true)
+            bodies.removeAll(keepingCapacity: true)
+        }
         while let row = try rows.next() {
             let body: Data = row["body"]
-            let event = (try? JSONParser.parse(Array(body))) ?? .null
-            var labels: [String: String] = [:]
-            for (key, value) in event["commonLabels"]?.objectMembers ?? [] {
-                if let text = value.stringValue { labels[key] = text }
-            }
-            for (key, value) in event["alerts"]?.arrayElements?.first?["labels"]?.objectMembers ?? []
-            where labels[key] == nil {
-                if let text = value.stringValue { labels[key] = text }
-            }
-            facts.append(
-                IncidentFacts(id: row["id"], receiver: row["receiver"], alertname: row["alertname"], labels: labels))
+            window.append(
+                IncidentFacts(id: row["id"], receiver: row["receiver"], alertname: row["alertname"], labels: [:]))
+            bodies.append(Array(body))
+            if window.count == 4096 { flush() }
         }
+        flush()
         return facts
+    }
+
+    /// What a rule sees of an event's labels: its `commonLabels`, plus its first alert's labels for names not in
+    /// them (string values only; a body that is not JSON has none).
+    @Sendable static func labels(body: [UInt8]) -> [String: String] {
+        let event = (try? JSONParser.parse(body)) ?? .null
+        var labels: [String: String] = [:]
+        for (key, value) in event["commonLabels"]?.objectMembers ?? [] {
+            if let text = value.stringValue { labels[key] = text }
+        }
+        for (key, value) in event["alerts"]?.arrayElements?.first?["labels"]?.objectMembers ?? []
+        where labels[key] == nil {
+            if let text = value.stringValue { labels[key] = text }
+        }
+        return labels
     }
 }
 

@@ -91,19 +91,6 @@ enum UserMessageDigests {
 
     /// The deploy targets of each body as the store keeps them, in order, on every core.
     private static func storedTargets(of bodies: [[UInt8]]) -> [String] {
-        var texts = [String](repeating: "", count: bodies.count)
-        let threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, bodies.count))
-        texts.withUnsafeMutableBufferPointer { buffer in
-            // Each thread writes its own indices (thread, thread + threads, …) only.
-            nonisolated(unsafe) let output = buffer
-            DispatchQueue.concurrentPerform(iterations: threads) { thread in
-                var index = thread
-                while index < bodies.count {
-                    output[index] = DeployTimeline.storedText(DeployTimeline.targets(body: bodies[index]))
-                    index += threads
-                }
-            }
-        }
-        return texts
+        bodies.concurrentMap { DeployTimeline.storedText(DeployTimeline.targets(body: $0)) }
     }
 }

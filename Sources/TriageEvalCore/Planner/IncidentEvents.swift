@@ -41,30 +41,16 @@ package enum IncidentEvents {
     package static func userMessages(
         bodies: [[UInt8]], incidentIds: [String]
     ) -> [Result<(user: String, sha256: String), PlannerError>] {
-        var results = [Result<(user: String, sha256: String), PlannerError>?](repeating: nil, count: bodies.count)
-        let threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, bodies.count))
-        results.withUnsafeMutableBufferPointer { buffer in
-            // Each thread writes its own indices (thread, thread + threads, …) only.
-            nonisolated(unsafe) let output = buffer
-            DispatchQueue.concurrentPerform(iterations: threads) { thread in
-                var index = thread
-                while index < bodies.count {
-                    let incidentId = incidentIds[index]
-                    let event = bodies[index].withUnsafeBufferPointer {
-                        DeliveryWriter.event(body: $0, incidentId: incidentId)
-                    }
-                    do {
-                        let user = try Planner.userMessage(eventJSON: event)
-                        output[index] = .success((user, Digest.sha256Hex(user)))
-                    } catch {
-                        output[index] = .failure(
-                            PlannerError.eventNotJSON(incidentId: incidentId, reason: String(describing: error)))
-                    }
-                    index += threads
-                }
+        Array(bodies.indices).concurrentMap { index in
+            let incidentId = incidentIds[index]
+            let event = bodies[index].withUnsafeBufferPointer { DeliveryWriter.event(body: $0, incidentId: incidentId) }
+            do {
+                let user = try Planner.userMessage(eventJSON: event)
+                return .success((user, Digest.sha256Hex(user)))
+            } catch {
+                return .failure(PlannerError.eventNotJSON(incidentId: incidentId, reason: String(describing: error)))
             }
         }
-        return results.map { $0! }
     }
 
     /// The user message production sends for an incident: `json.dumps(event)`.
