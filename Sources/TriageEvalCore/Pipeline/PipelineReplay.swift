@@ -499,7 +499,9 @@ package struct PipelineReplay: Sendable {
     /// given — and the call it needs (when recording).
     private func replay(judge: Judge?, in db: Database, _ visit: (Row, Call?) throws -> Void) throws {
         let encoding = Planner.userMessageEncoding
-        let timeline = try DeliverySighting.Timeline(db, corpus: scenario.corpus, encoding: encoding)
+        let deploys = state?.rules.deploys?.timeline
+        let timeline = try DeliverySighting.Timeline(
+            db, corpus: scenario.corpus, encoding: encoding, targets: !(deploys?.deploys.isEmpty ?? true))
         let stored = try ReplyRecord.EventReplies(db)
         let byIncident = try ReplyRecord.IncidentReplies(
             db, provider: scenario.model.provider.rawValue, model: scenario.model.name)
@@ -560,7 +562,6 @@ package struct PipelineReplay: Sendable {
         // The targets of the deliveries whose decisions submit Workflows, read on this thread (the writer's is the
         // busier), a delivery once while it is remembered (a repeat comes back within hours): as the store keeps
         // them beside the delivery's digest, else (no digest stored) from its body.
-        let deploys = state?.rules.deploys?.timeline
         let bodies = deploys == nil ? nil : try DeliverySighting.BodyReader(db)
         var targetsByDelivery: [Int64: [DeployTimeline.Target]] = [:]
         func targets(

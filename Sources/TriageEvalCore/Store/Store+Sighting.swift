@@ -71,9 +71,14 @@ package struct DeliverySighting: Sendable, Equatable {
         private var onDelivery: Bool?
         private var onRepeat: Bool?
         private var position = 0
+        /// Whether ``next()`` gives out the stored deploy targets (only deploy suppression reads them).
+        private let targets: Bool
 
-        /// The sightings of a corpus, or of one incident of it.
-        package init(_ db: Database, corpus: String, encoding: Int, incidentId: String? = nil) throws {
+        /// The sightings of a corpus, or of one incident of it; with their deploy targets when `targets` is true.
+        package init(
+            _ db: Database, corpus: String, encoding: Int, incidentId: String? = nil, targets: Bool = false
+        ) throws {
+            self.targets = targets
             deliveries = try RawStatement(db, sql: timelineSQL(repeats: false, incident: incidentId != nil))
             repeats = try RawStatement(db, sql: timelineSQL(repeats: true, incident: incidentId != nil))
             for statement in [deliveries, repeats] {
@@ -83,8 +88,8 @@ package struct DeliverySighting: Sendable, Equatable {
             }
         }
 
-        /// The next sighting, its delivery's stored user-message digest and its stored deploy targets
-        /// (``DeployTimeline/storedText(_:)``; each nil when none is stored); nil after the last.
+        /// The next sighting, its delivery's stored user-message digest and — when asked for — its stored deploy
+        /// targets (``DeployTimeline/storedText(_:)``; each nil when none is stored); nil after the last.
         package func next() throws -> (sighting: DeliverySighting, userSha256: String?, targets: String?)? {
             if onDelivery == nil { onDelivery = try deliveries.step() }
             if onRepeat == nil { onRepeat = try repeats.step() }
@@ -102,7 +107,7 @@ package struct DeliverySighting: Sendable, Equatable {
                     receivedAt: statement.double(2), incidentId: statement.text(3),
                     status: statement.text(4) ?? "", ingestOrder: position),
                 statement.text(6),
-                statement.text(7)
+                targets ? statement.text(7) : nil
             )
             if statement === deliveries { onDelivery = try deliveries.step() } else { onRepeat = try repeats.step() }
             return row

@@ -43,10 +43,11 @@ import TriageEvalTestSupport
     }
 
     private static func read(
-        _ store: Store, encoding: Int = 1, incidentId: String? = nil
+        _ store: Store, encoding: Int = 1, incidentId: String? = nil, targets: Bool = true
     ) throws -> [(source: String, deliveryId: Int64, digest: String?, targets: String?, order: Int)] {
         try store.queue.read { db in
-            let timeline = try DeliverySighting.Timeline(db, corpus: "c", encoding: encoding, incidentId: incidentId)
+            let timeline = try DeliverySighting.Timeline(
+                db, corpus: "c", encoding: encoding, incidentId: incidentId, targets: targets)
             var rows: [(String, Int64, String?, String?, Int)] = []
             while let (sighting, digest, targets) = try timeline.next() {
                 rows.append((sighting.source, sighting.deliveryId, digest, targets, sighting.ingestOrder))
@@ -68,6 +69,8 @@ import TriageEvalTestSupport
         // Its stored deploy targets come with them.
         let web = #"[["web", null, null, null]]"#
         #expect(rows.map(\.targets) == [nil, web, nil, web, nil, web, nil, nil])
+        // Not asked for, none are read.
+        #expect(try Self.read(store, targets: false).allSatisfy { $0.targets == nil })
         #expect(try Self.read(store, encoding: 2).allSatisfy { $0.digest == nil })
     }
 
