@@ -14,8 +14,8 @@ import GRDB
 /// a sixth of a replay's reading.
 enum UserMessageDigests {
     /// Computes and stores the digests (and deploy targets) of a corpus's deliveries that have none under the
-    /// current encoding, a window of deliveries at a time on every core. A body that is not a JSON event is left without one: the
-    /// replay that plans it encodes it again and reports the error.
+    /// current encoding, a window of deliveries at a time on every core. A body that is not a JSON event is left
+    /// without one: the replay that plans it encodes it again and reports the error.
     /// - Parameters:
     ///   - store: the store.
     ///   - corpus: the corpus.
