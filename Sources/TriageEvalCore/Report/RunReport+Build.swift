@@ -19,9 +19,23 @@ extension RunReport {
     }
 
     /// Builds the report of a run from the store, in one scan of its results, without its gates.
+    ///
+    /// The Pipeline section reads other tables than the incident sections do (a million message rows and more, for
+    /// a large replay): it is built on a connection of its own on another thread meanwhile.
     /// - Throws: ``RunError/unknownRun(_:)`` and store errors.
     package static func build(runId: String, store: Store) throws -> RunReport {
-        try store.queue.read { db in try scan(db, runId: runId) }
+        guard let reader = try store.reader() else {
+            return try store.queue.read { db in try scan(db, runId: runId, pipeline: true) }
+        }
+        let pipeline = BackgroundWork(label: "triage-eval.report-pipeline") {
+            try reader.read { db in
+                let config = try runInfo(db, runId: runId).1
+                return try PipelineReport.build(db, runId: runId, config: config)
+            }
+        }
+        var report = try store.queue.read { db in try scan(db, runId: runId, pipeline: false) }
+        report.pipeline = try pipeline.value()
+        return report
     }
 
     /// Builds the report of a run and evaluates the scenario's gates; the regression gate first compares the run
@@ -42,10 +56,11 @@ extension RunReport {
     private static let scanBatch = 4096
     private static let exampleClasses = FailureClass.allCases.filter { $0 != .ok && $0 != .transport }.map(\.rawValue)
 
-    /// Reads every result of a run once, feeding each tally, and assembles the report from them.
+    /// Reads every result of a run once, feeding each tally, and assembles the report from them — with its
+    /// Pipeline section when `pipeline` is true.
     ///
     /// Raw statement (``ScannedResult/sql``): the measured hot path of `report`.
-    static func scan(_ db: Database, runId: String) throws -> RunReport {
+    static func scan(_ db: Database, runId: String, pipeline: Bool) throws -> RunReport {
         let (info, config) = try runInfo(db, runId: runId)
         let settings = ReportSettings(stored: config.report)
         let coverage = try Self.coverage(db, corpus: info.corpus, runId: runId)
@@ -191,7 +206,7 @@ extension RunReport {
                 correctness: settings.correctness.rawValue),
             thresholdSweep: sweeps.final,
             gates: [],
-            pipeline: try PipelineReport.build(db, runId: runId, config: config)
+            pipeline: pipeline ? try PipelineReport.build(db, runId: runId, config: config) : nil
         )
         clusters?.apply(to: &report)
         return report

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Each part of a run's report is a tally of its own, fed every result in turn by ``RunReport/scan(_:runId:)``.
+/// Each part of a run's report is a tally of its own, fed every result in turn by ``RunReport/scan(_:runId:pipeline:)``.
 protocol ResultTally {
     mutating func add(_ result: ScannedResult)
 }

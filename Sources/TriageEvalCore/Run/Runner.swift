@@ -331,16 +331,15 @@ package struct Runner: Sendable {
         // CHECK constraints: each value they check comes from a Swift enum, and SQLite 3.40 evaluates a
         // `kind IN ('first', …)` check by building a temporary index of the list for every row (a B-tree opened,
         // filled and freed per insert: a fifth of the writing thread's time at a million messages).
-        // Its commit does not copy the log into the file either (SQLite's automatic checkpoint, seconds for a large
-        // replay): the command does that while it writes the reports (``Store/checkpoint(during:)``).
+        // Neither its commit nor the run's last small ones copy the log into the file (SQLite's automatic checkpoint,
+        // seconds for a large replay, on the committing thread): the command does that while it writes the reports
+        // (``Store/checkpoint(during:)``, which turns the automatic checkpoint back on).
         let reader = try store.reader()
         try store.queue.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA foreign_keys = OFF")
             try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
-            let autocheckpoint = try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") ?? 1000
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+            try Store.suspendAutomaticCheckpoints(db)
             defer {
-                try? db.execute(sql: "PRAGMA wal_autocheckpoint = \(autocheckpoint)")
                 try? db.execute(sql: "PRAGMA ignore_check_constraints = OFF")
                 try? db.execute(sql: "PRAGMA foreign_keys = ON")
             }

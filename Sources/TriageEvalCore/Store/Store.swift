@@ -111,15 +111,33 @@ package final class Store: Sendable {
     /// the whole store: a shard's store is copied as one file (an Argo artifact), and a process that ends without
     /// closing its connections would otherwise leave the newest pages in `-wal` beside it.
     /// - Throws: store errors.
+    /// It also turns SQLite's automatic checkpoint back on, if ``suspendAutomaticCheckpoints(_:)`` turned it off.
     package func checkpoint() throws {
         guard path != ":memory:" else { return }
         // The first column is 1 when a reader blocked the checkpoint: the file alone would then miss pages.
         let busy = try queue.writeWithoutTransaction { db in
-            try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)").map { $0[0] as Int } ?? 0
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.automaticCheckpointPages)")
+            return try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)").map { $0[0] as Int } ?? 0
         }
         if busy != 0 {
             throw StoreError.notCheckpointed(path: path)
         }
+    }
+
+    /// SQLite's default: a commit that leaves the log longer than this many pages copies it into the file.
+    static let automaticCheckpointPages = 1000
+
+    /// Turns SQLite's automatic checkpoint off on the store's connection (`db`, outside a transaction) until the
+    /// next ``checkpoint()``.
+    ///
+    /// For a bulk write that its caller checkpoints itself: the first commit after it — the bulk write's own, or a
+    /// small one that follows, such as a run marked complete — would otherwise copy the whole log into the file on
+    /// the committing thread (seconds for the half GiB of a million-message replay) while everything waits; the
+    /// `run` command copies it with ``checkpoint(during:)`` while it writes the reports. Nothing is at risk
+    /// meanwhile: the log is part of the store, and the last connection to close copies it.
+    /// - Throws: database errors.
+    package static func suspendAutomaticCheckpoints(_ db: Database) throws {
+        try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
     }
 
     /// ``checkpoint()``, with `work` done meanwhile: the log is copied into the file on a connection of its own

@@ -69,6 +69,48 @@ import TriageEvalTestSupport
         #expect(try Self.rowsInTheFileAlone(temp) == 100)
     }
 
+    /// A commit longer than SQLite's automatic checkpoint (1000 pages of 16 KiB), then a small one, as a run's
+    /// replay and then its completion are; returns the rows the file alone holds after them.
+    private static func bulkWriteThenASmallOne(_ temp: TemporaryDirectory, suspended: Bool) throws -> (Store, Int?) {
+        let store = try Store(path: temp.file("s.sqlite"))
+        let text = String(repeating: "a", count: 20_000)
+        try store.queue.writeWithoutTransaction { db in
+            if suspended { try Store.suspendAutomaticCheckpoints(db) }
+            try db.inTransaction {
+                for index in 0..<1_200 {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO corpusFileStat (path, size, modifiedNs, inode, sha256, computedAt)
+                            VALUES (?, ?, 0, 0, ?, 't')
+                            """, arguments: ["f\(index)", index, text])
+                }
+                return .commit
+            }
+        }
+        try store.queue.write { db in
+            try db.execute(sql: "UPDATE corpusFileStat SET computedAt = 'u' WHERE path = 'f0'")
+        }
+        return (store, try rowsInTheFileAlone(temp))
+    }
+
+    @Test func aSmallCommitAfterABulkWriteCopiesTheLogUnlessCheckpointsAreSuspended() throws {
+        let plain = try TemporaryDirectory()
+        defer { plain.remove() }
+        // SQLite's automatic checkpoint: the small commit copies the whole log on its own thread.
+        #expect(try Self.bulkWriteThenASmallOne(plain, suspended: false).1 == 1_200)
+
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let (store, before) = try Self.bulkWriteThenASmallOne(temp, suspended: true)
+        #expect(before == nil)
+        #expect(Self.logSize(temp) > 1_000 * 16_384)
+        try store.checkpoint()
+        #expect(try Self.rowsInTheFileAlone(temp) == 1_200)
+        #expect(Self.logSize(temp) == 0)
+        // The checkpoint turned the automatic one back on.
+        #expect(try store.queue.read { try Int.fetchOne($0, sql: "PRAGMA wal_autocheckpoint") } == 1_000)
+    }
+
     @Test func anInMemoryStoreJustDoesTheWork() throws {
         let store = try Store(path: ":memory:")
         #expect(try store.checkpoint { 7 } == 7)
