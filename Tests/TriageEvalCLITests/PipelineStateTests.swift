@@ -114,6 +114,37 @@ import TriageEvalTestSupport
         #expect(markdown.contains("### What the pipeline did"))
     }
 
+    /// A file store's report builds the Pipeline section on connections of its own, beside the incident sections;
+    /// an in-memory store has one connection and builds it in turn. Both give the same section, numbers and
+    /// timeline alike (the numbers are worked by hand above).
+    @Test func anInMemoryStoreBuildsTheSameSectionOnItsOneConnection() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let (scenario, _, _) = try PipelineReplayTests.setUp(temp)
+        let (file, fileRun) = try PipelineReplayTests.run(temp, scenario)
+        #expect(file.status == 0, "\(file.stderr)")
+        let memory = try BinaryRunner.run(["run", scenario, "--db", ":memory:", "--reports", temp.file("memory")])
+        #expect(memory.status == 0, "\(memory.stderr)")
+        let memoryRun = memory.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        func section(_ path: String) throws -> NSDictionary {
+            let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+            return try #require((report as? [String: Any])?["pipeline"] as? NSDictionary)
+        }
+        let fromFile = try section(temp.file("reports/\(fileRun)/report.json"))
+        #expect((fromFile["state"] as? [String: Any])?["audit"] != nil)
+        #expect(try section(temp.file("memory/\(memoryRun)/report.json")) == fromFile)
+        // The timeline, drawn in report.html only.
+        func timeline(_ path: String) throws -> String {
+            let html = try String(contentsOfFile: path, encoding: .utf8)
+            let start = try #require(html.range(of: "<div class=\"timeline\">"))
+            let end = try #require(html.range(of: "</svg>", range: start.upperBound..<html.endIndex))
+            return String(html[start.lowerBound..<end.upperBound])
+        }
+        #expect(
+            try timeline(temp.file("memory/\(memoryRun)/report.html"))
+                == timeline(temp.file("reports/\(fileRun)/report.html")))
+    }
+
     @Test func switchingARuleOffShowsWhatItBuys() throws {
         let temp = try TemporaryDirectory()
         defer { temp.remove() }

@@ -117,26 +117,89 @@ package struct PipelineReport: Codable, Sendable, Equatable {
     /// What the state rules did and what ran against the cluster, judged (nil for a replay made before them).
     package var state: PipelineStateReport?
 
-    private static let invalidClasses = Set(FailureClass.allCases.filter(\.isInvalidJSON).map(\.rawValue))
+    private static let invalidClassBytes = FailureClass.allCases.filter(\.isInvalidJSON).map { Array($0.rawValue.utf8) }
+    private static let kindBytes = MessageKind.allCases.map { Array($0.rawValue.utf8) }
+    private static let routeBytes = [Route.execute, .approve, .escalate].map { Array($0.rawValue.utf8) }
+
+    /// A message's kind (its index in `MessageKind.allCases`) from column `index`; an unknown text counts as an
+    /// update.
+    private static func kind(_ rows: RawStatement, _ index: Int32) -> Int {
+        kindBytes.firstIndex { rows.textEquals(index, $0) }
+            ?? MessageKind.allCases.firstIndex(of: .update)!
+    }
+
+    /// One incident's messages as the section's scan counts them.
+    private struct IncidentTally {
+        var id: String
+        var firstMessage: Double
+        var planned = 0
+        var executes = 0
+        var onResolved = 0
+    }
+
+    /// The routes of one kind's planned messages.
+    private struct RouteCounts {
+        /// execute, approve, escalate.
+        var known = [0, 0, 0]
+        /// Any other text, and "" for none.
+        var other: [String: Int] = [:]
+
+        /// Counts the route in column `index`; returns whether it is execute.
+        @discardableResult
+        mutating func add(_ rows: RawStatement, _ index: Int32) -> Bool {
+            if let route = PipelineReport.routeBytes.firstIndex(where: { rows.textEquals(index, $0) }) {
+                known[route] += 1
+                return route == 0
+            }
+            other[rows.text(index) ?? "", default: 0] += 1
+            return false
+        }
+
+        /// Adds the counts to a table of routes by kind (a kind or a route without messages gets no entry).
+        func merge(into table: inout [String: [String: Int]], kind: MessageKind) {
+            for (route, count) in zip([Route.execute, .approve, .escalate], known) where count > 0 {
+                table[kind.rawValue, default: [:]][route.rawValue] = count
+            }
+            for (route, count) in other { table[kind.rawValue, default: [:]][route] = count }
+        }
+    }
 
     /// The section of a run, or nil when the run has no pipeline replay.
-    static func build(_ db: Database, runId: String, config: ScenarioFile) throws -> PipelineReport? {
+    ///
+    /// With `stateReader` (another connection to the store), the state rules' part tallies its tables there, on
+    /// another thread, while this one scans the messages: each is a scan of a million rows for a large replay.
+    static func build(
+        _ db: Database, runId: String, config: ScenarioFile, stateReader: DatabaseQueue? = nil
+    ) throws -> PipelineReport? {
         guard config.pipeline != nil, let timeScale = try PipelineMessageRecord.timeScale(db, runId: runId) else {
             return nil
+        }
+        let stateTallies = stateReader.map { reader in
+            BackgroundWork(label: "triage-eval.report-state") { () -> PipelineStateReport.Tallies? in
+                try reader.read { db in
+                    guard let (first, last) = try PipelineMessageRecord.span(db, runId: runId) else { return nil }
+                    return try PipelineStateReport.tally(db, runId: runId, start: first, hours: (last - first) / 3_600)
+                }
+            }
         }
         let rows = try PipelineMessageRecord.reportRows(db, runId: runId)
         var messages = 0
         var planned = 0
-        var kinds: [MessageKind: (messages: Int, planned: Int)] = [:]
+        let kindCases = MessageKind.allCases
+        var kindMessages = [Int](repeating: 0, count: kindCases.count)
+        var kindPlanned = [Int](repeating: 0, count: kindCases.count)
         var withoutIncident = 0
         var reused = 0
         var inputTokens = 0
         var outputTokens = 0
         var judged = 0
         var invalid = 0
-        var productionRoutes: [String: [String: Int]] = [:]
-        var routes: [String: [String: Int]] = [:]
-        var perIncident: [String: IncidentExecutes] = [:]
+        // Routes by kind: the three routes counted in place, anything else (none, an unknown text) by name.
+        var productionRouteCounts = [RouteCounts](repeating: RouteCounts(), count: kindCases.count)
+        var routeCounts = [RouteCounts](repeating: RouteCounts(), count: kindCases.count)
+        // Each incident's tally, found by one lookup of its id per message (a million messages, 100,000 incidents).
+        var incidentIndex: [String: Int] = [:]
+        var incidents: [IncidentTally] = []
         var executesOnResolved = 0
         var mismatches = 0
         var mismatchExecutes = 0
@@ -149,44 +212,43 @@ package struct PipelineReport: Codable, Sendable, Equatable {
         var byTemplate: [String: Int] = [:]
         var neverDispatched = 0
         var examples: [String: [Dispatch.Example]] = [:]
-        var firstMessage: PipelineStateReport.FirstMessages = [:]
         while try rows.step() {
             let time = rows.double(0) ?? 0
             first = first ?? time
             last = time
             messages += 1
-            let kind = MessageKind(rawValue: rows.text(2) ?? "") ?? .update
-            let incidentId = rows.text(1)
+            let kind = Self.kind(rows, 2)
             let isPlanned = rows.int(3) != 0
-            kinds[kind, default: (0, 0)].messages += 1
-            if incidentId == nil { withoutIncident += 1 }
-            if let incidentId {
-                if firstMessage[incidentId] == nil { firstMessage[incidentId] = time }
-                perIncident[
-                    incidentId,
-                    default: IncidentExecutes(incidentId: incidentId, executes: 0, planned: 0, onResolved: 0)
-                ]
-                .planned += isPlanned ? 1 : 0
+            kindMessages[kind] += 1
+            var incident: Int?
+            if let incidentId = rows.text(1) {
+                if let known = incidentIndex[incidentId] {
+                    incident = known
+                } else {
+                    incident = incidents.count
+                    incidentIndex[incidentId] = incidents.count
+                    incidents.append(IncidentTally(id: incidentId, firstMessage: time))
+                }
+            } else {
+                withoutIncident += 1
             }
             guard isPlanned else { continue }
+            if let incident { incidents[incident].planned += 1 }
             planned += 1
-            kinds[kind, default: (0, 0)].planned += 1
+            kindPlanned[kind] += 1
             if rows.int(4) != 0 { reused += 1 }
             inputTokens += rows.int(9)
             outputTokens += rows.int(10)
-            let failureClass = rows.text(5)
-            if failureClass != FailureClass.transport.rawValue {
+            if !rows.textEquals(5, "transport") {
                 judged += 1
-                if let failureClass, invalidClasses.contains(failureClass) { invalid += 1 }
+                if Self.invalidClassBytes.contains(where: { rows.textEquals(5, $0) }) { invalid += 1 }
             }
-            let productionRoute = rows.text(6) ?? ""
-            productionRoutes[kind.rawValue, default: [:]][productionRoute, default: 0] += 1
-            routes[kind.rawValue, default: [:]][rows.text(7) ?? "", default: 0] += 1
-            let executes = productionRoute == Route.execute.rawValue
-            if executes, let incidentId {
-                perIncident[incidentId]!.executes += 1
-                if kind == .resolved {
-                    perIncident[incidentId]!.onResolved += 1
+            let executes = productionRouteCounts[kind].add(rows, 6)
+            routeCounts[kind].add(rows, 7)
+            if executes, let incident {
+                incidents[incident].executes += 1
+                if kindCases[kind] == .resolved {
+                    incidents[incident].onResolved += 1
                     executesOnResolved += 1
                 }
             }
@@ -202,17 +264,42 @@ package struct PipelineReport: Codable, Sendable, Equatable {
                     if status != SensorDispatch.Status.submitted.rawValue, examples[status, default: []].count < 3 {
                         examples[status, default: []].append(
                             Dispatch.Example(
-                                seq: rows.int(12), incidentId: incidentId, kind: kind.rawValue,
-                                error: rows.text(14) ?? "", parameter: rows.text(15)))
+                                seq: rows.int(12), incidentId: incident.map { incidents[$0].id },
+                                kind: kindCases[kind].rawValue, error: rows.text(14) ?? "",
+                                parameter: rows.text(15)))
                     }
                 }
             }
-            if rows.textEquals(11, "ok"), let decisionId = rows.text(8), decisionId != incidentId {
+            // The model's incident id, when it differs from the event's (or the message has no incident).
+            if rows.textEquals(11, "ok"), !rows.isNull(8), !rows.textEquals(8, column: 1) {
                 mismatches += 1
                 if executes { mismatchExecutes += 1 }
             }
         }
+        var kinds: [MessageKind: (messages: Int, planned: Int)] = [:]
+        var productionRoutes: [String: [String: Int]] = [:]
+        var routes: [String: [String: Int]] = [:]
+        for (index, kind) in kindCases.enumerated() {
+            if kindMessages[index] > 0 { kinds[kind] = (kindMessages[index], kindPlanned[index]) }
+            productionRouteCounts[index].merge(into: &productionRoutes, kind: kind)
+            routeCounts[index].merge(into: &routes, kind: kind)
+        }
+        let firstMessage = PipelineStateReport.FirstMessages(
+            uniqueKeysWithValues: incidents.map { ($0.id, $0.firstMessage) })
         guard let first, let last else { return nil }
+        let hours = (last - first) / 3_600
+        let state: PipelineStateReport?
+        if let stateTallies {
+            state = try stateTallies.value().map { tallies in
+                tallies.report(
+                    hours: hours, incidents: firstMessage,
+                    timeline: try PipelineTimeline.build(
+                        db, runId: runId, start: first, end: first + hours * 3600, firstMessage: firstMessage,
+                        expectations: tallies.expectations, window: tallies.settings.deployWindowSeconds))
+            }
+        } else {
+            state = try PipelineStateReport.build(db, runId: runId, start: first, hours: hours, incidents: firstMessage)
+        }
         let pricing = config.model?.pricing
         let cost: Double? =
             if let input = pricing?.input, let output = pricing?.output {
@@ -229,15 +316,19 @@ package struct PipelineReport: Codable, Sendable, Equatable {
                 inputTokens: Int((Double(inputTokens) / days).rounded()),
                 outputTokens: Int((Double(outputTokens) / days).rounded()), costUSD: cost.map { $0 / days }) : nil
         var distribution: [String: Int] = [:]
-        for incident in perIncident.values { distribution[String(incident.executes), default: 0] += 1 }
-        let most = perIncident.values.filter { $0.executes > 1 }
+        for incident in incidents { distribution[String(incident.executes), default: 0] += 1 }
+        let most = incidents.filter { $0.executes > 1 }
+            .map {
+                IncidentExecutes(
+                    incidentId: $0.id, executes: $0.executes, planned: $0.planned, onResolved: $0.onResolved)
+            }
             .sorted { ($1.executes, $0.incidentId) < ($0.executes, $1.incidentId) }
         return PipelineReport(
             timeScale: timeScale,
             plan: MessageKind.allCases.map(\.rawValue).filter { config.pipeline?.plan?.contains($0) ?? true },
             start: UTCTimestamp.string(Date(timeIntervalSince1970: first)),
             end: UTCTimestamp.string(Date(timeIntervalSince1970: last)),
-            productionHours: (last - first) / 3_600,
+            productionHours: hours,
             messages: messages,
             planned: planned,
             kinds: MessageKind.allCases.map {
@@ -263,7 +354,6 @@ package struct PipelineReport: Codable, Sendable, Equatable {
                     manifests: config.pipeline?.manifests ?? [], executes: dispatchExecutes,
                     workflowsSubmitted: workflowsSubmitted, byStatus: byStatus, byTemplate: byTemplate,
                     actionsNeverDispatched: neverDispatched, examples: examples) : nil,
-            state: try PipelineStateReport.build(
-                db, runId: runId, start: first, hours: (last - first) / 3_600, incidents: firstMessage))
+            state: state)
     }
 }

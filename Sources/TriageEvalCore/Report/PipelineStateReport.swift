@@ -153,10 +153,44 @@ package struct PipelineStateReport: Codable, Sendable, Equatable {
     /// The first message of each incident replayed (production time), from the Pipeline section's scan.
     typealias FirstMessages = [String: Double]
 
+    /// What the part reads of the store without the Pipeline section's scan: the tallies of the Workflows, the
+    /// approvals and the audit chain, made while that scan runs on another connection.
+    struct Tallies: Sendable {
+        var settings: Settings
+        var workflows: Workflows
+        var idempotency: Idempotency
+        var parallelism: Parallelism
+        var approvals: Approvals
+        var audit: Audit
+        var byHarm: [String: Int]
+        var correct: Int
+        var harmful: Int
+        var unlabelled: Int
+        var perAction: [String: ActionOutcome]
+        var perIncident: [String: IncidentHarm]
+        /// Each incident's first correct run (production time).
+        var firstCorrect: [String: Double]
+        /// Each labelled incident's expectation.
+        var expectations: [String: String]
+    }
+
     /// The part of a run, or nil when its replay ran no state rules (a run before they existed).
+    /// - Parameters:
+    ///   - start: the replay's first message (production time).
+    ///   - hours: the production hours from its first message to its last.
+    ///   - incidents: the first message of each incident replayed.
     static func build(
         _ db: Database, runId: String, start: Double, hours: Double, incidents: FirstMessages
     ) throws -> PipelineStateReport? {
+        guard let tallies = try tally(db, runId: runId, start: start, hours: hours) else { return nil }
+        let timeline = try PipelineTimeline.build(
+            db, runId: runId, start: start, end: start + hours * 3600, firstMessage: incidents,
+            expectations: tallies.expectations, window: tallies.settings.deployWindowSeconds)
+        return tallies.report(hours: hours, incidents: incidents, timeline: timeline)
+    }
+
+    /// The tallies of a run's state rules, or nil when its replay ran none (see ``build(_:runId:start:hours:incidents:)``).
+    static func tally(_ db: Database, runId: String, start: Double, hours: Double) throws -> Tallies? {
         guard
             let settingsJSON = try String.fetchOne(
                 db, sql: "SELECT stateRules FROM pipelineRun WHERE runId = ?", arguments: [runId]),
@@ -283,11 +317,30 @@ package struct PipelineStateReport: Codable, Sendable, Equatable {
             maxWaitSeconds: waits.max(), peakRunning: peakRunning)
 
         let approvals = try approvalTallies(db, runId: runId, start: start, hours: hours)
+        let links = try PipelineStateRecord.auditChain(db, runId: runId)
+        let broken = AuditChain.verify(links)
+        return Tallies(
+            settings: settings, workflows: workflows, idempotency: idempotency, parallelism: parallelism,
+            approvals: approvals,
+            audit: Audit(
+                rows: links.count, head: links.last.map { Digest.hex($0.thisHash) }, verified: broken == nil,
+                firstBreak: broken?.description),
+            byHarm: byHarm, correct: correct, harmful: harmful, unlabelled: unlabelled, perAction: perAction,
+            perIncident: perIncident, firstCorrect: firstCorrect, expectations: expectations)
+    }
+}
+
+extension PipelineStateReport.Tallies {
+    /// The part, from the tallies and the Pipeline section's scan (`hours`, `incidents`, as
+    /// ``PipelineStateReport/build(_:runId:start:hours:incidents:)`` takes them) and the timeline drawn from both.
+    func report(
+        hours: Double, incidents: PipelineStateReport.FirstMessages, timeline: PipelineTimeline
+    ) -> PipelineStateReport {
         let actIncidents = expectations.filter { $0.value == ExpectedOutcome.act.rawValue && incidents[$0.key] != nil }
             .map(\.key)
         let toCorrect = firstCorrect.compactMap { id, time in incidents[id].map { time - $0 } }.sorted()
         let harmedIncidents = perIncident.values.filter { $0.harmful > 0 }
-        let outcomes = Outcomes(
+        let outcomes = PipelineStateReport.Outcomes(
             runs: workflows.executed, correct: Rate(correct, of: workflows.executed),
             harmful: Rate(harmful, of: workflows.executed), byHarm: byHarm, unlabelled: unlabelled,
             incidents: incidents.count, incidentsWithRuns: perIncident.count,
@@ -305,19 +358,13 @@ package struct PipelineStateReport: Codable, Sendable, Equatable {
                     return incident
                 }.sorted { ($1.harmful, $1.runs, $0.incidentId) < ($0.harmful, $0.runs, $1.incidentId) }
                     .prefix(10)))
-        let links = try PipelineStateRecord.auditChain(db, runId: runId)
-        let broken = AuditChain.verify(links)
         return PipelineStateReport(
             settings: settings, workflows: workflows, idempotency: idempotency, parallelism: parallelism,
-            approvals: approvals, outcomes: outcomes,
-            audit: Audit(
-                rows: links.count, head: links.last.map { Digest.hex($0.thisHash) }, verified: broken == nil,
-                firstBreak: broken?.description),
-            timeline: try PipelineTimeline.build(
-                db, runId: runId, start: start, end: start + hours * 3600, firstMessage: incidents,
-                expectations: expectations, window: settings.deployWindowSeconds))
+            approvals: approvals, outcomes: outcomes, audit: audit, timeline: timeline)
     }
+}
 
+extension PipelineStateReport {
     private static func approvalTallies(
         _ db: Database, runId: String, start: Double, hours: Double
     ) throws -> Approvals {

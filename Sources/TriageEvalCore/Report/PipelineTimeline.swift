@@ -73,15 +73,19 @@ package struct PipelineTimeline: Sendable, Equatable {
         let selected = Set(chosen)
         chosen.sort { (firstMessage[$0]!, $0) < (firstMessage[$1]!, $1) }
 
-        // Only the chosen incidents' rows are kept (a large replay has far more).
+        // Only the chosen incidents' rows are read (a large replay has far more): SQLite picks them out of its scan,
+        // from a JSON list of their ids (?2; an incident id is `inc-` and hex digits, which JSON keeps as they are).
+        let chosenJSON = PythonJSONEncoder.string(list: chosen)
         var workflows: [String: [Workflow]] = [:]
         let workflowRows = try RawStatement(
             db,
             sql: """
                 SELECT incidentId, action, dispatchedAt, startedAt, finishedAt, suppressedBy, executed, correct, harm
-                FROM pipelineWorkflow WHERE runId = ? ORDER BY seq, ordinal
+                FROM pipelineWorkflow WHERE runId = ?1 AND incidentId IN (SELECT value FROM json_each(?2))
+                ORDER BY seq, ordinal
                 """)
         workflowRows.bind(1, runId)
+        workflowRows.bind(2, chosenJSON)
         while try workflowRows.step() {
             guard let incidentId = workflowRows.text(0), selected.contains(incidentId) else { continue }
             let harms =
@@ -97,8 +101,11 @@ package struct PipelineTimeline: Sendable, Equatable {
         var approvals: [String: [(posted: Double, answered: Double, answer: ApprovalDesk.Answer)]] = [:]
         let approvalRows = try GRDB.Row.fetchCursor(
             db,
-            sql: "SELECT incidentId, postedAt, answeredAt, answer FROM pipelineApproval WHERE runId = ? ORDER BY seq",
-            arguments: [runId])
+            sql: """
+                SELECT incidentId, postedAt, answeredAt, answer FROM pipelineApproval
+                WHERE runId = ? AND incidentId IN (SELECT value FROM json_each(?)) ORDER BY seq
+                """,
+            arguments: [runId, chosenJSON])
         while let row = try approvalRows.next() {
             guard selected.contains(row[0]) else { continue }
             if let answer = ApprovalDesk.Answer(rawValue: row[3]) {
@@ -113,9 +120,10 @@ package struct PipelineTimeline: Sendable, Equatable {
             db,
             sql: """
                 SELECT incidentId, productionTime, kind, planned, route, deliveryId FROM pipelineMessage
-                WHERE runId = ? AND incidentId IS NOT NULL ORDER BY seq
+                WHERE runId = ?1 AND incidentId IN (SELECT value FROM json_each(?2)) ORDER BY seq
                 """)
         messages.bind(1, runId)
+        messages.bind(2, chosenJSON)
         while try messages.step() {
             guard let incidentId = messages.text(0), selected.contains(incidentId) else { continue }
             let time = messages.double(1) ?? 0

@@ -21,16 +21,17 @@ extension RunReport {
     /// Builds the report of a run from the store, in one scan of its results, without its gates.
     ///
     /// The Pipeline section reads other tables than the incident sections do (a million message rows and more, for
-    /// a large replay): it is built on a connection of its own on another thread meanwhile.
+    /// a large replay): it is built on connections of its own, on other threads, meanwhile.
     /// - Throws: ``RunError/unknownRun(_:)`` and store errors.
     package static func build(runId: String, store: Store) throws -> RunReport {
         guard let reader = try store.reader() else {
             return try store.queue.read { db in try scan(db, runId: runId, pipeline: true) }
         }
+        let stateReader = try store.reader()
         let pipeline = BackgroundWork(label: "triage-eval.report-pipeline") {
             try reader.read { db in
                 let config = try runInfo(db, runId: runId).1
-                return try PipelineReport.build(db, runId: runId, config: config)
+                return try PipelineReport.build(db, runId: runId, config: config, stateReader: stateReader)
             }
         }
         var report = try store.queue.read { db in try scan(db, runId: runId, pipeline: false) }

@@ -205,6 +205,15 @@ final class RawStatement {
         return count == 0 || expected.withUnsafeBufferPointer { memcmp(pointer, $0.baseAddress!, count) == 0 }
     }
 
+    /// Whether columns `index` and `other` hold the same bytes (no String is made); false when either is NULL.
+    func textEquals(_ index: Int32, column other: Int32) -> Bool {
+        guard let pointer = sqlite3_column_text(handle, index), let otherPointer = sqlite3_column_text(handle, other)
+        else { return false }
+        let count = Int(sqlite3_column_bytes(handle, index))
+        guard count == Int(sqlite3_column_bytes(handle, other)) else { return false }
+        return memcmp(pointer, otherPointer, count) == 0
+    }
+
     // SQLITE_TRANSIENT is a C macro: the destructor value -1, which tells SQLite to copy the bytes.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
     // SQLITE_STATIC (0): the bytes stay valid and unchanged until the statement is reset.

@@ -37,6 +37,18 @@ enum PipelineMessageRecord {
         try Double.fetchOne(db, sql: "SELECT timeScale FROM pipelineRun WHERE runId = ?", arguments: [runId])
     }
 
+    /// The production times of a run's first and last messages (in receive order), nil without messages.
+    static func span(_ db: Database, runId: String) throws -> (first: Double, last: Double)? {
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT (SELECT productionTime FROM pipelineMessage WHERE runId = ?1 ORDER BY seq LIMIT 1),
+                    (SELECT productionTime FROM pipelineMessage WHERE runId = ?1 ORDER BY seq DESC LIMIT 1)
+                """, arguments: [runId])
+        guard let first: Double = row?[0], let last: Double = row?[1] else { return nil }
+        return (first, last)
+    }
+
     /// How many of a run's messages had no reply because their call failed.
     static func transportFailureCount(_ db: Database, runId: String) throws -> Int {
         try Int.fetchOne(
