@@ -162,14 +162,15 @@ package struct PipelineReplay: Sendable {
         var planned = 0
         var missing: [Missing] = []
         var calls: [Call] = []
-        try replay.replay(judge: nil, in: db) { row, call in
-            count += 1
-            guard row.planned else { return }
-            planned += 1
-            if let call { calls.append(call) }
-            if row.reply == nil, case .reuse = rule {
-                missing.append(
-                    Missing(seq: row.message.seq, incidentId: row.message.incidentId!, kind: row.message.kind))
+        try replay.replay(judge: nil, in: db) { rows, batchCalls in
+            count += rows.count
+            for index in rows.indices where rows[index].planned {
+                planned += 1
+                if let call = batchCalls[index] { calls.append(call) }
+                if rows[index].reply == nil, case .reuse = rule {
+                    let message = rows[index].message
+                    missing.append(Missing(seq: message.seq, incidentId: message.incidentId!, kind: message.kind))
+                }
             }
         }
         replay.count = count
@@ -300,16 +301,10 @@ package struct PipelineReplay: Sendable {
             DispatchQueue(label: "triage-eval.pipeline-reader").async {
                 do {
                     try reader.read { readerDb in
-                        var rows: [Row] = []
-                        rows.reserveCapacity(Self.batchSize)
-                        try replay.replay(judge: judge, in: readerDb) { row, _ in
-                            rows.append(row)
-                            guard rows.count == Self.batchSize else { return }
+                        try replay.replay(judge: judge, in: readerDb) { rows, _ in
                             // The writer closed the queue: it failed, so reading stops too.
                             guard queue.put(rows) else { throw CancellationError() }
-                            rows.removeAll(keepingCapacity: true)
                         }
-                        if !rows.isEmpty { _ = queue.put(rows) }
                     }
                 } catch is CancellationError {
                 } catch {
@@ -319,11 +314,14 @@ package struct PipelineReplay: Sendable {
             }
             defer { queue.close() }
             while let rows = queue.take() {
-                for row in rows { try store(row) }
+                // By index: each row is borrowed from the batch, not copied out of it.
+                for index in rows.indices { try store(rows[index]) }
             }
             if let error = failure.error { throw error }
         } else {
-            try replay(judge: judge, in: db) { row, _ in try store(row) }
+            try replay(judge: judge, in: db) { rows, _ in
+                for index in rows.indices { try store(rows[index]) }
+            }
         }
         try simulation?.finish(sinks: sinks)
         progress?.advance(by: written % 1024)
@@ -486,18 +484,20 @@ package struct PipelineReplay: Sendable {
         var replies: [String: [Reply]]?
     }
 
-    /// A message of a batch, waiting for its verdict.
+    /// What a message of a batch waits for its verdict with (beside its row).
     private struct Pending {
-        var row: Row
         var user: UserMessage?
         var replyIndex: Int?
         /// Its delivery's deploy targets as the store keeps them (nil when it has none).
         var storedTargets: String?
     }
 
-    /// Reads the messages in receive order and gives out each with the reply it takes — judged when a judge is
-    /// given — and the call it needs (when recording).
-    private func replay(judge: Judge?, in db: Database, _ visit: (Row, Call?) throws -> Void) throws {
+    /// Reads the messages in receive order and gives them out a batch at a time, each with the reply it takes —
+    /// judged when a judge is given — and, by position in the batch, the calls they need (when recording).
+    ///
+    /// A batch is handed over whole, its rows completed in place: a row is never copied out of it (each copy of a
+    /// row retains its strings and references, and the writing thread releases them again).
+    private func replay(judge: Judge?, in db: Database, _ visit: ([Row], [Int: Call]) throws -> Void) throws {
         let encoding = Planner.userMessageEncoding
         let deploys = state?.rules.deploys?.timeline
         let timeline = try DeliverySighting.Timeline(
@@ -510,8 +510,10 @@ package struct PipelineReplay: Sendable {
         var resolved: Set<String> = []
         var origin: Double?
         var seq = 0
+        var rows: [Row] = []
         var batch: [Pending] = []
         var batchCalls: [Int: Call] = [:]
+        rows.reserveCapacity(Self.batchSize)
         batch.reserveCapacity(Self.batchSize)
 
         /// Moves one message through its incident's state: its kind, and for a planned message its user message
@@ -595,21 +597,25 @@ package struct PipelineReplay: Sendable {
                     work.map { $0.user.replies![$0.index] }, judge: judge, dispatch: dispatch, planner: state?.planner)
                 for (item, verdict) in zip(work, verdicts) { item.user.judged[item.index] = verdict }
             }
-            for (position, pending) in batch.enumerated() {
-                var row = pending.row
-                if row.planned {
-                    if let user = pending.user, let index = pending.replyIndex {
-                        row.judged = user.judged[index]
-                    } else {
-                        row.judged = noReply
-                    }
-                    if let deploys, !deploys.deploys.isEmpty, row.judged?.submitsWorkflows == true {
-                        row.targets = try targets(
-                            of: row.message.deliveryId, stored: pending.storedTargets, timeline: deploys)
-                    }
+            for position in batch.indices where rows[position].planned {
+                let judged: Judged?
+                if let user = batch[position].user, let index = batch[position].replyIndex {
+                    judged = user.judged[index]
+                } else {
+                    judged = noReply
                 }
-                try visit(row, batchCalls[position])
+                rows[position].judged = judged
+                if let deploys, !deploys.deploys.isEmpty, judged?.submitsWorkflows == true {
+                    rows[position].targets = try targets(
+                        of: rows[position].message.deliveryId, stored: batch[position].storedTargets,
+                        timeline: deploys)
+                }
             }
+            guard !rows.isEmpty else { return }
+            try visit(rows, batchCalls)
+            // The rows were handed over: the next batch gets an array of its own.
+            rows = []
+            rows.reserveCapacity(Self.batchSize)
             batch.removeAll(keepingCapacity: true)
             batchCalls.removeAll(keepingCapacity: true)
         }
@@ -645,9 +651,8 @@ package struct PipelineReplay: Sendable {
                 productionTime: start + (receivedAt - start) * timeScale, incidentId: sighting.incidentId,
                 kind: kind)
             seq += 1
-            var pending = Pending(
-                row: Row(message: message, planned: user != nil, occurrence: occurrence, reply: nil, reused: false),
-                storedTargets: storedTargets)
+            var row = Row(message: message, planned: user != nil, occurrence: occurrence, reply: nil, reused: false)
+            var pending = Pending(storedTargets: storedTargets)
             if let user, let occurrence, let incidentId = sighting.incidentId {
                 let (index, reused, call) = try reply(
                     user, of: incident!, occurrence: occurrence, incidentId: incidentId,
@@ -655,10 +660,11 @@ package struct PipelineReplay: Sendable {
                     in: db)
                 pending.user = user
                 pending.replyIndex = index
-                pending.row.reply = index.map { user.replies![$0] }
-                pending.row.reused = reused
+                row.reply = index.map { user.replies![$0] }
+                row.reused = reused
                 if let call { batchCalls[batch.count] = call }
             }
+            rows.append(row)
             batch.append(pending)
             if batch.count == Self.batchSize { try flush() }
         }

@@ -177,7 +177,7 @@ struct ReplyRecord: Sendable, FetchableRecord, TableRecord {
                 db,
                 sql: """
                     SELECT userSha256, id, sample, systemSha256, text, error, inputTokens, outputTokens FROM reply
-                    WHERE incidentId = ?3 AND provider = ?1 AND model = ?2 ORDER BY userSha256, sample, id
+                    WHERE incidentId = ?3 AND provider = ?1 AND model = ?2
                     """)
             statement.bind(1, provider)
             statement.bind(2, model)
@@ -186,24 +186,35 @@ struct ReplyRecord: Sendable, FetchableRecord, TableRecord {
         /// The replies to each user message of an incident under `same-event` matching, by the user message's
         /// SHA-256: one per sample in sample order, one recorded under the current system prompt (its SHA-256's
         /// UTF-8 bytes) before a stale one, the newest first.
+        ///
+        /// The rows are put in (user message, sample, id) order here, not by an `ORDER BY`: SQLite 3.40 sorts that
+        /// order in a temporary B-tree for every incident (its index has the provider and model between the user
+        /// message and the sample), where an incident has a few rows.
         func sameEvent(incidentId: String, systemSha256: [UInt8]) throws -> [String: [PipelineReplay.Reply]] {
             statement.bind(3, incidentId)
+            var rows: [(userSha256: String, reply: PipelineReplay.Reply, stale: Bool)] = []
+            while try statement.step() {
+                rows.append(
+                    (
+                        statement.text(0) ?? "",
+                        PipelineReplay.Reply(
+                            id: Int64(statement.int(1)), sample: statement.int(2), text: statement.text(4),
+                            error: statement.text(5), inputTokens: statement.isNull(6) ? nil : statement.int(6),
+                            outputTokens: statement.isNull(7) ? nil : statement.int(7)),
+                        !statement.textEquals(3, systemSha256)
+                    ))
+            }
+            rows.sort { ($0.userSha256, $0.reply.sample, $0.reply.id) < ($1.userSha256, $1.reply.sample, $1.reply.id) }
             var byUser: [String: [PipelineReplay.Reply]] = [:]
             var user: String?
             var selector = SampleSelector()
-            while try statement.step() {
-                let userSha256 = statement.text(0) ?? ""
-                if userSha256 != user {
+            for row in rows {
+                if row.userSha256 != user {
                     if let user { byUser[user] = selector.replies }
-                    user = userSha256
+                    user = row.userSha256
                     selector = SampleSelector()
                 }
-                selector.add(
-                    PipelineReplay.Reply(
-                        id: Int64(statement.int(1)), sample: statement.int(2), text: statement.text(4),
-                        error: statement.text(5), inputTokens: statement.isNull(6) ? nil : statement.int(6),
-                        outputTokens: statement.isNull(7) ? nil : statement.int(7)),
-                    stale: !statement.textEquals(3, systemSha256))
+                selector.add(row.reply, stale: row.stale)
             }
             if let user { byUser[user] = selector.replies }
             return byUser
