@@ -131,12 +131,14 @@ package struct PipelineReplay: Sendable {
     ///   - rule: which reply each planning takes.
     ///   - dispatch: the scenario's Sensors (`pipeline.manifests`): each decision routed to execute is dispatched.
     ///   - state: the state rules, replayed when the messages are written.
+    ///   - census: the corpus's ``DeliverySighting/census(store:corpus:encoding:provider:model:)``, when the caller
+    ///     counted it (else it is counted on `db`).
     ///   - db: a connection.
     /// - Throws: ``PipelineError``, ``PlannerError``, database errors.
     static func prepare(
         scenario: Scenario, settings: PipelineSettings, planner: Planner, timeScale: Double,
         incidents: Set<String>?, rule: ReplyRule, dispatch: SensorDispatch? = nil, state: StateRules? = nil,
-        in db: Database
+        census: (sightings: Int, withoutFirstSample: Int)? = nil, in db: Database
     ) throws -> PipelineReplay {
         var replay = PipelineReplay(
             scenario: scenario, settings: settings, system: planner.systemPrompt,
@@ -148,9 +150,11 @@ package struct PipelineReplay: Sendable {
         if try DeliverySighting.mayLackReceiveTimes(db, corpus: corpus) {
             try checkReceiveTimes(corpus: corpus, in: db)
         }
-        let census = try DeliverySighting.census(
-            db, corpus: corpus, encoding: Planner.userMessageEncoding, provider: scenario.model.provider.rawValue,
-            model: scenario.model.name)
+        let census =
+            try census
+            ?? DeliverySighting.census(
+                db, corpus: corpus, encoding: Planner.userMessageEncoding, provider: scenario.model.provider.rawValue,
+                model: scenario.model.name, part: 0, of: 1)
         guard census.sightings > 0 else { throw PipelineError.noMessages(corpus: corpus) }
         // Under `same-event`, a user message with a stored sample 0 never misses a reply (a later planning reuses
         // the samples stored from 0): when every delivery has one, nothing needs reading now.

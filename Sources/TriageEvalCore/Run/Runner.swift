@@ -249,6 +249,9 @@ package struct Runner: Sendable {
         let state = try Self.stateRules(
             settings, scenario: scenario, catalog: planner.catalog, dispatch: dispatch, labels: labels)
         try UserMessageDigests.update(store: store, corpus: scenario.corpus, progressStyle: progressStyle)
+        let census = try DeliverySighting.census(
+            store: store, corpus: scenario.corpus, encoding: Planner.userMessageEncoding,
+            provider: scenario.model.provider.rawValue, model: scenario.model.name)
         return try store.queue.read { db in
             // The incidents whose messages are planned: all; under a limit, the limited run's; in a shard, the
             // shard's — every incident of the corpus that hashes to it, labelled or not (production plans
@@ -261,7 +264,7 @@ package struct Runner: Sendable {
             }
             return try PipelineReplay.prepare(
                 scenario: scenario, settings: settings, planner: planner, timeScale: timeScale,
-                incidents: incidents, rule: rule, dispatch: dispatch, state: state, in: db)
+                incidents: incidents, rule: rule, dispatch: dispatch, state: state, census: census, in: db)
         }
     }
 

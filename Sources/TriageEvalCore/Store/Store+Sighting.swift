@@ -145,8 +145,32 @@ package struct DeliverySighting: Sendable, Equatable {
     /// How many sightings a corpus has (as ``Timeline`` reads them), and how many of its deliveries with an
     /// incident have no stored reply of sample 0 from a model to their user message — counting one whose digest
     /// is not stored under `encoding`. When none has, every planning of every message finds a reply.
+    ///
+    /// It looks up every delivery's digest and reply (seconds for a million messages), so the deliveries are split
+    /// by id between two connections, one on each core (one for an in-memory store).
+    package static func census(
+        store: Store, corpus: String, encoding: Int, provider: String, model: String
+    ) throws -> (sightings: Int, withoutFirstSample: Int) {
+        guard let reader = try store.reader() else {
+            return try store.queue.read { db in
+                try census(db, corpus: corpus, encoding: encoding, provider: provider, model: model, part: 0, of: 1)
+            }
+        }
+        let odd = BackgroundWork(label: "triage-eval.census") {
+            try reader.read { db in
+                try census(db, corpus: corpus, encoding: encoding, provider: provider, model: model, part: 1, of: 2)
+            }
+        }
+        let even = try store.queue.read { db in
+            try census(db, corpus: corpus, encoding: encoding, provider: provider, model: model, part: 0, of: 2)
+        }
+        let other = try odd.value()
+        return (even.sightings + other.sightings, even.withoutFirstSample + other.withoutFirstSample)
+    }
+
+    /// ``census(store:corpus:encoding:provider:model:)`` of the deliveries whose id is `part` modulo `parts`.
     static func census(
-        _ db: Database, corpus: String, encoding: Int, provider: String, model: String
+        _ db: Database, corpus: String, encoding: Int, provider: String, model: String, part: Int, of parts: Int
     ) throws -> (sightings: Int, withoutFirstSample: Int) {
         let row = try Row.fetchOne(
             db,
@@ -161,9 +185,9 @@ package struct DeliverySighting: Sendable, Equatable {
                             ON p.incidentId = e.incidentId AND p.userSha256 = e.userSha256
                         WHERE e.deliveryId = d.id AND e.incidentId = d.incidentId AND e.encoding = ?2
                             AND p.provider = ?3 AND p.model = ?4 AND p.sample = 0)), 0)
-                FROM delivery d INDEXED BY delivery_timeline WHERE d.corpus = ?1
+                FROM delivery d INDEXED BY delivery_timeline WHERE d.corpus = ?1 AND d.id % ?6 = ?5
                 """,
-            arguments: [corpus, encoding, provider, model])
+            arguments: [corpus, encoding, provider, model, part, parts])
         return (row?[0] ?? 0, row?[1] ?? 0)
     }
 

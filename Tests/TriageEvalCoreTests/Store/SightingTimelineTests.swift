@@ -74,6 +74,42 @@ import TriageEvalTestSupport
         #expect(try Self.read(store, encoding: 2).allSatisfy { $0.digest == nil })
     }
 
+    /// The census counts what the timeline reads, and the deliveries with an incident (1, 2, 3 and 5 in corpus c)
+    /// without a reply of sample 0 to their user message: each delivery is counted once, whichever connection
+    /// counts it (ids split odd and even).
+    @Test func theCensusCountsTheSightingsAndTheDeliveriesWithoutAFirstReply() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let store = try Self.store(temp)
+        func census() throws -> (sightings: Int, withoutFirstSample: Int) {
+            try DeliverySighting.census(store: store, corpus: "c", encoding: 1, provider: "p", model: "m")
+        }
+        // No reply at all: all four.
+        #expect(try census() == (8, 4))
+        try store.queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO reply (incidentId, sample, provider, model, userSha256, text, source, recordedAt)
+                    VALUES ('inc-a', 1, 'p', 'm', 'h1', '{}', 's', 't'),  -- not sample 0
+                           ('inc-a', 0, 'p', 'other', 'h1', '{}', 's', 't'),  -- another model
+                           ('inc-b', 0, 'p', 'm', 'h1', '{}', 's', 't')  -- another incident
+                    """)
+        }
+        #expect(try census() == (8, 4))
+        // Delivery 1's user message (h1, the only digest stored) gets its sample 0: three are left.
+        try store.queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO reply (incidentId, sample, provider, model, userSha256, text, source, recordedAt)
+                    VALUES ('inc-a', 0, 'p', 'm', 'h1', '{}', 's', 't')
+                    """)
+        }
+        #expect(try census() == (8, 3))
+        #expect(
+            try DeliverySighting.census(store: store, corpus: "other", encoding: 1, provider: "p", model: "m") == (2, 1)
+        )
+    }
+
     @Test func oneIncidentsSightingsInTheSameOrder() throws {
         let temp = try TemporaryDirectory()
         defer { temp.remove() }
