@@ -197,7 +197,9 @@ package struct PipelineReport: Codable, Sendable, Equatable {
         // Routes by kind: the three routes counted in place, anything else (none, an unknown text) by name.
         var productionRouteCounts = [RouteCounts](repeating: RouteCounts(), count: kindCases.count)
         var routeCounts = [RouteCounts](repeating: RouteCounts(), count: kindCases.count)
-        // Each incident's tally, found by one lookup of its id per message (a million messages, 100,000 incidents).
+        // Each incident's tally, found by one lookup per message (a million messages, 100,000 incidents): by the
+        // number of its id, read in place, else (an id of another form) by its text.
+        var packedIndex: [UInt64: Int] = [:]
         var incidentIndex: [String: Int] = [:]
         var incidents: [IncidentTally] = []
         var executesOnResolved = 0
@@ -221,12 +223,19 @@ package struct PipelineReport: Codable, Sendable, Equatable {
             let isPlanned = rows.int(3) != 0
             kindMessages[kind] += 1
             var incident: Int?
-            if let incidentId = rows.text(1) {
-                if let known = incidentIndex[incidentId] {
+            let packed = rows.withBytes(1, PackedIncidentId.value)
+            if let packed, let known = packedIndex[packed] {
+                incident = known
+            } else if let incidentId = rows.text(1) {
+                if packed == nil, let known = incidentIndex[incidentId] {
                     incident = known
                 } else {
                     incident = incidents.count
-                    incidentIndex[incidentId] = incidents.count
+                    if let packed {
+                        packedIndex[packed] = incidents.count
+                    } else {
+                        incidentIndex[incidentId] = incidents.count
+                    }
                     incidents.append(IncidentTally(id: incidentId, firstMessage: time))
                 }
             } else {
