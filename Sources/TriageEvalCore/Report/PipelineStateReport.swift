@@ -317,14 +317,14 @@ package struct PipelineStateReport: Codable, Sendable, Equatable {
             maxWaitSeconds: waits.max(), peakRunning: peakRunning)
 
         let approvals = try approvalTallies(db, runId: runId, start: start, hours: hours)
-        let links = try PipelineStateRecord.auditChain(db, runId: runId)
-        let broken = AuditChain.verify(links)
+        var chain = AuditChain.Verifier()
+        try PipelineStateRecord.forEachAuditLink(db, runId: runId) { chain.add($0) }
         return Tallies(
             settings: settings, workflows: workflows, idempotency: idempotency, parallelism: parallelism,
             approvals: approvals,
             audit: Audit(
-                rows: links.count, head: links.last.map { Digest.hex($0.thisHash) }, verified: broken == nil,
-                firstBreak: broken?.description),
+                rows: chain.count, head: chain.head.map(Digest.hex), verified: chain.firstBreak == nil,
+                firstBreak: chain.firstBreak?.description),
             byHarm: byHarm, correct: correct, harmful: harmful, unlabelled: unlabelled, perAction: perAction,
             perIncident: perIncident, firstCorrect: firstCorrect, expectations: expectations)
     }

@@ -159,6 +159,13 @@ enum PipelineStateRecord {
 
     /// A run's audit chain in `id` order.
     static func auditChain(_ db: Database, runId: String) throws -> [AuditChain.Link] {
+        var links: [AuditChain.Link] = []
+        try forEachAuditLink(db, runId: runId) { links.append($0) }
+        return links
+    }
+
+    /// Gives each link of a run's audit chain to `body`, in `id` order, without holding the chain.
+    static func forEachAuditLink(_ db: Database, runId: String, _ body: (AuditChain.Link) throws -> Void) throws {
         let rows = try Row.fetchCursor(
             db,
             sql: """
@@ -166,13 +173,12 @@ enum PipelineStateRecord {
                 FROM pipelineAudit WHERE runId = ? ORDER BY id
                 """,
             arguments: [runId])
-        var links: [AuditChain.Link] = []
         while let row = try rows.next() {
             let paramsText: String = row[3]
             let bytes: Data = row[6]
             let prev: Data = row[7]
             let this: Data = row[8]
-            links.append(
+            try body(
                 AuditChain.Link(
                     row: AuditChain.Row(
                         id: row[0], incidentId: row[1], action: row[2],
@@ -180,7 +186,6 @@ enum PipelineStateRecord {
                         params: params(paramsText) ?? [("", paramsText)], result: row[4], createdAt: row[5]),
                     rowBytes: Array(bytes), prevHash: Array(prev), thisHash: Array(this)))
         }
-        return links
     }
 
     /// Whether a run has a pipeline replay with state rules (rows in `pipelineRun`).

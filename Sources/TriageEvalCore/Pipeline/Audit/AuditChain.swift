@@ -177,18 +177,44 @@ package struct AuditChain: Sendable {
 
     /// Checks a chain read in `id` order and returns the first row that breaks it (nil when it holds).
     package static func verify(_ links: some Sequence<Link>) -> Break? {
-        var previous = genesis
-        for (position, link) in links.enumerated() {
-            if link.row.id != position + 1 { return Break(position: position, id: link.row.id, kind: .idOutOfOrder) }
-            if link.row.canonicalBytes != link.rowBytes {
-                return Break(position: position, id: link.row.id, kind: .rowEdited)
+        var verifier = Verifier()
+        for link in links {
+            verifier.add(link)
+            if let broken = verifier.firstBreak { return broken }
+        }
+        return nil
+    }
+
+    /// Checks a chain one link at a time, in `id` order, without holding it (a large replay's chain has hundreds of
+    /// thousands of rows).
+    package struct Verifier: Sendable {
+        private var previous = AuditChain.genesis
+        /// The links given so far.
+        package private(set) var count = 0
+        /// The last link's `this_hash`, nil before the first.
+        package private(set) var head: [UInt8]?
+        /// The first link that breaks the chain, once one has (the links after it are counted, not checked).
+        package private(set) var firstBreak: Break?
+
+        package init() {}
+
+        package mutating func add(_ link: Link) {
+            defer {
+                count += 1
+                head = link.thisHash
             }
-            if link.prevHash != previous { return Break(position: position, id: link.row.id, kind: .brokenLink) }
-            if hash(prev: link.prevHash, rowBytes: link.rowBytes) != link.thisHash {
-                return Break(position: position, id: link.row.id, kind: .hashMismatch)
+            guard firstBreak == nil else { return }
+            let position = count
+            if link.row.id != position + 1 {
+                firstBreak = Break(position: position, id: link.row.id, kind: .idOutOfOrder)
+            } else if link.row.canonicalBytes != link.rowBytes {
+                firstBreak = Break(position: position, id: link.row.id, kind: .rowEdited)
+            } else if link.prevHash != previous {
+                firstBreak = Break(position: position, id: link.row.id, kind: .brokenLink)
+            } else if hash(prev: link.prevHash, rowBytes: link.rowBytes) != link.thisHash {
+                firstBreak = Break(position: position, id: link.row.id, kind: .hashMismatch)
             }
             previous = link.thisHash
         }
-        return nil
     }
 }

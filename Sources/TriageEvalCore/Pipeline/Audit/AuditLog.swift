@@ -33,18 +33,27 @@ package enum AuditLog {
     /// Recomputes a run's chain from its stored rows.
     /// - Throws: ``RunError/unknownRun(_:)``, ``AuditError/noPipeline(_:)``, store errors.
     package static func verify(store: Store, runId: String) throws -> Verification {
-        let links = try store.queue.read { db in try chain(db, runId: runId) }
-        return Verification(
-            rows: links.count, head: links.last.map { Digest.hex($0.thisHash) }, firstBreak: AuditChain.verify(links))
+        let chain = try store.queue.read { db in
+            try checkRun(db, runId: runId)
+            var chain = AuditChain.Verifier()
+            try PipelineStateRecord.forEachAuditLink(db, runId: runId) { chain.add($0) }
+            return chain
+        }
+        return Verification(rows: chain.count, head: chain.head.map(Digest.hex), firstBreak: chain.firstBreak)
     }
 
     private static func chain(_ db: Database, runId: String) throws -> [AuditChain.Link] {
+        try checkRun(db, runId: runId)
+        return try PipelineStateRecord.auditChain(db, runId: runId)
+    }
+
+    /// Throws unless the run exists and its replay ran the state rules.
+    private static func checkRun(_ db: Database, runId: String) throws {
         _ = try RunRecord.find(db, id: runId)
         guard
             try String.fetchOne(db, sql: "SELECT stateRules FROM pipelineRun WHERE runId = ?", arguments: [runId])
                 != nil
         else { throw AuditError.noPipeline(runId) }
-        return try PipelineStateRecord.auditChain(db, runId: runId)
     }
 
     /// Writes a run's chain, in `id` order.

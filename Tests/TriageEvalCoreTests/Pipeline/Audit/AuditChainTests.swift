@@ -131,4 +131,21 @@ import TriageEvalCore
         genesis[0].prevHash[31] = 1
         #expect(AuditChain.verify(genesis) == AuditChain.Break(position: 0, id: 1, kind: .brokenLink))
     }
+
+    /// The verifier a report streams the chain through: every link counted, the last one's hash the head, the
+    /// first break kept while the links after it are counted.
+    @Test func theVerifierCountsEveryLinkAndKeepsTheFirstBreak() {
+        let links = Self.chain()
+        var whole = AuditChain.Verifier()
+        #expect(whole.count == 0 && whole.head == nil)
+        for link in links { whole.add(link) }
+        #expect(whole.count == 3 && whole.firstBreak == nil && whole.head == links[2].thisHash)
+        var hashed = links
+        hashed[1].thisHash[0] ^= 1
+        var broken = AuditChain.Verifier()
+        for link in hashed { broken.add(link) }
+        // Row 3's link breaks too (it names row 2's hash before the edit); the first break stays the one reported.
+        #expect(broken.firstBreak == AuditChain.Break(position: 1, id: 2, kind: .hashMismatch))
+        #expect(broken.count == 3 && broken.head == links[2].thisHash)
+    }
 }
