@@ -24,10 +24,10 @@ extension RunReport {
     /// a large replay): it is built on connections of its own, on other threads, meanwhile.
     /// - Throws: ``RunError/unknownRun(_:)`` and store errors.
     package static func build(runId: String, store: Store) throws -> RunReport {
-        guard let reader = try store.reader() else {
+        guard let reader = try store.reader(cacheKiB: Store.scanCacheKiB) else {
             return try store.queue.read { db in try scan(db, runId: runId, pipeline: true) }
         }
-        let stateReader = try store.reader()
+        let stateReader = try store.reader(cacheKiB: Store.scanCacheKiB)
         let pipeline = BackgroundWork(label: "triage-eval.report-pipeline") {
             try reader.read { db in
                 let config = try runInfo(db, runId: runId).1

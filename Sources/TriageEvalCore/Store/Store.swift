@@ -73,7 +73,13 @@ package final class Store: Sendable {
         }
     }
 
-    private static func configuration(readonly: Bool) -> Configuration {
+    /// The page cache of the store's connection and of a reader that looks things up: 64 MiB.
+    package static let lookupCacheKiB = 65_536
+    /// The page cache of a reader that scans a table once (a report's section, a census): 8 MiB. What it reads it
+    /// does not read again, and a report has three such readers at once.
+    package static let scanCacheKiB = 8_192
+
+    private static func configuration(readonly: Bool, cacheKiB: Int = lookupCacheKiB) -> Configuration {
         var configuration = Configuration()
         configuration.readonly = readonly
         configuration.foreignKeysEnabled = true
@@ -89,7 +95,7 @@ package final class Store: Sendable {
             // A 64 MiB page cache and memory-mapped reads keep the dedupe and incident lookups off the disk.
             // The map asks for 8 GiB and gets SQLite's own limit (2 GiB in Debian's build): a replay reads most
             // of a large store, and each read past the map is a copy out of the page cache.
-            try db.execute(sql: "PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)")
             try db.execute(sql: "PRAGMA mmap_size = 8589934592")
         }
         return configuration
@@ -97,11 +103,12 @@ package final class Store: Sendable {
 
     /// A second, read-only connection to the file, for a reader on another thread while ``queue`` writes (WAL
     /// lets it read the last commit meanwhile); nil for an in-memory store, which no other connection sees.
+    /// - Parameter cacheKiB: its page cache: ``lookupCacheKiB``, or ``scanCacheKiB`` for a reader that scans.
     /// - Throws: ``StoreError/cannotOpen(path:reason:)``.
-    package func reader() throws -> DatabaseQueue? {
+    package func reader(cacheKiB: Int = lookupCacheKiB) throws -> DatabaseQueue? {
         guard path != ":memory:" else { return nil }
         do {
-            return try DatabaseQueue(path: path, configuration: Self.configuration(readonly: true))
+            return try DatabaseQueue(path: path, configuration: Self.configuration(readonly: true, cacheKiB: cacheKiB))
         } catch {
             throw StoreError.cannotOpen(path: path, reason: "\(error)")
         }

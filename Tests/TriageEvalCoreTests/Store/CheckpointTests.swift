@@ -111,6 +111,21 @@ import TriageEvalTestSupport
         #expect(try store.queue.read { try Int.fetchOne($0, sql: "PRAGMA wal_autocheckpoint") } == 1_000)
     }
 
+    /// A reader that scans (a report's sections, three at once) gets a small page cache; one that looks things up,
+    /// and the store's own connection, the large one.
+    @Test func aScanningReaderHasASmallPageCache() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let store = try Store(path: temp.file("s.sqlite"))
+        func cacheKiB(_ queue: DatabaseQueue?) throws -> Int? {
+            try queue?.read { try Int.fetchOne($0, sql: "PRAGMA cache_size") }.map { -$0 }
+        }
+        #expect(try cacheKiB(store.queue) == 65_536)
+        #expect(try cacheKiB(store.reader()) == 65_536)
+        #expect(try cacheKiB(store.reader(cacheKiB: Store.scanCacheKiB)) == 8_192)
+        #expect(try Store(path: ":memory:").reader() == nil)
+    }
+
     @Test func anInMemoryStoreJustDoesTheWork() throws {
         let store = try Store(path: ":memory:")
         #expect(try store.checkpoint { 7 } == 7)
