@@ -17,32 +17,37 @@ package struct IncidentFacts: Sendable, Equatable {
         self.labels = labels
     }
 
-    /// The facts of the incidents that have a delivery in a corpus, by id.
-    package static func fetch(corpus: String, in db: Database) throws -> [IncidentFacts] {
-        let rows = try IncidentRecord.withFirstBody(db, corpus: corpus)
+    /// The facts of the incidents that have a delivery in a corpus, by id, without their labels (empty), and what
+    /// reads the labels of some of them (by position) when asked: ``LabelFile`` asks for those of the incidents a
+    /// rule's label match or a template needs, so that a corpus whose rules match alert names alone parses no
+    /// body before its run (100,000 bodies for 100,000 incidents).
+    package static func fetchDeferred(
+        corpus: String, in db: Database
+    ) throws -> (facts: [IncidentFacts], labels: @Sendable ([Int], Database) throws -> [[String: String]]) {
+        let rows = try IncidentRecord.withFirstDelivery(db, corpus: corpus)
         var facts: [IncidentFacts] = []
-        // A window of incidents at a time, their bodies parsed on every core (a corpus of 100,000 incidents
-        // parses 100,000 bodies before its run starts).
-        var window: [IncidentFacts] = []
-        var bodies: [[UInt8]] = []
-        func flush() {
-            for (incident, labels) in zip(window, bodies.concurrentMap(labels(body:))) {
-                facts.append(
-                    IncidentFacts(
-                        id: incident.id, receiver: incident.receiver, alertname: incident.alertname, labels: labels))
-            }
-            window.removeAll(keepingCapacity: true)
-            bodies.removeAll(keepingCapacity: true)
-        }
+        var firstDeliveries: [Int64] = []
         while let row = try rows.next() {
-            let body: Data = row["body"]
-            window.append(
-                IncidentFacts(id: row["id"], receiver: row["receiver"], alertname: row["alertname"], labels: [:]))
-            bodies.append(Array(body))
-            if window.count == 4096 { flush() }
+            facts.append(IncidentFacts(id: row[0], receiver: row[1], alertname: row[2], labels: [:]))
+            firstDeliveries.append(row[3])
         }
-        flush()
-        return facts
+        return (
+            facts,
+            { [firstDeliveries] positions, db in
+                var labels: [[String: String]] = []
+                labels.reserveCapacity(positions.count)
+                // A window of bodies at a time, parsed on every core.
+                var bodies: [[UInt8]] = []
+                for (index, position) in positions.enumerated() {
+                    bodies.append(try DeliverySighting.body(db, deliveryId: firstDeliveries[position]) ?? [])
+                    if bodies.count == 4096 || index == positions.count - 1 {
+                        labels += bodies.concurrentMap(Self.labels(body:))
+                        bodies.removeAll(keepingCapacity: true)
+                    }
+                }
+                return labels
+            }
+        )
     }
 
     /// What a rule sees of an event's labels: its `commonLabels`, plus its first alert's labels for names not in
@@ -125,6 +130,18 @@ package enum LabelFile {
         var note: String?
         var line: Int
         var path: String
+
+        /// Whether resolving it for an incident fills in a template from the incident's labels.
+        var fillsTemplates: Bool {
+            (actions + alternatives.joined()).contains { action in
+                action.params.contains { _, spec in
+                    switch spec {
+                    case .exact(let template), .regex(let template): !LabelFile.templateNames(template).isEmpty
+                    case .any: false
+                    }
+                }
+            }
+        }
     }
 
     struct Rule {
@@ -134,30 +151,46 @@ package enum LabelFile {
         var entry: EntrySpec
 
         func matches(_ incident: IncidentFacts) -> Bool {
+            matchesWithoutLabels(incident)
+                && labels.allSatisfy { name, matcher in incident.labels[name].map(matcher.matches) ?? false }
+        }
+
+        /// Whether its alert names and receiver match (the incident's labels are then looked at, if it has a label
+        /// match).
+        func matchesWithoutLabels(_ incident: IncidentFacts) -> Bool {
             if let alertnames, !alertnames.contains(incident.alertname ?? "") { return false }
             if let receiver, receiver != incident.receiver { return false }
-            return labels.allSatisfy { name, matcher in incident.labels[name].map(matcher.matches) ?? false }
+            return true
         }
     }
+
+    /// Reads the labels of some of the incidents given to ``load(path:catalog:incidents:knownIncidents:labels:)``,
+    /// by position, in that order.
+    package typealias LabelsReader = ([Int]) throws -> [[String: String]]
 
     /// Loads labels and resolves them for the given incidents.
     /// - Parameters:
     ///   - incidents: the corpus's incidents, which the rules label.
     ///   - knownIncidents: every incident in the store; a hand label must name one of them.
-    /// - Throws: ``ConfigError`` naming the file, line and key.
+    ///   - labels: when given, the incidents' labels are not read yet (``IncidentFacts/fetchDeferred(corpus:in:)``):
+    ///     they are asked for, once, for the incidents that need them — where a rule with a label match is tried
+    ///     (its alert names and receiver match), or where the label chosen fills in a `{{labels.…}}` template.
+    /// - Throws: ``ConfigError`` naming the file, line and key; what `labels` throws.
     package static func load(
-        path: String, catalog: Catalog, incidents: [IncidentFacts], knownIncidents: Set<String>
+        path: String, catalog: Catalog, incidents: [IncidentFacts], knownIncidents: Set<String>,
+        labels: LabelsReader? = nil
     ) throws -> LabelSet {
         try parse(
             text: YAMLReader.text(path: path), path: path, catalog: catalog, incidents: incidents,
-            knownIncidents: knownIncidents)
+            knownIncidents: knownIncidents, labels: labels)
     }
 
-    /// Resolves a label file's text as ``load(path:catalog:incidents:knownIncidents:)`` does; `path` names the
-    /// file in errors.
-    /// - Throws: ``ConfigError`` naming the file, line and key.
+    /// Resolves a label file's text as ``load(path:catalog:incidents:knownIncidents:labels:)`` does; `path` names
+    /// the file in errors.
+    /// - Throws: ``ConfigError`` naming the file, line and key; what `labels` throws.
     package static func parse(
-        text: String, path: String, catalog: Catalog, incidents: [IncidentFacts], knownIncidents: Set<String>
+        text: String, path: String, catalog: Catalog, incidents: [IncidentFacts], knownIncidents: Set<String>,
+        labels readLabels: LabelsReader? = nil
     ) throws -> LabelSet {
         let reader = YAMLReader(file: path)
         let root = try YAMLReader.root(text: text, file: path)
@@ -181,6 +214,18 @@ package enum LabelFile {
                 spec.line = keyNode.mark?.line ?? spec.line
                 hand[incidentId] = (spec, node)
             }
+        }
+        var incidents = incidents
+        if let readLabels {
+            // Only where a label is looked at: a rule's label match that is tried, or a template of the entry chosen.
+            let rulesNeed = rules.map { !$0.labels.isEmpty || $0.entry.fillsTemplates }
+            let needed = incidents.indices.filter { index in
+                if let (spec, _) = hand[incidents[index].id] { return spec.fillsTemplates }
+                guard let rule = rules.indices.first(where: { rules[$0].matchesWithoutLabels(incidents[index]) })
+                else { return false }
+                return rulesNeed[rule]
+            }
+            for (index, labels) in zip(needed, try readLabels(needed)) { incidents[index].labels = labels }
         }
         var labels: [Label] = []
         var unlabelled: [String] = []

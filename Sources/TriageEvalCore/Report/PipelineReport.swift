@@ -304,7 +304,8 @@ package struct PipelineReport: Codable, Sendable, Equatable {
                     hours: hours, incidents: firstMessage,
                     timeline: try PipelineTimeline.build(
                         db, runId: runId, start: first, end: first + hours * 3600, firstMessage: firstMessage,
-                        expectations: tallies.expectations, window: tallies.settings.deployWindowSeconds))
+                        expectations: tallies.expectations, busy: tallies.busy,
+                        window: tallies.settings.deployWindowSeconds))
             }
         } else {
             state = try PipelineStateReport.build(db, runId: runId, start: first, hours: hours, incidents: firstMessage)

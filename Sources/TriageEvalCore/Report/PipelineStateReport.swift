@@ -172,6 +172,9 @@ package struct PipelineStateReport: Codable, Sendable, Equatable {
         var firstCorrect: [String: Double]
         /// Each labelled incident's expectation.
         var expectations: [String: String]
+        /// The incidents where something happened: a Workflow dispatched or an approval requested (the timeline
+        /// draws them first).
+        var busy: Set<String>
     }
 
     /// The part of a run, or nil when its replay ran no state rules (a run before they existed).
@@ -185,7 +188,7 @@ package struct PipelineStateReport: Codable, Sendable, Equatable {
         guard let tallies = try tally(db, runId: runId, start: start, hours: hours) else { return nil }
         let timeline = try PipelineTimeline.build(
             db, runId: runId, start: start, end: start + hours * 3600, firstMessage: incidents,
-            expectations: tallies.expectations, window: tallies.settings.deployWindowSeconds)
+            expectations: tallies.expectations, busy: tallies.busy, window: tallies.settings.deployWindowSeconds)
         return tallies.report(hours: hours, incidents: incidents, timeline: timeline)
     }
 
@@ -211,6 +214,7 @@ package struct PipelineStateReport: Codable, Sendable, Equatable {
         var perAction: [String: ActionOutcome] = [:]
         var perIncident: [String: IncidentHarm] = [:]
         var firstCorrect: [String: Double] = [:]
+        var busy: Set<String> = []
         let expectations = try Store.labelExpectations(ofRun: runId, in: db)
         // A raw statement: a large replay runs hundreds of thousands of Workflows.
         let rows = try RawStatement(
@@ -226,6 +230,7 @@ package struct PipelineStateReport: Codable, Sendable, Equatable {
             workflows.dispatched += 1
             if rows.textEquals(0, "approve") { workflows.viaApprove += 1 } else { workflows.viaExecute += 1 }
             let incidentId = rows.text(2) ?? ""
+            busy.insert(incidentId)
             let dispatchedAt = rows.double(3) ?? 0
             let suppressedBy = rows.text(4)
             if suppressedBy == PipelineSimulation.Suppression.deploy.rawValue { workflows.suppressedByDeploy += 1 }
@@ -316,7 +321,7 @@ package struct PipelineStateReport: Codable, Sendable, Equatable {
             meanWaitSeconds: waits.isEmpty ? nil : waits.reduce(0, +) / Double(waits.count),
             maxWaitSeconds: waits.max(), peakRunning: peakRunning)
 
-        let approvals = try approvalTallies(db, runId: runId, start: start, hours: hours)
+        let approvals = try approvalTallies(db, runId: runId, start: start, hours: hours) { busy.insert($0) }
         var chain = AuditChain.Verifier()
         try PipelineStateRecord.forEachAuditLink(db, runId: runId) { chain.add($0) }
         return Tallies(
@@ -326,7 +331,7 @@ package struct PipelineStateReport: Codable, Sendable, Equatable {
                 rows: chain.count, head: chain.head.map(Digest.hex), verified: chain.firstBreak == nil,
                 firstBreak: chain.firstBreak?.description),
             byHarm: byHarm, correct: correct, harmful: harmful, unlabelled: unlabelled, perAction: perAction,
-            perIncident: perIncident, firstCorrect: firstCorrect, expectations: expectations)
+            perIncident: perIncident, firstCorrect: firstCorrect, expectations: expectations, busy: busy)
     }
 }
 
@@ -365,18 +370,21 @@ extension PipelineStateReport.Tallies {
 }
 
 extension PipelineStateReport {
+    /// The approval requests' tallies; `requested` is told each request's incident.
     private static func approvalTallies(
-        _ db: Database, runId: String, start: Double, hours: Double
+        _ db: Database, runId: String, start: Double, hours: Double, requested: (String) -> Void
     ) throws -> Approvals {
         var approvals = Approvals(
             requests: 0, approved: 0, rejected: 0, expired: 0, perHour: nil, peakPerHour: 0, peakHourStart: nil,
             workflowsSubmitted: 0)
         var perHour: [Int: Int] = [:]
         let rows = try Row.fetchCursor(
-            db, sql: "SELECT postedAt, answer, workflows FROM pipelineApproval WHERE runId = ? ORDER BY seq",
+            db,
+            sql: "SELECT postedAt, answer, workflows, incidentId FROM pipelineApproval WHERE runId = ? ORDER BY seq",
             arguments: [runId])
         while let row = try rows.next() {
             approvals.requests += 1
+            requested(row[3])
             let postedAt: Double = row[0]
             perHour[Int(((postedAt - start) / 3600).rounded(.down)), default: 0] += 1
             switch ApprovalDesk.Answer(rawValue: row[1]) {

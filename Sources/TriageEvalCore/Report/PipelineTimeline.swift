@@ -54,19 +54,12 @@ package struct PipelineTimeline: Sendable, Equatable {
     /// - Parameters:
     ///   - firstMessage: every incident's first message (the Pipeline section's scan).
     ///   - expectations: each labelled incident's expectation.
+    ///   - busy: the incidents with a Workflow or an approval request (the state rules' tallies collect them).
     static func build(
         _ db: Database, runId: String, start: Double, end: Double, firstMessage: [String: Double],
-        expectations: [String: String], window: Double
+        expectations: [String: String], busy: Set<String>, window: Double
     ) throws -> PipelineTimeline {
         // Where something happened first, then the rest, by first message; drawn by first message.
-        let busy = Set(
-            try String.fetchAll(
-                db,
-                sql: """
-                    SELECT DISTINCT incidentId FROM pipelineWorkflow WHERE runId = ?
-                    UNION SELECT DISTINCT incidentId FROM pipelineApproval WHERE runId = ?
-                    """, arguments: [runId, runId])
-        ).filter { firstMessage[$0] != nil }
         let byTime = firstMessage.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.map(\.key)
         var chosen = Array(byTime.filter(busy.contains).prefix(cap))
         if chosen.count < cap { chosen += byTime.filter { !busy.contains($0) }.prefix(cap - chosen.count) }

@@ -361,14 +361,14 @@ package struct Runner: Sendable {
         guard FileManager.default.fileExists(atPath: labelsPath) else {
             throw RunError.noLabels(corpus: scenario.corpus, path: labelsPath)
         }
-        let (knownIncidents, facts) = try store.queue.read { db in
-            (
-                try IncidentRecord.allIds(db),
-                try IncidentFacts.fetch(corpus: scenario.corpus, in: db)
-            )
+        let knownIncidents = try store.queue.read(IncidentRecord.allIds)
+        let (facts, readLabels) = try store.queue.read { db in
+            try IncidentFacts.fetchDeferred(corpus: scenario.corpus, in: db)
         }
+        // The incidents' labels are read from their bodies only where the label file looks at them.
         let labels = try LabelFile.load(
-            path: labelsPath, catalog: catalog, incidents: facts, knownIncidents: knownIncidents
+            path: labelsPath, catalog: catalog, incidents: facts, knownIncidents: knownIncidents,
+            labels: { positions in try store.queue.read { db in try readLabels(positions, db) } }
         ).labels
         return (planner, labels)
     }

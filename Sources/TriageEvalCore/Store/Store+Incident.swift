@@ -49,15 +49,14 @@ struct IncidentRecord: Codable, FetchableRecord, TableRecord {
         return try Data.fetchOne(statement, arguments: [id]).map(Array.init)
     }
 
-    /// The incidents with a delivery in a corpus, by id, with their first delivery's body.
-    static func withFirstBody(_ db: Database, corpus: String) throws -> RowCursor {
+    /// The incidents with a delivery in a corpus, by id, with their first delivery's id.
+    static func withFirstDelivery(_ db: Database, corpus: String) throws -> RowCursor {
         try Row.fetchCursor(
             db,
             sql: """
-                SELECT incident.id, incident.receiver, incident.alertname, delivery.body
-                FROM incident JOIN delivery ON delivery.id = incident.firstDeliveryId
-                WHERE incident.id IN (SELECT DISTINCT incidentId FROM delivery WHERE corpus = ?)
-                ORDER BY incident.id
+                SELECT id, receiver, alertname, firstDeliveryId FROM incident
+                WHERE id IN (SELECT DISTINCT incidentId FROM delivery WHERE corpus = ?)
+                ORDER BY id
                 """,
             arguments: [corpus])
     }

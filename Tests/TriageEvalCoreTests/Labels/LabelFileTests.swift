@@ -171,6 +171,65 @@ import TriageEvalTestSupport
             note: overridden by hand
         """
 
+    @Test func labelsAreReadOnlyWhereTheFileLooksAtThem() throws {
+        let yaml = """
+            rules:
+              - match: {alertname: KubePodNotReady, labels: {namespace: {regex: "kube-.*"}}}
+                expect: human
+              - match: {alertname: [KubePodNotReady, KubePodCrashLooping], receiver: triage}
+                expect: act
+                actions: [{name: restart_pods, params: {namespace: "{{labels.namespace}}", selector: {any: true}}}]
+              - match: {alertname: Watchdog}
+                expect: none
+            labels:
+              inc-c: {expect: human}
+              inc-e:
+                expect: act
+                actions: [{name: restart_pods, params: {namespace: "{{labels.namespace}}", selector: {any: true}}}]
+            """
+        func incident(_ id: String, _ receiver: String, _ alertname: String, _ namespace: String?) -> IncidentFacts {
+            IncidentFacts(
+                id: id, receiver: receiver, alertname: alertname,
+                labels: namespace.map { ["alertname": alertname, "namespace": $0] } ?? ["alertname": alertname])
+        }
+        let incidents = [
+            incident("inc-a", "triage", "KubePodNotReady", "shop"),  // rule 0's label match is tried: read
+            incident("inc-b", "triage", "KubePodNotReady", "kube-system"),  // the same: read
+            incident("inc-c", "triage", "Watchdog", nil),  // a hand label without a template: not read
+            incident("inc-d", "other", "KubePodCrashLooping", "shop"),  // no rule matches: not read
+            incident("inc-e", "triage", "TargetDown", "cart"),  // a hand label with a template: read
+            incident("inc-f", "triage", "KubePodCrashLooping", "cart"),  // rule 1, which has a template: read
+            incident("inc-g", "triage", "Watchdog", nil),  // rule 2, alert name alone, no template: not read
+        ]
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = try directory.write("labels.yaml", yaml)
+        let known = Set(incidents.map(\.id))
+        let eager = try LabelFile.load(
+            path: path, catalog: LabelFileTests.catalog(), incidents: incidents, knownIncidents: known)
+        var asked: [[Int]] = []
+        let deferred = try LabelFile.load(
+            path: path, catalog: LabelFileTests.catalog(),
+            incidents: incidents.map {
+                IncidentFacts(id: $0.id, receiver: $0.receiver, alertname: $0.alertname, labels: [:])
+            },
+            knownIncidents: known,
+            labels: { positions in
+                asked.append(positions)
+                return positions.map { incidents[$0].labels }
+            })
+        #expect(asked == [[0, 1, 4, 5]])
+        #expect(deferred == eager)
+        let byId = Dictionary(uniqueKeysWithValues: deferred.labels.map { ($0.incidentId, $0) })
+        #expect(byId["inc-a"]?.expect == .act)
+        #expect(byId["inc-a"]?.actions.first?.params["namespace"] == .exact("shop"))
+        #expect(byId["inc-b"]?.expect == .human)
+        #expect(byId["inc-e"]?.actions.first?.params["namespace"] == .exact("cart"))
+        #expect(byId["inc-f"]?.actions.first?.params["namespace"] == .exact("cart"))
+        #expect(byId["inc-g"]?.expect == ExpectedOutcome.none)
+        #expect(deferred.unlabelled == ["inc-d"])
+    }
+
     @Test func firstMatchingRuleWinsAndHandLabelsOverride() throws {
         let set = try Self.load(Self.rules)
         let byId = Dictionary(uniqueKeysWithValues: set.labels.map { ($0.incidentId, $0) })
