@@ -178,7 +178,7 @@ extension Runner {
                 cacheHit: result.cacheHit)
         }
         if !missing.isEmpty { throw MergeError.missingResults(missing: missing, total: items.count) }
-        let pipeline = try pipelineReplay(scenario, planner: planner, labels: labels, items: items)
+        let pipeline = try pipelineReplay(scenario, planner: planner, labels: labels, items: items, census: nil)
         if let pipeline, !pipeline.calls.isEmpty {
             throw MergeError.uncoveredMessages(
                 missing: pipeline.calls.map { "\($0.incidentId) sample \($0.request.sample)" },

@@ -124,12 +124,13 @@ package struct Runner: Sendable {
         }
         let corpus = try CorpusLoader(store: store, progressStyle: progressStyle)
             .load(directory: scenario.corpusDirectory, provider: scenario.model.provider.rawValue)
+        let census = try pipelineCensus(scenario)
         let (planner, labels) = try prepare(scenario)
         let items = try workItems(scenario: scenario, planner: planner, labels: Self.replayed(labels, scenario))
         let started = Date()
         let cached = try lookUp(items, scenario: scenario, systemSha256: Digest.sha256Hex(planner.systemPrompt))
         try Self.checkReplayed(items, cached: cached, scenario: scenario)
-        let pipeline = try pipelineReplay(scenario, planner: planner, labels: labels, items: items)
+        let pipeline = try pipelineReplay(scenario, planner: planner, labels: labels, items: items, census: census)
         let calls = pipelineCalls(pipeline)
         let runId = try createRun(scenario: scenario, planner: planner, labels: labels)
         return try await withLease(runId: runId) {
@@ -165,6 +166,7 @@ package struct Runner: Sendable {
         // The run's own cache mode, which a command-line override may have set, and its own shard.
         let scenario = file.with(cache: CacheMode(rawValue: run.cacheMode) ?? file.cache)
             .with(shard: run.shard.flatMap(Shard.init))
+        let census = try pipelineCensus(scenario)
         let (planner, labels) = try prepare(scenario)
         // The run is judged against the labels it started with: resuming against edited labels would mix two.
         let labelDigest = LabelSetRecord.digest(labels.map(LabelRecord.init), corpus: scenario.corpus)
@@ -184,7 +186,7 @@ package struct Runner: Sendable {
         let started = Date()
         let cached = try lookUp(items, scenario: scenario, systemSha256: Digest.sha256Hex(planner.systemPrompt))
         try Self.checkReplayed(items, cached: cached, scenario: scenario)
-        let pipeline = try pipelineReplay(scenario, planner: planner, labels: labels, items: items)
+        let pipeline = try pipelineReplay(scenario, planner: planner, labels: labels, items: items, census: census)
         let calls = pipelineCalls(pipeline)
         return try await withLease(runId: runId) {
             try await execute(
@@ -211,12 +213,28 @@ package struct Runner: Sendable {
         }
     }
 
+    /// What the pipeline replay counts of the corpus before it starts (``DeliverySighting/census(store:corpus:encoding:provider:model:)``),
+    /// counted in the background while the incident replay is prepared; nil without a `pipeline:` section. The
+    /// store's user-message digests are brought up to date first (the census reads them).
+    func pipelineCensus(_ scenario: Scenario) throws -> Census? {
+        guard scenario.pipeline != nil else { return nil }
+        try UserMessageDigests.update(store: store, corpus: scenario.corpus, progressStyle: progressStyle)
+        return try DeliverySighting.census(
+            store: store, corpus: scenario.corpus, encoding: Planner.userMessageEncoding,
+            provider: scenario.model.provider.rawValue, model: scenario.model.name)
+    }
+
+    /// A corpus's census, being counted.
+    typealias Census = BackgroundWork<(sightings: Int, withoutFirstSample: Int)>
+
     /// The scenario's pipeline replay, with every planned message's reply found (`cache: replay`) or the calls
     /// it needs listed (`cache: record`); nil without a `pipeline:` section.
-    /// - Parameter items: the incident replay's items, whose requests the pipeline replay never calls again.
+    /// - Parameters:
+    ///   - items: the incident replay's items, whose requests the pipeline replay never calls again.
+    ///   - census: ``pipelineCensus(_:)``.
     /// - Throws: ``PipelineError`` (no receive times), ``RunError/missingMessageReplies(model:match:missing:planned:)``.
     func pipelineReplay(
-        _ scenario: Scenario, planner: Planner, labels: [Label], items: [WorkItem]
+        _ scenario: Scenario, planner: Planner, labels: [Label], items: [WorkItem], census: Census?
     ) throws -> PipelineReplay? {
         guard let settings = scenario.pipeline else { return nil }
         let rule: PipelineReplay.ReplyRule
@@ -227,7 +245,9 @@ package struct Runner: Sendable {
                 covered: Set(items.map { .init(userSha256: $0.request.userSha256, sample: $0.sample) }))
         case .refresh, .off: throw RunError.pipelineCacheMode(scenario.cache.rawValue)
         }
-        let replay = try pipelineReplay(scenario, settings: settings, planner: planner, labels: labels, rule: rule)
+        let replay = try pipelineReplay(
+            scenario, settings: settings, planner: planner, labels: labels, rule: rule,
+            census: try census?.value() ?? pipelineCensus(scenario)?.value())
         if !replay.missing.isEmpty {
             throw RunError.missingMessageReplies(
                 model: scenario.model.name, match: scenario.match.rawValue,
@@ -239,7 +259,7 @@ package struct Runner: Sendable {
 
     private func pipelineReplay(
         _ scenario: Scenario, settings: PipelineSettings, planner: Planner, labels: [Label],
-        rule: PipelineReplay.ReplyRule
+        rule: PipelineReplay.ReplyRule, census: (sightings: Int, withoutFirstSample: Int)?
     ) throws -> PipelineReplay {
         let timeScale = try CorpusSettings.load(directory: scenario.corpusDirectory).timeScale
         // The manifests are read before anything is stored: a bad one is a set-up error naming its file and line.
@@ -248,10 +268,6 @@ package struct Runner: Sendable {
             ? nil : SensorDispatch(manifests: try PipelineManifests.load(paths: settings.manifests))
         let state = try Self.stateRules(
             settings, scenario: scenario, catalog: planner.catalog, dispatch: dispatch, labels: labels)
-        try UserMessageDigests.update(store: store, corpus: scenario.corpus, progressStyle: progressStyle)
-        let census = try DeliverySighting.census(
-            store: store, corpus: scenario.corpus, encoding: Planner.userMessageEncoding,
-            provider: scenario.model.provider.rawValue, model: scenario.model.name)
         return try store.queue.read { db in
             // The incidents whose messages are planned: all; under a limit, the limited run's; in a shard, the
             // shard's — every incident of the corpus that hashes to it, labelled or not (production plans

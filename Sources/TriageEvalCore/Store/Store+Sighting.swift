@@ -146,26 +146,33 @@ package struct DeliverySighting: Sendable, Equatable {
     /// incident have no stored reply of sample 0 from a model to their user message — counting one whose digest
     /// is not stored under `encoding`. When none has, every planning of every message finds a reply.
     ///
-    /// It looks up every delivery's digest and reply (seconds for a million messages), so the deliveries are split
-    /// by id between two connections, one on each core (one for an in-memory store).
+    /// It looks up every delivery's digest and reply (seconds for a million messages), so it is counted in the
+    /// background — a run prepares its incident replay meanwhile — with the deliveries split by id between two
+    /// connections of its own, one on each core (on the store's one connection for an in-memory store).
+    /// - Returns: the work counting it; its ``BackgroundWork/value()`` is the census or throws a database error.
     package static func census(
         store: Store, corpus: String, encoding: Int, provider: String, model: String
-    ) throws -> (sightings: Int, withoutFirstSample: Int) {
-        guard let reader = try store.reader() else {
-            return try store.queue.read { db in
-                try census(db, corpus: corpus, encoding: encoding, provider: provider, model: model, part: 0, of: 1)
+    ) throws -> BackgroundWork<(sightings: Int, withoutFirstSample: Int)> {
+        guard let even = try store.reader(), let odd = try store.reader() else {
+            return BackgroundWork(label: "triage-eval.census") {
+                try store.queue.read { db in
+                    try census(
+                        db, corpus: corpus, encoding: encoding, provider: provider, model: model, part: 0, of: 1)
+                }
             }
         }
-        let odd = BackgroundWork(label: "triage-eval.census") {
-            try reader.read { db in
+        let oddHalf = BackgroundWork(label: "triage-eval.census") {
+            try odd.read { db in
                 try census(db, corpus: corpus, encoding: encoding, provider: provider, model: model, part: 1, of: 2)
             }
         }
-        let even = try store.queue.read { db in
-            try census(db, corpus: corpus, encoding: encoding, provider: provider, model: model, part: 0, of: 2)
+        return BackgroundWork(label: "triage-eval.census") {
+            let first = try even.read { db in
+                try census(db, corpus: corpus, encoding: encoding, provider: provider, model: model, part: 0, of: 2)
+            }
+            let second = try oddHalf.value()
+            return (first.sightings + second.sightings, first.withoutFirstSample + second.withoutFirstSample)
         }
-        let other = try odd.value()
-        return (even.sightings + other.sightings, even.withoutFirstSample + other.withoutFirstSample)
     }
 
     /// ``census(store:corpus:encoding:provider:model:)`` of the deliveries whose id is `part` modulo `parts`.

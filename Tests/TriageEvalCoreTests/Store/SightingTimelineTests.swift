@@ -82,7 +82,7 @@ import TriageEvalTestSupport
         defer { temp.remove() }
         let store = try Self.store(temp)
         func census() throws -> (sightings: Int, withoutFirstSample: Int) {
-            try DeliverySighting.census(store: store, corpus: "c", encoding: 1, provider: "p", model: "m")
+            try DeliverySighting.census(store: store, corpus: "c", encoding: 1, provider: "p", model: "m").value()
         }
         // No reply at all: all four.
         #expect(try census() == (8, 4))
@@ -106,7 +106,8 @@ import TriageEvalTestSupport
         }
         #expect(try census() == (8, 3))
         #expect(
-            try DeliverySighting.census(store: store, corpus: "other", encoding: 1, provider: "p", model: "m") == (2, 1)
+            try DeliverySighting.census(store: store, corpus: "other", encoding: 1, provider: "p", model: "m").value()
+                == (2, 1)
         )
     }
 
