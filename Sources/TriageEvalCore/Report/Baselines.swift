@@ -125,20 +125,23 @@ struct BaselinePlan {
         func group(_ label: Label) -> String {
             label.byRule ? "rule \(label.source)" : "alert \(alertTypes[label.incidentId] ?? "")"
         }
+        // Each label's group and shape, made once (a run can have 100,000 labels).
+        let keys = labels.map { (group: group($0), shape: shape($0)) }
         // Each group's most common shape, the first incident (in incident order) of the shape standing for it; a
         // tie goes to the shape seen first.
         var counts: [String: [String: (count: Int, order: Int, exemplar: Label)]] = [:]
-        for (order, label) in labels.enumerated() {
-            counts[group(label), default: [:]][shape(label), default: (0, order, label)].count += 1
+        for (order, (label, key)) in zip(labels, keys).enumerated() {
+            counts[key.group, default: [:]][key.shape, default: (0, order, label)].count += 1
         }
         let chosen = counts.mapValues { shapes in
-            shapes.values.max { ($0.count, -$0.order) < ($1.count, -$1.order) }!.exemplar
+            let best = shapes.max { ($0.value.count, -$0.value.order) < ($1.value.count, -$1.value.order) }!
+            return (shape: best.key, exemplar: best.value.exemplar)
         }
-        for label in labels {
+        for (label, key) in zip(labels, keys) {
             labelRules[label.incidentId] = label.byRule ? "rule \(label.source)" : "incident \(label.incidentId)"
             alwaysDefer[label.incidentId] = BaselineOutcome(label: label, decision: Self.deferral, router: router)
-            let exemplar = chosen[group(label)]!
-            if shape(exemplar) == shape(label) {
+            let (chosenShape, exemplar) = chosen[key.group]!
+            if chosenShape == key.shape {
                 let expected = Scorer.expectedRoute(label, router: router)
                 ruleMostCommonAction[label.incidentId] = BaselineOutcome(
                     decisionCorrect: true, routeCorrect: true, unsafe: false, executed: expected == .execute,

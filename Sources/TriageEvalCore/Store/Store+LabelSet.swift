@@ -102,6 +102,20 @@ struct LabelRecord: Codable, FetchableRecord, PersistableRecord {
         origin = label.byRule ? "rule" : "incident"
     }
 
+    /// A row of `labelSetEntry`, read by column name (not through `Decodable`, which a report's 100,000 labels
+    /// made a second's work).
+    init(row: Row) throws {
+        labelSetId = row["labelSetId"]
+        incidentId = row["incidentId"]
+        expect = row["expect"]
+        actions = row["actions"]
+        alternatives = row["alternatives"]
+        forbidden = row["forbidden"]
+        note = row["note"]
+        source = row["source"]
+        origin = row["origin"]
+    }
+
     /// The label this record stores (the inverse of ``init(_:)``; a column that does not parse reads as empty).
     var label: Label {
         func set(_ value: JSONValue?) -> [ExpectedAction] {
