@@ -201,7 +201,7 @@ extension Runner {
         _ paths: [String], scenario: Scenario, planner: Planner, labels: [Label], scratch: String
     ) throws -> [ShardRun] {
         let systemSha256 = Digest.sha256Hex(planner.systemPrompt)
-        let labelDigest = LabelSetRecord.digest(labels.map(LabelRecord.init), corpus: scenario.corpus)
+        let labelDigest = Label.setDigest(labels, corpus: scenario.corpus)
         var runs: [ShardRun] = []
         for path in paths {
             guard FileManager.default.fileExists(atPath: path) else { throw MergeError.noStore(path: path) }

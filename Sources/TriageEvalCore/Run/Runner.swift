@@ -169,7 +169,7 @@ package struct Runner: Sendable {
         let census = try pipelineCensus(scenario)
         let (planner, labels) = try prepare(scenario)
         // The run is judged against the labels it started with: resuming against edited labels would mix two.
-        let labelDigest = LabelSetRecord.digest(labels.map(LabelRecord.init), corpus: scenario.corpus)
+        let labelDigest = Label.setDigest(labels, corpus: scenario.corpus)
         let unchanged = try await store.queue.read { db in
             try LabelSetRecord.fetchOne(db, key: run.labelSetId)?.sha256 == labelDigest
         }

@@ -40,23 +40,33 @@ struct LabelSetRecord: Codable, FetchableRecord, MutablePersistableRecord {
     /// The content key: every column of every entry (but the set id), each length-prefixed so that no two sets
     /// share it.
     static func digest(_ entries: [LabelRecord], corpus: String) -> String {
+        // Appended in place, a run's 100,000 labels and more: no text or array is made per column.
         var bytes: [UInt8] = []
         func add(_ text: String?) {
             guard let text else {
-                bytes += Array("-".utf8)
+                bytes.append(UInt8(ascii: "-"))
                 return
             }
-            bytes += Array("\(text.utf8.count):".utf8)
-            bytes += Array(text.utf8)
+            var length = text.utf8.count
+            let digitsStart = bytes.count
+            repeat {
+                bytes.append(UInt8(ascii: "0") + UInt8(length % 10))
+                length /= 10
+            } while length > 0
+            bytes[digitsStart...].reverse()
+            bytes.append(UInt8(ascii: ":"))
+            bytes.append(contentsOf: text.utf8)
         }
         add(corpus)
         for entry in entries.sorted(by: { $0.incidentId < $1.incidentId }) {
-            for column in [
-                entry.incidentId, entry.expect, entry.actions, entry.alternatives, entry.forbidden, entry.note,
-                entry.source, entry.origin,
-            ] {
-                add(column)
-            }
+            add(entry.incidentId)
+            add(entry.expect)
+            add(entry.actions)
+            add(entry.alternatives)
+            add(entry.forbidden)
+            add(entry.note)
+            add(entry.source)
+            add(entry.origin)
         }
         return Digest.sha256Hex(bytes)
     }
@@ -187,5 +197,13 @@ extension Store {
         var expectations: [String: String] = [:]
         while let row = try rows.next() { expectations[row[0]] = row[1] }
         return expectations
+    }
+}
+
+extension Label {
+    /// The content key of a run's labels as the store keeps it (`labelSet.sha256`): a run reuses a stored set with
+    /// the same key, and a resume refuses labels whose key changed.
+    package static func setDigest(_ labels: [Label], corpus: String) -> String {
+        LabelSetRecord.digest(labels.map(LabelRecord.init), corpus: corpus)
     }
 }
