@@ -213,11 +213,12 @@ package struct Runner: Sendable {
         }
     }
 
-    /// What the pipeline replay counts of the corpus before it starts (``DeliverySighting/census(store:corpus:encoding:provider:model:)``),
-    /// counted in the background while the incident replay is prepared; nil without a `pipeline:` section. The
+    /// What the pipeline replay counts of the corpus before it starts
+    /// (``DeliverySighting/census(store:corpus:encoding:provider:model:)``), counted in the background while the
+    /// incident replay is prepared; nil without a `pipeline:` section, or in a cache mode the replay refuses. The
     /// store's user-message digests are brought up to date first (the census reads them).
     func pipelineCensus(_ scenario: Scenario) throws -> Census? {
-        guard scenario.pipeline != nil else { return nil }
+        guard scenario.pipeline != nil, scenario.cache == .replay || scenario.cache == .record else { return nil }
         try UserMessageDigests.update(store: store, corpus: scenario.corpus, progressStyle: progressStyle)
         return try DeliverySighting.census(
             store: store, corpus: scenario.corpus, encoding: Planner.userMessageEncoding,
