@@ -252,6 +252,23 @@ import TriageEvalTestSupport
         #expect(result.stderr.contains("unknown message kind 'flap'"), "\(result.stderr)")
     }
 
+    /// A pipeline replay takes its replies from the cache or records the missing ones: another cache mode is a
+    /// set-up error before a run is stored.
+    @Test func anotherCacheModeIsASetUpError() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        // A base URL that nothing is called at: the check comes first.
+        let (scenario, _, _) = try Self.setUp(temp, baseURL: "http://127.0.0.1:9/v1")
+        let text = try String(contentsOfFile: scenario, encoding: .utf8)
+        try text.replacingOccurrences(of: "cache: record", with: "cache: refresh")
+            .write(toFile: scenario, atomically: true, encoding: .utf8)
+        let (result, _) = try Self.run(temp, scenario)
+        #expect(result.status == 2)
+        #expect(
+            result.stderr.contains("cache: refresh would ask the model again for every planning"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: temp.file("reports")))
+    }
+
     /// A corpus without receive times cannot be replayed in time order: exit 2, naming the corpus and how to
     /// supply them, before a run is stored.
     @Test func aCorpusWithoutReceiveTimesIsASetUpError() throws {
