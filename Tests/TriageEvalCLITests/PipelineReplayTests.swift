@@ -269,6 +269,33 @@ import TriageEvalTestSupport
         #expect(!FileManager.default.fileExists(atPath: temp.file("reports")))
     }
 
+    /// A label file's error on a corpus's first run is reported before the pipeline replay computes and stores the
+    /// corpus's user-message digests (which the next, good run does).
+    @Test func aLabelErrorComesBeforeTheDigestsAreStored() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let (scenario, _, _) = try Self.setUp(temp)
+        let labels = temp.file("corpora/timeline/labels.yaml")
+        let good = try String(contentsOfFile: labels, encoding: .utf8)
+        try "rules:\n  - match: {alertname: X}\n    expect: maybe\n".write(
+            toFile: labels, atomically: true, encoding: .utf8)
+        let (bad, _) = try Self.run(temp, scenario)
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("must be act, human or none"), "\(bad.stderr)")
+        func digests() throws -> String {
+            try Python.run(
+                "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT count(*) FROM deliveryEvent')"
+                    + ".fetchone()[0])", arguments: [temp.file("s.sqlite")]
+            ).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(try digests() == "0")
+        try good.write(toFile: labels, atomically: true, encoding: .utf8)
+        let (fixed, _) = try Self.run(temp, scenario)
+        #expect(fixed.status == 0, "\(fixed.stderr)")
+        // One per stored delivery: the timeline's seven lines are five bodies (lines 3 and 5 repeat line 1's).
+        #expect(try digests() == "5")
+    }
+
     /// A corpus without receive times cannot be replayed in time order: exit 2, naming the corpus and how to
     /// supply them, before a run is stored.
     @Test func aCorpusWithoutReceiveTimesIsASetUpError() throws {

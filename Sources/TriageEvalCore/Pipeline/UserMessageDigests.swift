@@ -37,6 +37,14 @@ enum UserMessageDigests {
         return stored
     }
 
+    /// Whether every delivery of a corpus with an incident has its digest stored (``update(store:corpus:progressStyle:)``
+    /// would store none).
+    static func stored(store: Store, corpus: String) throws -> Bool {
+        try store.queue.read { db in
+            try DeliveryEventRecord.missing(db, corpus: corpus, encoding: Planner.userMessageEncoding).isEmpty
+        }
+    }
+
     /// The digest of each incident's user message (its first delivery's, as the incident replay plans it), in
     /// order: the stored one, or — for an incident without — computed on every core and stored.
     /// - Throws: ``IncidentError``, ``PlannerError/eventNotJSON(incidentId:reason:)``, database errors.

@@ -124,8 +124,12 @@ package struct Runner: Sendable {
         }
         let corpus = try CorpusLoader(store: store, progressStyle: progressStyle)
             .load(directory: scenario.corpusDirectory, provider: scenario.model.provider.rawValue)
-        let census = try pipelineCensus(scenario)
+        // The pipeline replay's census is counted while the incident replay is prepared: from the start when the
+        // corpus's digests are stored (a rerun), else once the labels and the catalog are known to be good (a
+        // set-up error does not wait for a corpus's digests to be computed and stored).
+        let storedCensus = try pipelineCensus(scenario, storingDigests: false)
         let (planner, labels) = try prepare(scenario)
+        let census = try storedCensus ?? pipelineCensus(scenario, storingDigests: true)
         let items = try workItems(scenario: scenario, planner: planner, labels: Self.replayed(labels, scenario))
         let started = Date()
         let cached = try lookUp(items, scenario: scenario, systemSha256: Digest.sha256Hex(planner.systemPrompt))
@@ -166,7 +170,7 @@ package struct Runner: Sendable {
         // The run's own cache mode, which a command-line override may have set, and its own shard.
         let scenario = file.with(cache: CacheMode(rawValue: run.cacheMode) ?? file.cache)
             .with(shard: run.shard.flatMap(Shard.init))
-        let census = try pipelineCensus(scenario)
+        let storedCensus = try pipelineCensus(scenario, storingDigests: false)
         let (planner, labels) = try prepare(scenario)
         // The run is judged against the labels it started with: resuming against edited labels would mix two.
         let labelDigest = Label.setDigest(labels, corpus: scenario.corpus)
@@ -174,6 +178,7 @@ package struct Runner: Sendable {
             try LabelSetRecord.fetchOne(db, key: run.labelSetId)?.sha256 == labelDigest
         }
         guard unchanged else { throw RunError.labelsChanged(runId: runId, corpus: scenario.corpus) }
+        let census = try storedCensus ?? pipelineCensus(scenario, storingDigests: true)
         let stored = try await store.queue.read { db in try ResultRecord.failureClasses(db, runId: runId) }
         let items = try workItems(scenario: scenario, planner: planner, labels: Self.replayed(labels, scenario))
             .compactMap { item -> WorkItem? in
@@ -216,10 +221,15 @@ package struct Runner: Sendable {
     /// What the pipeline replay counts of the corpus before it starts
     /// (``DeliverySighting/census(store:corpus:encoding:provider:model:)``), counted in the background while the
     /// incident replay is prepared; nil without a `pipeline:` section, or in a cache mode the replay refuses. The
-    /// store's user-message digests are brought up to date first (the census reads them).
-    func pipelineCensus(_ scenario: Scenario) throws -> Census? {
+    /// census reads the store's user-message digests: with `storingDigests` they are brought up to date first,
+    /// else it is nil when some are missing.
+    func pipelineCensus(_ scenario: Scenario, storingDigests: Bool) throws -> Census? {
         guard scenario.pipeline != nil, scenario.cache == .replay || scenario.cache == .record else { return nil }
-        try UserMessageDigests.update(store: store, corpus: scenario.corpus, progressStyle: progressStyle)
+        if storingDigests {
+            try UserMessageDigests.update(store: store, corpus: scenario.corpus, progressStyle: progressStyle)
+        } else if try !UserMessageDigests.stored(store: store, corpus: scenario.corpus) {
+            return nil
+        }
         return try DeliverySighting.census(
             store: store, corpus: scenario.corpus, encoding: Planner.userMessageEncoding,
             provider: scenario.model.provider.rawValue, model: scenario.model.name)
@@ -232,7 +242,7 @@ package struct Runner: Sendable {
     /// it needs listed (`cache: record`); nil without a `pipeline:` section.
     /// - Parameters:
     ///   - items: the incident replay's items, whose requests the pipeline replay never calls again.
-    ///   - census: ``pipelineCensus(_:)``.
+    ///   - census: ``pipelineCensus(_:storingDigests:)``.
     /// - Throws: ``PipelineError`` (no receive times), ``RunError/missingMessageReplies(model:match:missing:planned:)``.
     func pipelineReplay(
         _ scenario: Scenario, planner: Planner, labels: [Label], items: [WorkItem], census: Census?
@@ -248,7 +258,7 @@ package struct Runner: Sendable {
         }
         let replay = try pipelineReplay(
             scenario, settings: settings, planner: planner, labels: labels, rule: rule,
-            census: try census?.value() ?? pipelineCensus(scenario)?.value())
+            census: try census?.value() ?? pipelineCensus(scenario, storingDigests: true)?.value())
         if !replay.missing.isEmpty {
             throw RunError.missingMessageReplies(
                 model: scenario.model.name, match: scenario.match.rawValue,
@@ -263,7 +273,7 @@ package struct Runner: Sendable {
         rule: PipelineReplay.ReplyRule, census: (sightings: Int, withoutFirstSample: Int)?
     ) throws -> PipelineReplay {
         let timeScale = try CorpusSettings.load(directory: scenario.corpusDirectory).timeScale
-        // The manifests are read before anything is stored: a bad one is a set-up error naming its file and line.
+        // The manifests are read before a run is stored: a bad one is a set-up error naming its file and line.
         let dispatch =
             settings.manifests.isEmpty
             ? nil : SensorDispatch(manifests: try PipelineManifests.load(paths: settings.manifests))
