@@ -11,7 +11,12 @@ in its namespace, confidence 0.5–0.95), 10% invalid JSON.
 A deploy timeline (deploys.jsonl: a deploy of one of the alerts' 500 services every half hour) gives the
 pipeline's deploy suppression something to match.
 
-    generate_timeline.py OUT_DIR INCIDENTS MESSAGES     prints {"messages": n, "replies": r, "incidents": k}
+With WEEKS, the week's history goes on for longer at the same pace: INCIDENTS × WEEKS groups over WEEKS weeks, a
+deploy every half hour throughout (a corpus whose messages grow while its incidents open and resolve at the same
+rate; the first week's incidents are not the one-week corpus's).
+
+    generate_timeline.py OUT_DIR INCIDENTS MESSAGES [WEEKS]
+                                                    prints {"messages": n, "replies": r, "incidents": k}
 """
 import hashlib
 import json
@@ -21,14 +26,16 @@ import shutil
 import sys
 import time
 
-out, incidents, per = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+out, per = sys.argv[1], int(sys.argv[3])
+weeks = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+incidents = int(sys.argv[2]) * weeks
 repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.makedirs(os.path.join(out, "deliveries"), exist_ok=True)
 shutil.copy(os.path.join(repo, "corpora/handwritten/catalog.yaml"), os.path.join(out, "catalog.yaml"))
 with open(os.path.join(out, "labels.yaml"), "w") as f:
     f.write("rules:\n  - match: {alertname: KubePodCrashLooping}\n    expect: human\n")
 random.seed(7)
-week = 7 * 86400
+span = 7 * 86400 * weeks
 start = 1_796_000_000.0
 
 
@@ -70,7 +77,7 @@ messages = []  # (time, line)
 distinct = {}  # (incident, user sha) -> the group
 for group in range(incidents):
     minute = random.randrange(0, 60 * 24)
-    t = start + random.uniform(0, week - per * 900)
+    t = start + random.uniform(0, span - per * 900)
     alerts = [alert(group, 0, "firing", minute)]
     first = body(group, alerts, "firing")
     incident = incident_id(first)
@@ -110,9 +117,9 @@ with open(os.path.join(out, "replies-bench.jsonl"), "w") as f:
                             "text": text, "user_sha256": sha, "usage": {"input_tokens": 1500, "output_tokens": 60}})
                 + "\n")
 # A deploy timeline for the pipeline's deploy suppression: a deploy of one of the services every half hour of the
-# week, 5 to 20 minutes long.
+# corpus's weeks, 5 to 20 minutes long.
 with open(os.path.join(out, "deploys.jsonl"), "w") as f:
-    for index in range(int(week / 1800)):
+    for index in range(int(span / 1800)):
         begin = start + index * 1800 + random.uniform(0, 600)
         end = begin + random.uniform(300, 1200)
 

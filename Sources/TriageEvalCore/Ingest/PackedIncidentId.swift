@@ -29,3 +29,17 @@ package enum PackedIncidentId {
         return id.withUTF8 { value($0) }
     }
 }
+
+/// An incident id as a set or dictionary key that holds no String for an id ingest made (its number), so that a
+/// replay can remember every incident it met in a few bytes each: what it keeps of an incident once the incident
+/// is over is then small beside what it keeps of one open.
+package enum IncidentKey: Hashable, Sendable {
+    /// `inc-` and 16 lowercase hex digits, as their number.
+    case packed(UInt64)
+    /// Any other id, as its text.
+    case text(String)
+
+    package init(_ id: String) {
+        self = PackedIncidentId.value(id).map(Self.packed) ?? .text(id)
+    }
+}

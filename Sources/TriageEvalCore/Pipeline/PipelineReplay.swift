@@ -29,6 +29,17 @@ package struct PipelineReplay: Sendable {
         var error: String?
         var inputTokens: Int?
         var outputTokens: Int?
+
+        /// What a message's row keeps of it: no text, so a row copies no string.
+        var taken: Taken { Taken(id: id, sample: sample, inputTokens: inputTokens, outputTokens: outputTokens) }
+
+        /// A reply as a message's row stores it.
+        struct Taken: Sendable {
+            var id: Int64
+            var sample: Int
+            var inputTokens: Int?
+            var outputTokens: Int?
+        }
     }
 
     /// A planned message whose user message has no stored reply at all.
@@ -449,7 +460,7 @@ package struct PipelineReplay: Sendable {
         /// Which planning of its user message it is (0 for the first), for a planned message.
         var occurrence: Int?
         /// The reply it takes.
-        var reply: Reply?
+        var reply: Reply.Taken?
         var reused: Bool
         /// The judge's verdict on its reply, for a planned message when judging.
         var judged: Judged?
@@ -510,8 +521,9 @@ package struct PipelineReplay: Sendable {
         let byIncident = try ReplyRecord.IncidentReplies(
             db, provider: scenario.model.provider.rawValue, model: scenario.model.name)
         let systemUTF8 = Array(systemSha256.utf8)
-        var open: [String: Incident] = [:]
-        var resolved: Set<String> = []
+        var open: [IncidentKey: Incident] = [:]
+        // Every incident met that resolved, by number: one open again (a late retry) reads its state again.
+        var resolved: Set<IncidentKey> = []
         var origin: Double?
         var seq = 0
         var rows: [Row] = []
@@ -599,7 +611,12 @@ package struct PipelineReplay: Sendable {
                 }
                 let verdicts = Self.judgeAll(
                     work.map { $0.user.replies![$0.index] }, judge: judge, dispatch: dispatch, planner: state?.planner)
-                for (item, verdict) in zip(work, verdicts) { item.user.judged[item.index] = verdict }
+                for (item, verdict) in zip(work, verdicts) {
+                    item.user.judged[item.index] = verdict
+                    // Its text is judged once: it is not held while the incident stays open.
+                    item.user.replies![item.index].text = nil
+                    item.user.replies![item.index].error = nil
+                }
             }
             for position in batch.indices where rows[position].planned {
                 let judged: Judged?
@@ -634,20 +651,24 @@ package struct PipelineReplay: Sendable {
             // A scenario's `limit` replays only some incidents: their messages alone, numbered among themselves.
             if let incidents, !(sighting.incidentId.map(incidents.contains) ?? false) { continue }
             var incident: Incident?
-            if let incidentId = sighting.incidentId {
-                incident = open[incidentId]
-                if incident == nil, resolved.contains(incidentId) {
+            let key = sighting.incidentId.map(IncidentKey.init)
+            var wasOpen = false
+            if let incidentId = sighting.incidentId, let key {
+                incident = open[key]
+                wasOpen = incident != nil
+                if incident == nil, resolved.contains(key) {
                     incident = try reread(incidentId, before: sighting)
                 }
             }
             let (kind, user, occurrence) = try advance(sighting, userSha256: userSha256, incident: &incident)
-            if let incidentId = sighting.incidentId {
+            if let key {
                 if kind == .resolved {
                     // Its incident is over: its state is let go (a later message reads it again).
-                    open[incidentId] = nil
-                    resolved.insert(incidentId)
-                } else {
-                    open[incidentId] = incident
+                    open[key] = nil
+                    resolved.insert(key)
+                } else if !wasOpen {
+                    // (An open incident's state is a class: the message changed it in place.)
+                    open[key] = incident
                 }
             }
             let message = Message(
@@ -664,7 +685,7 @@ package struct PipelineReplay: Sendable {
                     in: db)
                 pending.user = user
                 pending.replyIndex = index
-                row.reply = index.map { user.replies![$0] }
+                row.reply = index.map { user.replies![$0].taken }
                 row.reused = reused
                 if let call { batchCalls[batch.count] = call }
             }
@@ -693,7 +714,8 @@ package struct PipelineReplay: Sendable {
                 if incident.replies == nil {
                     incident.replies = try stored.byIncident.sameEvent(incidentId: incidentId, systemSha256: systemUTF8)
                 }
-                replies = incident.replies?[user.sha256] ?? []
+                // Taken out: the incident has one state per user message (`byDigest`), which holds them now.
+                replies = incident.replies?.removeValue(forKey: user.sha256) ?? []
             case .exact:
                 // Only an exact match asks for a request, and it needs the text.
                 try ensureText(user, incidentId: incidentId, in: db)

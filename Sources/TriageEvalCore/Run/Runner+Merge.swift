@@ -152,7 +152,7 @@ extension Runner {
         }
         let corpus = try CorpusLoader(store: store, progressStyle: progressStyle)
             .load(directory: scenario.corpusDirectory, provider: scenario.model.provider.rawValue)
-        let (planner, labels) = try prepare(scenario)
+        let (planner, labels, corpusIncidents) = try prepare(scenario)
         // The shards' stores are read from copies: opening a store may migrate it and makes its -wal and -shm
         // files, and an input artifact's folder may be read-only (or another user's); the inputs stay as they came.
         let scratch = FileManager.default.temporaryDirectory
@@ -185,7 +185,8 @@ extension Runner {
                 planned: pipeline.plannedCount ?? pipeline.calls.count)
         }
         let runId = try createRun(
-            scenario: scenario, planner: planner, labels: labels, mergedShards: shards.first!.shard.count)
+            scenario: scenario, planner: planner, labels: labels, corpusIncidents: corpusIncidents,
+            mergedShards: shards.first!.shard.count)
         return try await withLease(runId: runId) {
             try await execute(
                 runId: runId, scenario: scenario, planner: planner, items: items, cached: cached, corpus: corpus,
@@ -319,7 +320,7 @@ extension Runner {
     package func plan(_ scenario: Scenario, count: Int) throws -> [ShardShare] {
         _ = try CorpusLoader(store: store, progressStyle: progressStyle)
             .load(directory: scenario.corpusDirectory, provider: scenario.model.provider.rawValue)
-        let (_, labels) = try prepare(scenario)
+        let labels = try prepare(scenario).labels
         var incidents = [Int](repeating: 0, count: count)
         for label in Self.replayed(labels, scenario.with(shard: nil)) {
             incidents[Shard.bucket(of: label.incidentId, count: count)] += 1

@@ -128,7 +128,7 @@ package struct Runner: Sendable {
         // corpus's digests are stored (a rerun), else once the labels and the catalog are known to be good (a
         // set-up error does not wait for a corpus's digests to be computed and stored).
         let storedCensus = try pipelineCensus(scenario, storingDigests: false)
-        let (planner, labels) = try prepare(scenario)
+        let (planner, labels, corpusIncidents) = try prepare(scenario)
         let census = try storedCensus ?? pipelineCensus(scenario, storingDigests: true)
         let items = try workItems(scenario: scenario, planner: planner, labels: Self.replayed(labels, scenario))
         let started = Date()
@@ -136,7 +136,8 @@ package struct Runner: Sendable {
         try Self.checkReplayed(items, cached: cached, scenario: scenario)
         let pipeline = try pipelineReplay(scenario, planner: planner, labels: labels, items: items, census: census)
         let calls = pipelineCalls(pipeline)
-        let runId = try createRun(scenario: scenario, planner: planner, labels: labels)
+        let runId = try createRun(
+            scenario: scenario, planner: planner, labels: labels, corpusIncidents: corpusIncidents)
         return try await withLease(runId: runId) {
             try await execute(
                 runId: runId, scenario: scenario, planner: planner, items: items + calls,
@@ -171,7 +172,7 @@ package struct Runner: Sendable {
         let scenario = file.with(cache: CacheMode(rawValue: run.cacheMode) ?? file.cache)
             .with(shard: run.shard.flatMap(Shard.init))
         let storedCensus = try pipelineCensus(scenario, storingDigests: false)
-        let (planner, labels) = try prepare(scenario)
+        let (planner, labels, _) = try prepare(scenario)
         // The run is judged against the labels it started with: resuming against edited labels would mix two.
         let labelDigest = Label.setDigest(labels, corpus: scenario.corpus)
         let unchanged = try await store.queue.read { db in
@@ -364,12 +365,19 @@ package struct Runner: Sendable {
         // Neither its commit nor the run's last small ones copy the log into the file (SQLite's automatic checkpoint,
         // seconds for a large replay, on the committing thread): the command does that while it writes the reports
         // (``Store/checkpoint(during:)``, which turns the automatic checkpoint back on).
-        let reader = try store.reader()
+        // The replay appends rows and reads the messages in one pass: a small page cache on each connection serves
+        // it as well as the store's usual 64 MiB, which would fill up over a large replay (memory that grew with the
+        // messages).
+        let reader = try store.reader(cacheKiB: Store.scanCacheKiB)
         try store.queue.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA foreign_keys = OFF")
             try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
+            // (An in-memory store's pages are its data: its cache stays as it is.)
+            let file = reader != nil
+            if file { try db.execute(sql: "PRAGMA cache_size = -\(Store.scanCacheKiB)") }
             try Store.suspendAutomaticCheckpoints(db)
             defer {
+                if file { try? db.execute(sql: "PRAGMA cache_size = -\(Store.lookupCacheKiB)") }
                 try? db.execute(sql: "PRAGMA ignore_check_constraints = OFF")
                 try? db.execute(sql: "PRAGMA foreign_keys = ON")
             }
@@ -380,7 +388,8 @@ package struct Runner: Sendable {
         }
     }
 
-    func prepare(_ scenario: Scenario) throws -> (Planner, [Label]) {
+    /// The run's planner, its labels, and how many incidents its corpus has (its run record keeps the count).
+    func prepare(_ scenario: Scenario) throws -> (planner: Planner, labels: [Label], corpusIncidents: Int) {
         let catalog = try Catalog.load(path: scenario.catalogPath)
         let template = try scenario.templatePath.map { try Planner.loadTemplate(path: $0) } ?? Planner.seedTemplate
         let planner = Planner(catalog: catalog, template: template)
@@ -397,7 +406,8 @@ package struct Runner: Sendable {
             path: labelsPath, catalog: catalog, incidents: facts, knownIncidents: knownIncidents,
             labels: { positions in try store.queue.read { db in try readLabels(positions, db) } }
         ).labels
-        return (planner, labels)
+        // The facts are the corpus's incidents: every delivery's incident has its row (a foreign key).
+        return (planner, labels, facts.count)
     }
 
     /// The labelled incidents a run replays: all of them, or the first `limit` by id; of those, a shard's
@@ -484,14 +494,13 @@ package struct Runner: Sendable {
     }
 
     func createRun(
-        scenario: Scenario, planner: Planner, labels: [Label], mergedShards: Int? = nil
+        scenario: Scenario, planner: Planner, labels: [Label], corpusIncidents: Int, mergedShards: Int? = nil
     ) throws -> String {
         let catalog = planner.catalog
         let started = clock.now()
         let now = UTCTimestamp.string(started)
         return try store.queue.write { db -> String in
             let labelSetId = try LabelSetRecord.save(labels.map(LabelRecord.init), corpus: scenario.corpus, in: db)
-            let corpusIncidents = try IncidentRecord.count(db, corpus: scenario.corpus)
             let catalogId = try CatalogRecord.save(db, catalog, at: now)
             // A shard's id names it: the shards of one fan-out start in the same second, each in its own store,
             // and their reports may share a folder.

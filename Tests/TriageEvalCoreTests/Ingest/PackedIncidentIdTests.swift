@@ -26,4 +26,15 @@ import TriageEvalCore
     func anyOtherFormHasNoNumber(_ id: String) {
         #expect(PackedIncidentId.value(id) == nil)
     }
+
+    /// `IncidentKey`: an ingest id is its number, any other id its text, and no two ids share a key.
+    @Test func anIncidentKeyIsTheNumberOrElseTheText() {
+        #expect(IncidentKey("inc-0123456789abcdef") == .packed(0x0123_4567_89ab_cdef))
+        #expect(IncidentKey("inc-0123456789ABCDEF") == .text("inc-0123456789ABCDEF"))
+        #expect(IncidentKey("inc-a") == .text("inc-a"))
+        let ids = [
+            "inc-0123456789abcdef", "inc-0123456789ABCDEF", "inc-0123456789abcdee", "inc-a", "INC-1", "",
+        ]
+        #expect(Set(ids.map(IncidentKey.init)).count == ids.count)
+    }
 }

@@ -173,31 +173,32 @@ package struct PipelineSimulation: Sendable {
     private var order = 0
     private var now = -Double.infinity
     /// What the judgement of a run needs to know of its incident, met when its first Workflow runs or its
-    /// resolved message comes (one lookup per Workflow).
+    /// resolved message comes (one lookup per Workflow). Every incident met is remembered (a late message may
+    /// follow its resolution), so it is kept small: its label is looked up when a Workflow is judged, and its
+    /// calls are a short list (an incident runs a few).
     private struct Incident: Sendable {
-        var label: Label?
         /// When its resolved message came.
         var resolvedAt: Double?
-        /// The calls that ran for it (``PlannedWorkflow/callKey``).
-        var ran: Set<String> = []
+        /// The calls that ran for it (``PlannedWorkflow/callKey``), distinct.
+        var ran: [String] = []
 
         mutating func resolved(at time: Double) {
             if resolvedAt == nil { resolvedAt = time }
         }
 
         /// The judgement of its Workflow that runs at `time` (the Workflow's call is then one that ran).
-        mutating func judge(_ workflow: PlannedWorkflow, of incidentId: String, at time: Double, duringDeploy: Bool)
-            -> RunVerdict
-        {
-            let verdict = RunVerdict(
+        mutating func judge(
+            _ workflow: PlannedWorkflow, of incidentId: String, label: Label?, at time: Double, duringDeploy: Bool
+        ) -> RunVerdict {
+            let duplicate = ran.contains(workflow.callKey)
+            if !duplicate { ran.append(workflow.callKey) }
+            return RunVerdict(
                 call: workflow.call, label: label, resolved: resolvedAt.map { $0 <= time } ?? false,
-                duringDeploy: duringDeploy, duplicate: !ran.insert(workflow.callKey).inserted,
-                wrongIncidentId: workflow.incidentId != incidentId)
-            return verdict
+                duringDeploy: duringDeploy, duplicate: duplicate, wrongIncidentId: workflow.incidentId != incidentId)
         }
     }
 
-    private var incidents: [String: Incident] = [:]
+    private var incidents: [IncidentKey: Incident] = [:]
 
     /// A submitted Workflow, waiting or running, and the targets of the alerts it acts on.
     private struct Pending: Sendable {
@@ -243,7 +244,7 @@ package struct PipelineSimulation: Sendable {
         now = max(now, message.time)
         guard let incidentId = message.incidentId else { return }
         if message.kind == .resolved {
-            incidents[incidentId, default: Incident(label: labels[incidentId])].resolved(at: message.time)
+            incidents[IncidentKey(incidentId), default: Incident()].resolved(at: message.time)
         }
         switch message.route {
         case .execute?:
@@ -357,8 +358,8 @@ package struct PipelineSimulation: Sendable {
             let deploy = rules.deploys?.activity(pending.targets, at: time)
             run.deploy = deploy
             let incident = run.incidentId
-            run.verdict = incidents[incident, default: Incident(label: labels[incident])].judge(
-                run.workflow, of: incident, at: time, duringDeploy: deploy != nil)
+            run.verdict = incidents[IncidentKey(incident), default: Incident()].judge(
+                run.workflow, of: incident, label: labels[incident], at: time, duringDeploy: deploy != nil)
             // It holds its slot for its duration; its audit row is written when it ends (the seed's final step).
             run.finishedAt = time + run.workflow.duration
             try sinks.workflow(run)

@@ -193,4 +193,34 @@ import TriageEvalCore
         #expect(output.run(2)?.keyState == .held, "the same key: remediation:inc-a:restart_pods, set at 300")
         #expect(output.run(2)?.executed == false)
     }
+
+    /// The same rules for incidents of ingest's id form, which the simulation remembers by their numbers: each
+    /// incident's resolution and calls stay its own.
+    @Test func incidentsOfIngestsIdFormAreRememberedApart() throws {
+        let (a, b) = ("inc-00000000000000aa", "inc-00000000000000ab")
+        var labelA = Self.cart
+        labelA.incidentId = a
+        let output = try Self.simulate(
+            .init(limit: 1), labels: [labelA],
+            [
+                // 0: b's Workflow takes the only slot until 300.
+                Self.execute(0, at: 0, incident: b, [Self.restart(b, namespace: "media")]),
+                // 50: a executes; it waits for the slot.
+                Self.execute(1, at: 50, incident: a, [Self.restart(a)]),
+                // 100: a resolves (nothing planned).
+                .init(seq: 2, time: 100, incidentId: a, kind: .resolved, route: nil),
+                // 4h on (the keys expired at 1800 and 2100): both incidents run their calls again.
+                Self.execute(3, at: 14_400, incident: b, kind: .repeat, [Self.restart(b, namespace: "media")]),
+                Self.execute(4, at: 14_400, incident: a, kind: .repeat, [Self.restart(a)]),
+            ])
+        // a's first Workflow starts at 300, after a resolved at 100: on_resolved. b's, at 0, is not (b never
+        // resolved; no label: nothing is expected of it).
+        #expect(output.run(1)?.startedAt == 300 && output.run(1)?.verdict?.harms == [.onResolved])
+        #expect(output.run(0)?.verdict?.harms.contains(.onResolved) == false)
+        // The second runs: each incident's call ran before, so each is a duplicate; a's is also after resolution.
+        // (b's starts at 14,400; a's waits for it until 14,700.)
+        #expect(output.run(3)?.startedAt == 14_400 && output.run(3)?.verdict?.harms.contains(.duplicate) == true)
+        #expect(output.run(3)?.verdict?.harms.contains(.onResolved) == false)
+        #expect(output.run(4)?.startedAt == 14_700 && output.run(4)?.verdict?.harms == [.onResolved, .duplicate])
+    }
 }
